@@ -1,0 +1,16 @@
+//! The GuardDuty finding: its typed model, how it is read from an event, and the facts the
+//! later steps derive from it.
+
+mod event;
+mod facts;
+mod ids;
+mod lenient;
+mod model;
+
+pub use event::{
+    FindingEvent, GUARDDUTY_DETAIL_TYPE, GUARDDUTY_SOURCE, InputError, parse_event,
+    parse_event_bytes,
+};
+pub use facts::{Family, ResourceSummary, parse_time};
+pub use ids::{AccountId, FindingId, IdError, Severity, SeverityBand};
+pub use model::*;

@@ -1,0 +1,7 @@
+//! Domain model and logic of the GuardDuty triage responder.
+//!
+//! The pipeline reads in one direction: event in -> [`finding`] (parse) -> [`dedupe`] ->
+//! [`classify`] -> [`notice`] (render) -> publish. Pure steps take and return plain values; the
+//! AWS adapters in [`aws`] sit behind the traits in [`dedupe::store`] and [`publish`].
+
+pub mod finding;
