@@ -5,3 +5,5 @@
 //! AWS adapters in [`aws`] sit behind the traits in [`dedupe::store`] and [`publish`].
 
 pub mod finding;
+pub mod classify;
+pub mod text;
