@@ -7,3 +7,10 @@
 pub mod finding;
 pub mod classify;
 pub mod text;
+pub mod dedupe;
+pub mod scope;
+pub mod notice;
+pub mod pipeline;
+pub mod publish;
+pub mod aws;
+pub mod config;

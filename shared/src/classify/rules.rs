@@ -193,7 +193,9 @@ fn high_fidelity_type(f: &Finding) -> Option<Evidence> {
         ("instance role credentials were used from outside the instance", 30)
     } else if t.contains("MaliciousFile") || t.contains("Runtime/ReverseShell") {
         ("malware or a reverse shell was detected on the workload itself", 25)
-    } else if t.starts_with("CryptoCurrency:") {
+    } else if t.contains("SuccessfulBruteForce") {
+        ("a login succeeded after a brute-force run", 20)
+    } else if t.starts_with("CryptoCurrency:") || t.contains("CryptoMiner") {
         ("crypto-currency mining traffic rarely has a business reason", 15)
     } else if t.contains("C&CActivity") {
         ("traffic to a command-and-control server", 15)

@@ -38,6 +38,24 @@ pub struct FindingEvent {
     pub finding: Finding,
 }
 
+impl FindingEvent {
+    /// The finding's account, or the envelope's when the finding lacks one.
+    pub fn account(&self) -> Option<&str> {
+        self.finding
+            .account_id
+            .as_deref()
+            .or(self.envelope_account.as_deref())
+    }
+
+    /// The finding's region, or the envelope's when the finding lacks one.
+    pub fn region(&self) -> Option<&str> {
+        self.finding
+            .region
+            .as_deref()
+            .or(self.envelope_region.as_deref())
+    }
+}
+
 /// Parse raw bytes: an EventBridge `GuardDuty Finding` envelope or a bare finding.
 pub fn parse_event_bytes(bytes: &[u8]) -> Result<FindingEvent, InputError> {
     let value: Value =

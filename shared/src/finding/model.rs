@@ -638,7 +638,8 @@ pub struct DomainDetails {
 pub struct RdsLoginAttemptAction {
     #[serde(default, deserialize_with = "lenient::opt")]
     pub remote_ip_details: Option<RemoteIpDetails>,
-    #[serde(default, deserialize_with = "lenient::vec")]
+    /// The API model spells this one `LoginAttributes`; accept both.
+    #[serde(default, alias = "LoginAttributes", deserialize_with = "lenient::vec")]
     pub login_attributes: Vec<LoginAttribute>,
 }
 

@@ -1,0 +1,48 @@
+//! The AWS edge: SDK configuration and the adapters that implement our traits on DynamoDB and
+//! SNS. Nothing outside this module names an SDK type.
+
+mod dynamodb;
+mod errors;
+mod sns;
+
+pub use dynamodb::DynamoDedupeStore;
+pub use sns::SnsPublisher;
+
+use crate::config::Config;
+use crate::pipeline::Triage;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use std::time::Duration;
+
+/// Load the shared SDK configuration (region, credentials, `AWS_ENDPOINT_URL`...) with
+/// explicit timeouts: without them a stalled connection waits as long as the Lambda lives.
+pub async fn sdk_config(attempt_timeout: Duration) -> SdkConfig {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2).min(attempt_timeout))
+        .operation_attempt_timeout(attempt_timeout)
+        // Three attempts (the standard retry mode) plus back-off.
+        .operation_timeout(attempt_timeout * 3 + Duration::from_secs(1))
+        .build();
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .load()
+        .await
+}
+
+/// The production pipeline: DynamoDB dedupe store and SNS publisher, built once per process
+/// with their connections opened, so the first invocation does not pay for a TLS handshake.
+pub async fn connect(config: &Config) -> Triage<DynamoDedupeStore, SnsPublisher> {
+    let sdk = sdk_config(config.aws_timeout).await;
+    let store = DynamoDedupeStore::new(aws_sdk_dynamodb::Client::new(&sdk), &config.table_name);
+    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), &config.topic_arn);
+    let (store_ready, topic_ready) = tokio::join!(store.warm_up(), publisher.warm_up());
+    // A failed warm-up is not fatal: the first event retries the connection and, if the
+    // problem persists, fails with a precise error that reaches the dead-letter queue.
+    if let Err(e) = store_ready {
+        tracing::warn!(error = %e, table = %config.table_name, "dedupe table not reachable at start-up");
+    }
+    if let Err(e) = topic_ready {
+        tracing::warn!(error = %e, topic = %config.topic_arn, "notice topic not reachable at start-up");
+    }
+    Triage::new(store, publisher, config.settings)
+}

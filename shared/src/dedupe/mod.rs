@@ -1,0 +1,10 @@
+//! Deduplication by finding ID: the pure decision and the store it runs against.
+
+mod decision;
+pub mod memory;
+pub mod store;
+
+pub use decision::{
+    Change, DedupePolicy, Decision, FindingRecord, Notified, Observation, decide,
+};
+pub use store::{ClaimOutcome, DedupeStore, Lease, RecordLabels, Seen, StoreError};

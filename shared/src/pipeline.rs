@@ -1,0 +1,290 @@
+//! One finding through the whole pipeline: dedupe claim -> decide -> classify -> render ->
+//! publish -> complete. The Lambda handler and `triage-cli replay` both call [`Triage::handle`],
+//! so what is replayed locally is what runs in production.
+
+use crate::classify::{Assessment, classify};
+use crate::dedupe::{
+    ClaimOutcome, DedupePolicy, DedupeStore, Decision, Lease, Notified, Observation,
+    RecordLabels, Seen, StoreError, decide,
+};
+use crate::finding::{FindingEvent, InputError};
+use crate::notice::{Notice, NoticeInput, NoticeKind, render};
+use crate::publish::{NoticePublisher, PublishError};
+use crate::scope::ScopeWindow;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+/// The knobs of the pipeline, from configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TriageSettings {
+    pub policy: DedupePolicy,
+    /// How long a finding's record is kept after its last delivery (DynamoDB TTL).
+    pub record_ttl: Duration,
+    /// How far before the first sighting the scope window starts.
+    pub look_back: Duration,
+}
+
+impl Default for TriageSettings {
+    fn default() -> Self {
+        Self {
+            policy: DedupePolicy::default(),
+            record_ttl: Duration::days(90),
+            look_back: Duration::minutes(60),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TriageError {
+    #[error("invalid event: {0}")]
+    Input(#[from] InputError),
+    #[error("finding is being triaged by another invocation until {until}; retry later")]
+    InProgress { until: DateTime<Utc> },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+impl TriageError {
+    /// Whether the same event can succeed later. A non-retryable error means the event itself
+    /// is at fault and belongs in the dead-letter queue.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Input(_) => false,
+            Self::InProgress { .. } => true,
+            Self::Store(e) => e.is_retryable(),
+            Self::Publish(e) => e.is_retryable(),
+        }
+    }
+
+    /// The error type reported to Lambda, visible in logs, metrics and the DLQ message.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::Input(_) => "InvalidEvent",
+            Self::InProgress { .. } => "Retryable.InProgress",
+            Self::Store(e) if e.is_retryable() => "Retryable.DedupeStore",
+            Self::Store(_) => "DedupeStore",
+            Self::Publish(e) if e.is_retryable() => "Retryable.Publish",
+            Self::Publish(_) => "Publish",
+        }
+    }
+}
+
+/// What happened to one delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Disposition {
+    Published {
+        message_id: String,
+        update: bool,
+        sequence: usize,
+    },
+    /// A genuine repeat with nothing material: counted on the record.
+    Suppressed,
+    /// The same delivery again (or an older one): nothing to do.
+    Duplicate,
+    /// Archived findings (suppression rules, or archived by hand) get no notice.
+    Archived,
+}
+
+impl Disposition {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Published { update: false, .. } => "published: new finding",
+            Self::Published { update: true, .. } => "published: material change",
+            Self::Suppressed => "not published: repeat with nothing material changed",
+            Self::Duplicate => "not published: already triaged (duplicate delivery)",
+            Self::Archived => "not published: finding is archived",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub assessment: Assessment,
+    pub notice: Option<Notice>,
+    pub disposition: Disposition,
+}
+
+/// The assessment and the notice a finding would get if it were new, with no I/O.
+pub fn preview(event: &FindingEvent, settings: &TriageSettings, now: DateTime<Utc>) -> (Assessment, Notice) {
+    let assessment = classify(&event.finding);
+    let notice = render(&NoticeInput {
+        event,
+        assessment: &assessment,
+        kind: NoticeKind::New,
+        sequence: 1,
+        scope: ScopeWindow::for_finding(&event.finding, settings.look_back, now),
+        triaged_at: now,
+    });
+    (assessment, notice)
+}
+
+pub struct Triage<S, P> {
+    store: S,
+    publisher: P,
+    settings: TriageSettings,
+}
+
+impl<S: DedupeStore, P: NoticePublisher> Triage<S, P> {
+    pub fn new(store: S, publisher: P, settings: TriageSettings) -> Self {
+        Self {
+            store,
+            publisher,
+            settings,
+        }
+    }
+
+    pub fn settings(&self) -> &TriageSettings {
+        &self.settings
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn publisher(&self) -> &P {
+        &self.publisher
+    }
+
+    /// Triage one delivery. `lease_until` is when this invocation will be gone (the Lambda
+    /// deadline): another delivery of the same finding waits for us until then, not longer.
+    pub async fn handle(
+        &self,
+        event: &FindingEvent,
+        lease_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, TriageError> {
+        let finding = &event.finding;
+        let assessment = classify(finding);
+        if finding.is_archived() {
+            return Ok(Outcome {
+                assessment,
+                notice: None,
+                disposition: Disposition::Archived,
+            });
+        }
+        let lease = Lease {
+            token: uuid::Uuid::new_v4().to_string(),
+            until: lease_until,
+        };
+        let labels = RecordLabels {
+            finding_type: finding.finding_type.clone(),
+            account: event.account().map(str::to_owned),
+            region: event.region().map(str::to_owned),
+        };
+        let expires_at = now + self.settings.record_ttl;
+        let previous = match self
+            .store
+            .claim(&finding.id, &lease, &labels, now, expires_at)
+            .await?
+        {
+            ClaimOutcome::Claimed { previous } => previous,
+            ClaimOutcome::Busy { until } => return Err(TriageError::InProgress { until }),
+        };
+        let observation = Observation::of(finding);
+        // The record keeps the highest count and newest update ever seen, so a late, older
+        // delivery cannot move it backwards.
+        let seen = Seen {
+            count: previous
+                .as_ref()
+                .map_or(observation.count, |r| r.seen_count.max(observation.count)),
+            updated_at: previous
+                .as_ref()
+                .and_then(|r| r.seen_updated_at)
+                .max(observation.updated_at),
+        };
+        let decision = decide(previous.as_ref(), &observation, now, self.settings.policy);
+        let changes = match &decision {
+            Decision::New => None,
+            Decision::Update(changes) => Some(changes.as_slice()),
+            Decision::Suppress | Decision::Duplicate => {
+                let repeat = decision == Decision::Suppress;
+                self.store
+                    .complete_silent(&finding.id, &lease, &seen, repeat)
+                    .await?;
+                return Ok(Outcome {
+                    assessment,
+                    notice: None,
+                    disposition: if repeat {
+                        Disposition::Suppressed
+                    } else {
+                        Disposition::Duplicate
+                    },
+                });
+            }
+        };
+        let sequence = previous.as_ref().map_or(0, |r| r.notices_sent()) + 1;
+        let notice = render(&NoticeInput {
+            event,
+            assessment: &assessment,
+            kind: changes.map_or(NoticeKind::New, NoticeKind::Update),
+            sequence,
+            scope: ScopeWindow::for_finding(finding, self.settings.look_back, now),
+            triaged_at: now,
+        });
+        let message_id = match self.publisher.publish(&notice).await {
+            Ok(id) => id,
+            Err(e) => {
+                // Hand the lease back so the retry does not wait for it to expire.
+                if let Err(release) = self.store.release(&finding.id, &lease).await {
+                    tracing::warn!(error = %release, "could not release the lease after a failed publish");
+                }
+                return Err(e.into());
+            }
+        };
+        let notified = Notified {
+            band: observation.band,
+            count: observation.count,
+            actors: observation.actors,
+            remote_endpoints: observation.remote_endpoints,
+            at: now,
+        };
+        if let Err(e) = self
+            .store
+            .complete_notified(&finding.id, &lease, &notified, &seen, &message_id)
+            .await
+        {
+            // The notice is out. Failing now would make the retry publish it again, which is
+            // worse than a record that misses this notice: log loudly and carry on.
+            tracing::error!(error = %e, finding_id = %finding.id, %message_id,
+                "notice published but the finding record was not completed; a later delivery may notify again");
+        }
+        Ok(Outcome {
+            assessment,
+            notice: Some(notice),
+            disposition: Disposition::Published {
+                message_id,
+                update: changes.is_some(),
+                sequence,
+            },
+        })
+    }
+}
+
+/// A delivery as the handler sees it: raw JSON in, outcome (with what it was about) out.
+#[derive(Debug, Clone)]
+pub struct Triaged {
+    pub finding_id: String,
+    pub finding_type: String,
+    pub outcome: Outcome,
+}
+
+impl<S: DedupeStore, P: NoticePublisher> Triage<S, P> {
+    /// Parse and triage a raw event: the whole Lambda handler, minus the runtime.
+    pub async fn handle_raw(
+        &self,
+        raw: serde_json::Value,
+        lease_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Triaged, TriageError> {
+        let event = crate::finding::parse_event(raw)?;
+        let outcome = self.handle(&event, lease_until, now).await?;
+        Ok(Triaged {
+            finding_id: event.finding.id.to_string(),
+            finding_type: event.finding.finding_type,
+            outcome,
+        })
+    }
+}
