@@ -288,3 +288,124 @@ impl<S: DedupeStore, P: NoticePublisher> Triage<S, P> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedupe::memory::MemoryStore;
+    use crate::finding::parse_event;
+    use crate::publish::RecordingPublisher;
+    use serde_json::json;
+
+    fn event(id: &str, count: i64, updated: &str) -> FindingEvent {
+        parse_event(json!({"id": id, "type": "UnauthorizedAccess:EC2/SSHBruteForce",
+            "severity": 5, "accountId": "123456789012", "region": "us-east-1",
+            "updatedAt": updated,
+            "resource": {"resourceType": "Instance", "instanceDetails": {"instanceId": "i-0abc"}},
+            "service": {"count": count, "resourceRole": "TARGET", "action": {
+                "networkConnectionAction": {"connectionDirection": "INBOUND",
+                    "remoteIpDetails": {"ipAddressV4": "198.51.100.1"}}}}}))
+        .unwrap()
+    }
+
+    fn triage() -> Triage<MemoryStore, RecordingPublisher> {
+        Triage::new(
+            MemoryStore::new(),
+            RecordingPublisher::default(),
+            TriageSettings::default(),
+        )
+    }
+
+    fn later(now: DateTime<Utc>) -> DateTime<Utc> {
+        now + Duration::seconds(30)
+    }
+
+    #[tokio::test]
+    async fn a_new_finding_is_published_once_and_its_repeats_are_counted() {
+        let t = triage();
+        let now = Utc::now();
+        let first = event("f1", 1, "2026-03-02T01:00:00Z");
+        let out = t.handle(&first, later(now), now).await.unwrap();
+        assert!(matches!(out.disposition, Disposition::Published { update: false, sequence: 1, .. }));
+        let again = t.handle(&first, later(now), now).await.unwrap();
+        assert_eq!(again.disposition, Disposition::Duplicate);
+        let repeat = event("f1", 3, "2026-03-02T01:15:00Z");
+        let out = t.handle(&repeat, later(now), now).await.unwrap();
+        assert_eq!(out.disposition, Disposition::Suppressed);
+
+        assert_eq!(t.publisher().notices().len(), 1);
+        let record = t.store().get(&first.finding.id).await.unwrap().unwrap();
+        assert_eq!(record.suppressed_updates, 1);
+        assert_eq!(record.seen_count, 3);
+        assert_eq!(record.message_ids, ["memory-1"]);
+    }
+
+    #[tokio::test]
+    async fn a_material_change_sends_an_update_marked_as_such() {
+        let t = triage();
+        let now = Utc::now();
+        t.handle(&event("f2", 1, "2026-03-02T01:00:00Z"), later(now), now)
+            .await
+            .unwrap();
+        let out = t
+            .handle(&event("f2", 10, "2026-03-02T02:00:00Z"), later(now), now)
+            .await
+            .unwrap();
+        assert!(matches!(out.disposition, Disposition::Published { update: true, sequence: 2, .. }));
+        let notice = out.notice.unwrap();
+        assert!(notice.subject.starts_with("[UPDATE "), "{}", notice.subject);
+        assert!(notice.body.contains("What changed since the last notice"));
+        let record = t.store().get(&event("f2", 1, "").finding.id).await.unwrap().unwrap();
+        assert_eq!(record.message_ids.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_live_lease_is_reported_as_retryable_and_an_expired_one_is_taken_over() {
+        let t = triage();
+        let now = Utc::now();
+        let e = event("f3", 1, "2026-03-02T01:00:00Z");
+        // Simulate an invocation that claimed and then crashed before publishing.
+        let lease = Lease {
+            token: "crashed".into(),
+            until: later(now),
+        };
+        t.store()
+            .claim(&e.finding.id, &lease, &RecordLabels::default(), now, later(now))
+            .await
+            .unwrap();
+        let busy = t.handle(&e, later(now), now).await.unwrap_err();
+        assert!(matches!(busy, TriageError::InProgress { .. }));
+        assert!(busy.is_retryable());
+        let after_expiry = later(now) + Duration::seconds(1);
+        let out = t.handle(&e, later(after_expiry), after_expiry).await.unwrap();
+        assert!(matches!(out.disposition, Disposition::Published { .. }));
+    }
+
+    #[tokio::test]
+    async fn a_failed_publish_releases_the_lease_so_the_retry_publishes() {
+        let t = triage();
+        let now = Utc::now();
+        let e = event("f4", 1, "2026-03-02T01:00:00Z");
+        *t.publisher().fail_with.lock().unwrap() = Some(PublishError::Throttled("slow down".into()));
+        let err = t.handle(&e, later(now), now).await.unwrap_err();
+        assert_eq!(err.error_type(), "Retryable.Publish");
+        *t.publisher().fail_with.lock().unwrap() = None;
+        let out = t.handle(&e, later(now), now).await.unwrap();
+        assert!(matches!(out.disposition, Disposition::Published { .. }));
+        assert_eq!(t.publisher().notices().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn archived_findings_and_bad_events_publish_nothing() {
+        let t = triage();
+        let now = Utc::now();
+        let mut archived = event("f5", 1, "2026-03-02T01:00:00Z");
+        archived.finding.service.as_mut().unwrap().archived = true;
+        let out = t.handle(&archived, later(now), now).await.unwrap();
+        assert_eq!(out.disposition, Disposition::Archived);
+        let bad = t.handle_raw(json!({"source": "aws.ec2"}), later(now), now).await.unwrap_err();
+        assert!(!bad.is_retryable());
+        assert_eq!(bad.error_type(), "InvalidEvent");
+        assert!(t.publisher().notices().is_empty());
+    }
+}
