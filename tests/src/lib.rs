@@ -1,1 +1,177 @@
+//! One helper that every integration test starts from: the local AWS stack that
+//! `infra/local/up.sh` started (its `export` lines must be in the environment), with a fresh
+//! topic and queue per test so tests can run in parallel on one server.
 
+use aws_config::SdkConfig;
+use aws_sdk_sqs::types::QueueAttributeName;
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use triage_core::aws::{DynamoDedupeStore, SnsPublisher, sdk_config};
+use triage_core::pipeline::{Triage, TriageSettings};
+
+pub type Pipeline = Triage<DynamoDedupeStore, SnsPublisher>;
+
+/// Counts the HTTP requests the SDK sends: one per AWS round trip (retries included).
+#[derive(Debug, Default, Clone)]
+pub struct RequestCounter(Arc<AtomicUsize>);
+
+impl RequestCounter {
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+pub struct LocalStack {
+    pub sdk: SdkConfig,
+    pub table: String,
+    pub topic_arn: String,
+    pub queue_url: String,
+    pub requests: RequestCounter,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub sqs: aws_sdk_sqs::Client,
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: start the local stack first with `eval \"$(infra/local/up.sh)\"` (scripts/test.sh does)")
+    })
+}
+
+/// A unique suffix for names and finding IDs, so parallel tests never share state.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+impl LocalStack {
+    /// Connect to the running local server and create a topic and a queue of our own.
+    pub async fn start() -> Self {
+        env("AWS_ENDPOINT_URL");
+        let table = env("TRIAGE_TABLE_NAME");
+        let sdk = sdk_config(Duration::from_secs(5)).await;
+        let requests = RequestCounter::default();
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&sdk)
+                .interceptor(requests.clone())
+                .build(),
+        );
+        let sns = aws_sdk_sns::Client::from_conf(
+            aws_sdk_sns::config::Builder::from(&sdk)
+                .interceptor(requests.clone())
+                .build(),
+        );
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let name = unique("notices");
+        let topic_arn = sns
+            .create_topic()
+            .name(&name)
+            .send()
+            .await
+            .expect("create topic")
+            .topic_arn
+            .expect("topic arn");
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(&name)
+            .send()
+            .await
+            .expect("create queue")
+            .queue_url
+            .expect("queue url");
+        let queue_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+            .expect("queue arn");
+        sns.subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .send()
+            .await
+            .expect("subscribe");
+        Self {
+            sdk,
+            table,
+            topic_arn,
+            queue_url,
+            requests,
+            dynamodb,
+            sns,
+            sqs,
+        }
+    }
+
+    pub fn pipeline(&self, settings: TriageSettings) -> Pipeline {
+        Triage::new(
+            DynamoDedupeStore::new(self.dynamodb.clone(), &self.table),
+            SnsPublisher::new(self.sns.clone(), &self.topic_arn),
+            settings,
+        )
+    }
+
+    /// Every notice delivered to our queue so far (SNS envelopes: Subject, Message,
+    /// MessageAttributes), waiting until none has arrived for a moment.
+    pub async fn drain_notices(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        loop {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .expect("receive");
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return out;
+            }
+            for m in messages {
+                out.push(serde_json::from_str(m.body().unwrap_or("{}")).expect("SNS envelope"));
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(m.receipt_handle().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("delete");
+            }
+        }
+    }
+}
+
+/// A sample event from `events/` with a fresh finding ID (and the given count / updatedAt).
+pub fn event(file: &str, id: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../events")
+        .join(file);
+    let mut event: Value = serde_json::from_slice(&std::fs::read(&path).expect("event file"))
+        .expect("event JSON");
+    event["detail"]["id"] = id.into();
+    event
+}
