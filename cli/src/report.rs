@@ -97,7 +97,9 @@ impl Report {
             Some(id) => println!("   {} (MessageId {id})", self.reason.unwrap_or("")),
             None => println!("   {}", self.reason.unwrap_or("")),
         }
-        if let Some(body) = self.body.as_deref().filter(|_| self.message_id.is_none() && self.reason.is_some_and(|r| r.starts_with("explain"))) {
+        if let Some(body) = self.body.as_deref().filter(|_| {
+            self.message_id.is_none() && self.reason.is_some_and(|r| r.starts_with("explain"))
+        }) {
             for line in body.lines() {
                 println!("   | {line}");
             }

@@ -65,9 +65,12 @@ impl Config {
                 record_ttl: Duration::days(number("TRIAGE_RECORD_TTL_DAYS", 90, 1, 3650)?),
                 look_back: Duration::minutes(number("TRIAGE_LOOKBACK_MINUTES", 60, 0, 24 * 60)?),
             },
-            aws_timeout: std::time::Duration::from_millis(
-                number("TRIAGE_AWS_TIMEOUT_MS", 3000, 100, 60_000)? as u64,
-            ),
+            aws_timeout: std::time::Duration::from_millis(number(
+                "TRIAGE_AWS_TIMEOUT_MS",
+                3000,
+                100,
+                60_000,
+            )? as u64),
         })
     }
 }
@@ -110,6 +113,9 @@ mod tests {
             ("TRIAGE_QUIET_PERIOD_HOURS", "soon"),
         ]))
         .unwrap_err();
-        assert!(err.to_string().contains("TRIAGE_QUIET_PERIOD_HOURS=\"soon\""));
+        assert!(
+            err.to_string()
+                .contains("TRIAGE_QUIET_PERIOD_HOURS=\"soon\"")
+        );
     }
 }

@@ -4,13 +4,13 @@
 //! [`classify`] -> [`notice`] (render) -> publish. Pure steps take and return plain values; the
 //! AWS adapters in [`aws`] sit behind the traits in [`dedupe::store`] and [`publish`].
 
-pub mod finding;
+pub mod aws;
 pub mod classify;
-pub mod text;
+pub mod config;
 pub mod dedupe;
-pub mod scope;
+pub mod finding;
 pub mod notice;
 pub mod pipeline;
 pub mod publish;
-pub mod aws;
-pub mod config;
+pub mod scope;
+pub mod text;

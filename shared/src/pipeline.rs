@@ -4,8 +4,8 @@
 
 use crate::classify::{Assessment, classify};
 use crate::dedupe::{
-    ClaimOutcome, DedupePolicy, DedupeStore, Decision, Lease, Notified, Observation,
-    RecordLabels, Seen, StoreError, decide,
+    ClaimOutcome, Decision, DedupePolicy, DedupeStore, Lease, Notified, Observation, RecordLabels,
+    Seen, StoreError, decide,
 };
 use crate::finding::{FindingEvent, InputError};
 use crate::notice::{Notice, NoticeInput, NoticeKind, render};
@@ -108,7 +108,11 @@ pub struct Outcome {
 }
 
 /// The assessment and the notice a finding would get if it were new, with no I/O.
-pub fn preview(event: &FindingEvent, settings: &TriageSettings, now: DateTime<Utc>) -> (Assessment, Notice) {
+pub fn preview(
+    event: &FindingEvent,
+    settings: &TriageSettings,
+    now: DateTime<Utc>,
+) -> (Assessment, Notice) {
     let assessment = classify(&event.finding);
     let notice = render(&NoticeInput {
         event,
@@ -298,13 +302,15 @@ mod tests {
     use serde_json::json;
 
     fn event(id: &str, count: i64, updated: &str) -> FindingEvent {
-        parse_event(json!({"id": id, "type": "UnauthorizedAccess:EC2/SSHBruteForce",
+        parse_event(
+            json!({"id": id, "type": "UnauthorizedAccess:EC2/SSHBruteForce",
             "severity": 5, "accountId": "123456789012", "region": "us-east-1",
             "updatedAt": updated,
             "resource": {"resourceType": "Instance", "instanceDetails": {"instanceId": "i-0abc"}},
             "service": {"count": count, "resourceRole": "TARGET", "action": {
                 "networkConnectionAction": {"connectionDirection": "INBOUND",
-                    "remoteIpDetails": {"ipAddressV4": "198.51.100.1"}}}}}))
+                    "remoteIpDetails": {"ipAddressV4": "198.51.100.1"}}}}}),
+        )
         .unwrap()
     }
 
@@ -326,7 +332,14 @@ mod tests {
         let now = Utc::now();
         let first = event("f1", 1, "2026-03-02T01:00:00Z");
         let out = t.handle(&first, later(now), now).await.unwrap();
-        assert!(matches!(out.disposition, Disposition::Published { update: false, sequence: 1, .. }));
+        assert!(matches!(
+            out.disposition,
+            Disposition::Published {
+                update: false,
+                sequence: 1,
+                ..
+            }
+        ));
         let again = t.handle(&first, later(now), now).await.unwrap();
         assert_eq!(again.disposition, Disposition::Duplicate);
         let repeat = event("f1", 3, "2026-03-02T01:15:00Z");
@@ -351,11 +364,23 @@ mod tests {
             .handle(&event("f2", 10, "2026-03-02T02:00:00Z"), later(now), now)
             .await
             .unwrap();
-        assert!(matches!(out.disposition, Disposition::Published { update: true, sequence: 2, .. }));
+        assert!(matches!(
+            out.disposition,
+            Disposition::Published {
+                update: true,
+                sequence: 2,
+                ..
+            }
+        ));
         let notice = out.notice.unwrap();
         assert!(notice.subject.starts_with("[UPDATE "), "{}", notice.subject);
         assert!(notice.body.contains("What changed since the last notice"));
-        let record = t.store().get(&event("f2", 1, "").finding.id).await.unwrap().unwrap();
+        let record = t
+            .store()
+            .get(&event("f2", 1, "").finding.id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(record.message_ids.len(), 2);
     }
 
@@ -370,14 +395,23 @@ mod tests {
             until: later(now),
         };
         t.store()
-            .claim(&e.finding.id, &lease, &RecordLabels::default(), now, later(now))
+            .claim(
+                &e.finding.id,
+                &lease,
+                &RecordLabels::default(),
+                now,
+                later(now),
+            )
             .await
             .unwrap();
         let busy = t.handle(&e, later(now), now).await.unwrap_err();
         assert!(matches!(busy, TriageError::InProgress { .. }));
         assert!(busy.is_retryable());
         let after_expiry = later(now) + Duration::seconds(1);
-        let out = t.handle(&e, later(after_expiry), after_expiry).await.unwrap();
+        let out = t
+            .handle(&e, later(after_expiry), after_expiry)
+            .await
+            .unwrap();
         assert!(matches!(out.disposition, Disposition::Published { .. }));
     }
 
@@ -386,7 +420,8 @@ mod tests {
         let t = triage();
         let now = Utc::now();
         let e = event("f4", 1, "2026-03-02T01:00:00Z");
-        *t.publisher().fail_with.lock().unwrap() = Some(PublishError::Throttled("slow down".into()));
+        *t.publisher().fail_with.lock().unwrap() =
+            Some(PublishError::Throttled("slow down".into()));
         let err = t.handle(&e, later(now), now).await.unwrap_err();
         assert_eq!(err.error_type(), "Retryable.Publish");
         *t.publisher().fail_with.lock().unwrap() = None;
@@ -403,7 +438,10 @@ mod tests {
         archived.finding.service.as_mut().unwrap().archived = true;
         let out = t.handle(&archived, later(now), now).await.unwrap();
         assert_eq!(out.disposition, Disposition::Archived);
-        let bad = t.handle_raw(json!({"source": "aws.ec2"}), later(now), now).await.unwrap_err();
+        let bad = t
+            .handle_raw(json!({"source": "aws.ec2"}), later(now), now)
+            .await
+            .unwrap_err();
         assert!(!bad.is_retryable());
         assert_eq!(bad.error_type(), "InvalidEvent");
         assert!(t.publisher().notices().is_empty());

@@ -57,7 +57,10 @@ mod tests {
                 "eventLastSeen": "2026-03-02T03:10:00Z"}}))
         .unwrap();
         let w = ScopeWindow::for_finding(&f, Duration::minutes(45), Utc::now());
-        assert_eq!(w.to_string(), "2026-03-02 01:15 - 03:10 UTC (look-back 45 min)");
+        assert_eq!(
+            w.to_string(),
+            "2026-03-02 01:15 - 03:10 UTC (look-back 45 min)"
+        );
     }
 
     #[test]

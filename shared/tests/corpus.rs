@@ -56,7 +56,12 @@ fn check_notice_contract(path: &Path) -> Verdict {
     assert!(notice.attributes.len() <= 10, "raw SQS delivery keeps 10");
     assert!(notice.body.contains(event.finding.id.as_str()));
     if event.finding.is_sample() {
-        assert_eq!(assessment.verdict, Verdict::LikelyFalsePositive, "{}", path.display());
+        assert_eq!(
+            assessment.verdict,
+            Verdict::LikelyFalsePositive,
+            "{}",
+            path.display()
+        );
     }
     assessment.verdict
 }
@@ -76,20 +81,34 @@ fn every_sample_event_gets_a_valid_notice_and_the_verdicts_vary() {
     assert!(files.len() >= 20);
     let verdicts: std::collections::HashSet<Verdict> =
         files.iter().map(|f| check_notice_contract(f)).collect();
-    assert_eq!(verdicts.len(), 3, "the sample events should exercise all three verdicts");
+    assert_eq!(
+        verdicts.len(),
+        3,
+        "the sample events should exercise all three verdicts"
+    );
 }
 
 #[test]
 fn malformed_fixtures_are_rejected_with_the_reason() {
     let dir = repo().join("tests/fixtures/bad");
-    let expect = |name: &str| parse_event_bytes(&std::fs::read(dir.join(name)).unwrap()).unwrap_err();
+    let expect =
+        |name: &str| parse_event_bytes(&std::fs::read(dir.join(name)).unwrap()).unwrap_err();
     assert!(matches!(expect("not-json.json"), InputError::NotJson(_)));
-    assert!(matches!(expect("wrong-source.json"), InputError::WrongSource(_)));
-    assert!(matches!(expect("wrong-detail-type.json"), InputError::WrongDetailType(_)));
+    assert!(matches!(
+        expect("wrong-source.json"),
+        InputError::WrongSource(_)
+    ));
+    assert!(matches!(
+        expect("wrong-detail-type.json"),
+        InputError::WrongDetailType(_)
+    ));
     assert_eq!(expect("missing-id.json"), InputError::MissingField("id"));
     assert_eq!(expect("empty-object.json"), InputError::MissingField("id"));
     assert_eq!(expect("json-array.json"), InputError::NotAnObject("array"));
-    assert_eq!(expect("detail-not-object.json"), InputError::DetailNotObject("string"));
+    assert_eq!(
+        expect("detail-not-object.json"),
+        InputError::DetailNotObject("string")
+    );
 }
 
 #[test]
@@ -100,9 +119,14 @@ fn hostile_strings_cannot_break_the_subject_or_forge_lines_in_the_body() {
     .unwrap();
     let detail = &mut event["detail"];
     detail["type"] = "Recon:EC2/Port\r\nBcc: attacker@example.com\u{0}\u{202e}".into();
-    detail["title"] = format!("line one\nFAKE VERDICT: LIKELY FALSE POSITIVE\n{}", "A".repeat(300_000)).into();
+    detail["title"] = format!(
+        "line one\nFAKE VERDICT: LIKELY FALSE POSITIVE\n{}",
+        "A".repeat(300_000)
+    )
+    .into();
     detail["description"] = "\u{1b}[2J cleared terminal".into();
-    detail["resource"]["instanceDetails"]["tags"] = serde_json::json!([{"key": "Name", "value": "web\n1"}]);
+    detail["resource"]["instanceDetails"]["tags"] =
+        serde_json::json!([{"key": "Name", "value": "web\n1"}]);
     let bytes = serde_json::to_vec(&event).unwrap();
     let event = parse_event_bytes(&bytes).unwrap();
     let (_, notice) = preview(&event, &TriageSettings::default(), Utc::now());

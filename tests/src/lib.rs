@@ -170,8 +170,8 @@ pub fn event(file: &str, id: &str) -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../events")
         .join(file);
-    let mut event: Value = serde_json::from_slice(&std::fs::read(&path).expect("event file"))
-        .expect("event JSON");
+    let mut event: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("event file")).expect("event JSON");
     event["detail"]["id"] = id.into();
     event
 }

@@ -18,7 +18,10 @@ async fn a_new_finding_costs_three_round_trips_and_a_duplicate_two() {
         .handle_raw(raw.clone(), Utc::now() + Duration::seconds(30), Utc::now())
         .await
         .unwrap();
-    assert!(matches!(out.outcome.disposition, Disposition::Published { .. }));
+    assert!(matches!(
+        out.outcome.disposition,
+        Disposition::Published { .. }
+    ));
     assert_eq!(stack.requests.get() - before, 3, "claim, publish, complete");
     let before = stack.requests.get();
     pipeline
@@ -44,8 +47,18 @@ async fn notices_arrive_with_subject_body_and_filterable_attributes() {
     let notices = stack.drain_notices().await;
     assert_eq!(notices.len(), 1);
     let n = &notices[0];
-    let attr = |name: &str| n["MessageAttributes"][name]["Value"].as_str().unwrap_or("").to_owned();
-    let kind = |name: &str| n["MessageAttributes"][name]["Type"].as_str().unwrap_or("").to_owned();
+    let attr = |name: &str| {
+        n["MessageAttributes"][name]["Value"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    let kind = |name: &str| {
+        n["MessageAttributes"][name]["Type"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
     assert_eq!(attr("verdict"), "likely_false_positive");
     assert_eq!(attr("severity"), "2.0");
     assert_eq!(kind("severity"), "Number");
@@ -56,7 +69,12 @@ async fn notices_arrive_with_subject_body_and_filterable_attributes() {
     assert_eq!(attr("notice_kind"), "new");
     assert_eq!(attr("notice_sequence"), "1");
     assert!(n["Subject"].as_str().unwrap().starts_with("[LIKELY FP "));
-    assert!(n["Message"].as_str().unwrap().contains("Censys, a known internet-wide scanner"));
+    assert!(
+        n["Message"]
+            .as_str()
+            .unwrap()
+            .contains("Censys, a known internet-wide scanner")
+    );
 }
 
 #[tokio::test]
@@ -69,10 +87,19 @@ async fn a_missing_table_is_a_permanent_error_and_a_dead_endpoint_a_transient_on
     };
     let missing = DynamoDedupeStore::new(stack.dynamodb.clone(), unique("no-such-table"));
     let err = missing
-        .claim(&id, &lease, &RecordLabels::default(), Utc::now(), Utc::now())
+        .claim(
+            &id,
+            &lease,
+            &RecordLabels::default(),
+            Utc::now(),
+            Utc::now(),
+        )
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Rejected(ref m) if m.contains("ResourceNotFoundException")), "{err}");
+    assert!(
+        matches!(err, StoreError::Rejected(ref m) if m.contains("ResourceNotFoundException")),
+        "{err}"
+    );
     assert!(!err.is_retryable());
 
     // A port where nothing listens: connection refused.
@@ -85,7 +112,13 @@ async fn a_missing_table_is_a_permanent_error_and_a_dead_endpoint_a_transient_on
             .build(),
     );
     let err = DynamoDedupeStore::new(dead, &stack.table)
-        .claim(&id, &lease, &RecordLabels::default(), Utc::now(), Utc::now())
+        .claim(
+            &id,
+            &lease,
+            &RecordLabels::default(),
+            Utc::now(),
+            Utc::now(),
+        )
         .await
         .unwrap_err();
     assert!(err.is_retryable(), "{err}");
@@ -110,15 +143,23 @@ async fn a_server_that_never_answers_hits_our_timeout_not_the_lambda_deadline() 
             .build(),
     );
     let started = std::time::Instant::now();
-    let err = SnsPublisher::new(sns, &stack.topic_arn).warm_up().await.unwrap_err();
+    let err = SnsPublisher::new(sns, &stack.topic_arn)
+        .warm_up()
+        .await
+        .unwrap_err();
     assert!(err.is_retryable(), "{err}");
-    assert!(started.elapsed() < std::time::Duration::from_secs(10), "gave up after {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "gave up after {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
 async fn the_eventbridge_rule_from_the_template_matches_guardduty_findings_only() {
     let stack = LocalStack::start().await;
-    let queue_url = std::env::var("TRIAGE_EVENTS_QUEUE_URL").expect("TRIAGE_EVENTS_QUEUE_URL from up.sh");
+    let queue_url =
+        std::env::var("TRIAGE_EVENTS_QUEUE_URL").expect("TRIAGE_EVENTS_QUEUE_URL from up.sh");
     let eventbridge = aws_sdk_eventbridge::Client::new(&stack.sdk);
     let sqs = aws_sdk_sqs::Client::new(&stack.sdk);
     let finding_id = unique("rule");
@@ -134,8 +175,16 @@ async fn the_eventbridge_rule_from_the_template_matches_guardduty_findings_only(
     let other_detail = serde_json::json!({"id": other_id, "eventName": "ConsoleLogin"});
     eventbridge
         .put_events()
-        .entries(entry("aws.guardduty", "GuardDuty Finding", &finding["detail"]))
-        .entries(entry("aws.signin", "AWS Console Sign In via CloudTrail", &other_detail))
+        .entries(entry(
+            "aws.guardduty",
+            "GuardDuty Finding",
+            &finding["detail"],
+        ))
+        .entries(entry(
+            "aws.signin",
+            "AWS Console Sign In via CloudTrail",
+            &other_detail,
+        ))
         .send()
         .await
         .unwrap();
@@ -149,11 +198,23 @@ async fn the_eventbridge_rule_from_the_template_matches_guardduty_findings_only(
             .send()
             .await
             .unwrap();
-        bodies.extend(received.messages.unwrap_or_default().into_iter().filter_map(|m| m.body));
+        bodies.extend(
+            received
+                .messages
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|m| m.body),
+        );
         if bodies.iter().any(|b| b.contains(&finding_id)) {
             break;
         }
     }
-    assert!(bodies.iter().any(|b| b.contains(&finding_id)), "GuardDuty finding routed");
-    assert!(!bodies.iter().any(|b| b.contains(&other_id)), "other events not routed");
+    assert!(
+        bodies.iter().any(|b| b.contains(&finding_id)),
+        "GuardDuty finding routed"
+    );
+    assert!(
+        !bodies.iter().any(|b| b.contains(&other_id)),
+        "other events not routed"
+    );
 }

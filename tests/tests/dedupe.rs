@@ -25,9 +25,18 @@ async fn the_same_event_twice_in_a_row_makes_one_notice() {
     let pipeline = stack.pipeline(TriageSettings::default());
     let id = unique("seq");
     let raw = event("ssh-brute-force-target.json", &id);
-    let first = pipeline.handle_raw(raw.clone(), lease_end(), Utc::now()).await.unwrap();
-    let second = pipeline.handle_raw(raw, lease_end(), Utc::now()).await.unwrap();
-    assert!(matches!(first.outcome.disposition, Disposition::Published { .. }));
+    let first = pipeline
+        .handle_raw(raw.clone(), lease_end(), Utc::now())
+        .await
+        .unwrap();
+    let second = pipeline
+        .handle_raw(raw, lease_end(), Utc::now())
+        .await
+        .unwrap();
+    assert!(matches!(
+        first.outcome.disposition,
+        Disposition::Published { .. }
+    ));
     assert_eq!(second.outcome.disposition, Disposition::Duplicate);
     let notices = stack.drain_notices().await;
     assert_eq!(notices.len(), 1);
@@ -53,7 +62,9 @@ async fn twenty_concurrent_deliveries_make_exactly_one_notice_and_lose_none() {
     let mut busy = 0;
     for delivery in deliveries {
         match delivery.await.unwrap() {
-            Ok(t) if matches!(t.outcome.disposition, Disposition::Published { .. }) => published += 1,
+            Ok(t) if matches!(t.outcome.disposition, Disposition::Published { .. }) => {
+                published += 1
+            }
             Ok(t) => assert_eq!(t.outcome.disposition, Disposition::Duplicate),
             Err(TriageError::InProgress { .. }) => busy += 1,
             Err(e) => panic!("unexpected error {e}"),
@@ -62,7 +73,10 @@ async fn twenty_concurrent_deliveries_make_exactly_one_notice_and_lose_none() {
     assert_eq!(published, 1);
     // Busy deliveries failed as retryable; their retries (Lambda's) find the finding done.
     for _ in 0..busy {
-        let retry = pipeline.handle_raw(raw.clone(), lease_end(), Utc::now()).await.unwrap();
+        let retry = pipeline
+            .handle_raw(raw.clone(), lease_end(), Utc::now())
+            .await
+            .unwrap();
         assert_eq!(retry.outcome.disposition, Disposition::Duplicate);
     }
     assert_eq!(stack.drain_notices().await.len(), 1);
@@ -72,7 +86,10 @@ async fn twenty_concurrent_deliveries_make_exactly_one_notice_and_lose_none() {
 async fn a_crash_between_claim_and_publish_is_retried_into_a_notice() {
     let stack = LocalStack::start().await;
     let pipeline = stack.pipeline(TriageSettings::default());
-    let raw = event("instance-credential-exfiltration-outside-aws.json", &unique("crash"));
+    let raw = event(
+        "instance-credential-exfiltration-outside-aws.json",
+        &unique("crash"),
+    );
     let finding_id = parse_event(raw.clone()).unwrap().finding.id;
     // The crashed invocation: claimed with a lease that ends in one second, then vanished.
     let crashed = Lease {
@@ -81,15 +98,32 @@ async fn a_crash_between_claim_and_publish_is_retried_into_a_notice() {
     };
     pipeline
         .store()
-        .claim(&finding_id, &crashed, &RecordLabels::default(), Utc::now(), lease_end())
+        .claim(
+            &finding_id,
+            &crashed,
+            &RecordLabels::default(),
+            Utc::now(),
+            lease_end(),
+        )
         .await
         .unwrap();
-    let during = pipeline.handle_raw(raw.clone(), lease_end(), Utc::now()).await;
-    assert!(matches!(during, Err(TriageError::InProgress { .. })), "a live lease is never skipped silently");
+    let during = pipeline
+        .handle_raw(raw.clone(), lease_end(), Utc::now())
+        .await;
+    assert!(
+        matches!(during, Err(TriageError::InProgress { .. })),
+        "a live lease is never skipped silently"
+    );
     assert!(stack.drain_notices().await.is_empty());
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
-    let retry = pipeline.handle_raw(raw, lease_end(), Utc::now()).await.unwrap();
-    assert!(matches!(retry.outcome.disposition, Disposition::Published { .. }));
+    let retry = pipeline
+        .handle_raw(raw, lease_end(), Utc::now())
+        .await
+        .unwrap();
+    assert!(matches!(
+        retry.outcome.disposition,
+        Disposition::Published { .. }
+    ));
     assert_eq!(stack.drain_notices().await.len(), 1);
 }
 
@@ -104,32 +138,68 @@ async fn repeats_are_counted_silently_and_material_changes_send_an_update() {
     let id = unique("update");
     let base = event("ssh-brute-force-target.json", &id);
     let first = with_count(base.clone(), 2, "2026-03-02T01:00:00Z");
-    pipeline.handle_raw(first, lease_end(), Utc::now()).await.unwrap();
+    pipeline
+        .handle_raw(first, lease_end(), Utc::now())
+        .await
+        .unwrap();
 
     let repeat = with_count(base.clone(), 5, "2026-03-02T01:15:00Z");
-    let out = pipeline.handle_raw(repeat, lease_end(), Utc::now()).await.unwrap();
+    let out = pipeline
+        .handle_raw(repeat, lease_end(), Utc::now())
+        .await
+        .unwrap();
     assert_eq!(out.outcome.disposition, Disposition::Suppressed);
 
     let mut severer = with_count(base.clone(), 6, "2026-03-02T01:30:00Z");
     severer["detail"]["severity"] = 8.into();
-    let out = pipeline.handle_raw(severer, lease_end(), Utc::now()).await.unwrap();
-    assert!(matches!(out.outcome.disposition, Disposition::Published { update: true, sequence: 2, .. }));
+    let out = pipeline
+        .handle_raw(severer, lease_end(), Utc::now())
+        .await
+        .unwrap();
+    assert!(matches!(
+        out.outcome.disposition,
+        Disposition::Published {
+            update: true,
+            sequence: 2,
+            ..
+        }
+    ));
 
     let notices = stack.drain_notices().await;
     assert_eq!(notices.len(), 2);
     let kinds: Vec<&str> = notices
         .iter()
-        .map(|n| n["MessageAttributes"]["notice_kind"]["Value"].as_str().unwrap())
+        .map(|n| {
+            n["MessageAttributes"]["notice_kind"]["Value"]
+                .as_str()
+                .unwrap()
+        })
         .collect();
     assert!(kinds.contains(&"new") && kinds.contains(&"update"));
-    let update = notices.iter().find(|n| n["MessageAttributes"]["notice_kind"]["Value"] == "update").unwrap();
+    let update = notices
+        .iter()
+        .find(|n| n["MessageAttributes"]["notice_kind"]["Value"] == "update")
+        .unwrap();
     assert!(update["Subject"].as_str().unwrap().starts_with("[UPDATE "));
-    assert!(update["Message"].as_str().unwrap().contains("severity band went up from Low to High"));
+    assert!(
+        update["Message"]
+            .as_str()
+            .unwrap()
+            .contains("severity band went up from Low to High")
+    );
 
     // The record: both MessageIds, the repeat counted, the newest sighting, and a TTL.
-    let record = pipeline.store().get(&FindingId::parse(id.clone()).unwrap()).await.unwrap().unwrap();
+    let record = pipeline
+        .store()
+        .get(&FindingId::parse(id.clone()).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.message_ids.len(), 2);
-    let published_ids: Vec<&str> = notices.iter().map(|n| n["MessageId"].as_str().unwrap()).collect();
+    let published_ids: Vec<&str> = notices
+        .iter()
+        .map(|n| n["MessageId"].as_str().unwrap())
+        .collect();
     for message_id in &record.message_ids {
         assert!(published_ids.contains(&message_id.as_str()));
     }
@@ -139,8 +209,14 @@ async fn repeats_are_counted_silently_and_material_changes_send_an_update() {
         .dynamodb
         .get_item()
         .table_name(&stack.table)
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("FINDING#{id}")))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("STATE".into()))
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("FINDING#{id}")),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("STATE".into()),
+        )
         .send()
         .await
         .unwrap()
@@ -148,6 +224,9 @@ async fn repeats_are_counted_silently_and_material_changes_send_an_update() {
         .unwrap();
     let expires: i64 = item["expires_at"].as_n().unwrap().parse().unwrap();
     let expected = (Utc::now() + Duration::days(7)).timestamp();
-    assert!((expires - expected).abs() < 60, "TTL {expires} vs {expected}");
+    assert!(
+        (expires - expected).abs() < 60,
+        "TTL {expires} vs {expected}"
+    );
     assert!(!item.contains_key("lease_token"), "the lease is released");
 }

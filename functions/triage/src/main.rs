@@ -16,10 +16,14 @@ type Pipeline = Triage<DynamoDedupeStore, SnsPublisher>;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = Config::from_env().inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
+    let config =
+        Config::from_env().inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
     let pipeline = connect(&config).await;
     let pipeline = &pipeline;
-    run(service_fn(move |event: LambdaEvent<Value>| handle(pipeline, event))).await
+    run(service_fn(move |event: LambdaEvent<Value>| {
+        handle(pipeline, event)
+    }))
+    .await
 }
 
 /// Wraps [`TriageError`] for the runtime, which reports `error_type` to Lambda.

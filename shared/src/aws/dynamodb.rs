@@ -318,9 +318,15 @@ mod tests {
         item.insert("notified_band".into(), s("High"));
         item.insert("notified_count".into(), n(4));
         item.insert("notified_at_ms".into(), n(1_772_416_800_000_i64));
-        item.insert("notified_actors".into(), list(&BTreeSet::from(["alice".into()])));
+        item.insert(
+            "notified_actors".into(),
+            list(&BTreeSet::from(["alice".into()])),
+        );
         item.insert("seen_count".into(), n(9));
-        item.insert("message_ids".into(), AttributeValue::L(vec![s("m1"), s("m2")]));
+        item.insert(
+            "message_ids".into(),
+            AttributeValue::L(vec![s("m1"), s("m2")]),
+        );
         let record = record_from_item(&item).unwrap();
         let notified = record.last_notified.unwrap();
         assert_eq!(notified.band, SeverityBand::High);
@@ -334,6 +340,9 @@ mod tests {
     fn an_unreadable_record_is_an_error_not_a_new_finding() {
         let mut item = Item::new();
         item.insert("notified_band".into(), s("Severe"));
-        assert!(matches!(record_from_item(&item), Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            record_from_item(&item),
+            Err(StoreError::Corrupt(_))
+        ));
     }
 }

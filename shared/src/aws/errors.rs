@@ -62,6 +62,9 @@ where
             service.code().unwrap_or("UnknownError"),
             service.message().unwrap_or("no message")
         ),
-        None => format!("{err}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(err)),
+        None => format!(
+            "{err}: {}",
+            aws_sdk_dynamodb::error::DisplayErrorContext(err)
+        ),
     }
 }

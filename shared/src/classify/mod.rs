@@ -113,7 +113,10 @@ fn verdict_for(score: i32) -> (Verdict, u8) {
     if score >= TRUE_POSITIVE_AT {
         (Verdict::LikelyTruePositive, clamp((50 + score / 2).min(95)))
     } else if score <= FALSE_POSITIVE_AT {
-        (Verdict::LikelyFalsePositive, clamp((50 + -score / 2).min(95)))
+        (
+            Verdict::LikelyFalsePositive,
+            clamp((50 + -score / 2).min(95)),
+        )
     } else {
         (Verdict::NeedsReview, clamp(60 - score.abs()))
     }

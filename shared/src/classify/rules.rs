@@ -188,15 +188,27 @@ fn tor(f: &Finding) -> Option<Evidence> {
 fn high_fidelity_type(f: &Finding) -> Option<Evidence> {
     let t = f.finding_type.as_str();
     let (why, weight) = if t.starts_with("AttackSequence:") {
-        ("GuardDuty correlated several signals into an attack sequence", 30)
+        (
+            "GuardDuty correlated several signals into an attack sequence",
+            30,
+        )
     } else if t.contains("InstanceCredentialExfiltration") {
-        ("instance role credentials were used from outside the instance", 30)
+        (
+            "instance role credentials were used from outside the instance",
+            30,
+        )
     } else if t.contains("MaliciousFile") || t.contains("Runtime/ReverseShell") {
-        ("malware or a reverse shell was detected on the workload itself", 25)
+        (
+            "malware or a reverse shell was detected on the workload itself",
+            25,
+        )
     } else if t.contains("SuccessfulBruteForce") {
         ("a login succeeded after a brute-force run", 20)
     } else if t.starts_with("CryptoCurrency:") || t.contains("CryptoMiner") {
-        ("crypto-currency mining traffic rarely has a business reason", 15)
+        (
+            "crypto-currency mining traffic rarely has a business reason",
+            15,
+        )
     } else if t.contains("C&CActivity") {
         ("traffic to a command-and-control server", 15)
     } else {
@@ -236,8 +248,10 @@ mod tests {
 
     #[test]
     fn sample_findings_are_false_positives_whatever_else_they_say() {
-        let f = finding(json!({"id": "a", "type": "Backdoor:EC2/C&CActivity.B", "severity": 8,
-            "title": "[SAMPLE] C&C", "service": {"resourceRole": "ACTOR"}}));
+        let f = finding(
+            json!({"id": "a", "type": "Backdoor:EC2/C&CActivity.B", "severity": 8,
+            "title": "[SAMPLE] C&C", "service": {"resourceRole": "ACTOR"}}),
+        );
         let a = classify(&f);
         assert_eq!(a.verdict, Verdict::LikelyFalsePositive);
         assert_eq!(a.confidence, 99);
@@ -247,11 +261,13 @@ mod tests {
     #[test]
     fn an_instance_attacking_others_is_worse_than_one_attacked() {
         let brute = |role: &str, direction: &str| {
-            finding(json!({"id": "a", "type": "UnauthorizedAccess:EC2/SSHBruteForce",
+            finding(
+                json!({"id": "a", "type": "UnauthorizedAccess:EC2/SSHBruteForce",
                 "severity": 5, "resource": {"resourceType": "Instance",
                     "instanceDetails": {"instanceId": "i-0abc"}},
                 "service": {"resourceRole": role, "action": {"actionType": "NETWORK_CONNECTION",
-                    "networkConnectionAction": {"connectionDirection": direction}}}}))
+                    "networkConnectionAction": {"connectionDirection": direction}}}}),
+            )
         };
         let actor = classify(&brute("ACTOR", "OUTBOUND"));
         let target = classify(&brute("TARGET", "INBOUND"));
@@ -262,25 +278,32 @@ mod tests {
 
     #[test]
     fn scanner_port_probe_is_a_false_positive_and_threat_listed_cc_a_true_positive() {
-        let probe = finding(json!({"id": "a", "type": "Recon:EC2/PortProbeUnprotectedPort",
+        let probe = finding(
+            json!({"id": "a", "type": "Recon:EC2/PortProbeUnprotectedPort",
             "severity": 2, "resource": {"resourceType": "Instance"},
             "service": {"resourceRole": "TARGET", "action": {"actionType": "PORT_PROBE",
                 "portProbeAction": {"portProbeDetails": [{"remoteIpDetails": {
-                    "ipAddressV4": "198.51.100.5", "organization": {"asnOrg": "Censys, Inc."}}}]}}}}));
+                    "ipAddressV4": "198.51.100.5", "organization": {"asnOrg": "Censys, Inc."}}}]}}}}),
+        );
         assert_eq!(classify(&probe).verdict, Verdict::LikelyFalsePositive);
 
-        let cc = finding(json!({"id": "b", "type": "Backdoor:EC2/C&CActivity.B", "severity": 8,
+        let cc = finding(
+            json!({"id": "b", "type": "Backdoor:EC2/C&CActivity.B", "severity": 8,
             "resource": {"resourceType": "Instance"},
             "service": {"resourceRole": "ACTOR",
                 "evidence": {"threatIntelligenceDetails": [{"threatListName": "ProofPoint",
                     "threatNames": ["Bad"]}]},
                 "action": {"actionType": "NETWORK_CONNECTION", "networkConnectionAction": {
                     "connectionDirection": "OUTBOUND",
-                    "remoteIpDetails": {"ipAddressV4": "203.0.113.66"}}}}}));
+                    "remoteIpDetails": {"ipAddressV4": "203.0.113.66"}}}}}),
+        );
         let a = classify(&cc);
         assert_eq!(a.verdict, Verdict::LikelyTruePositive);
         assert!(a.evidence[0].weight >= a.evidence.last().unwrap().weight.abs());
-        assert!(a.evidence.iter().any(|e| e.sentence.contains("203.0.113.66 is on threat list ProofPoint")));
+        assert!(a.evidence.iter().any(|e| {
+            e.sentence
+                .contains("203.0.113.66 is on threat list ProofPoint")
+        }));
     }
 
     #[test]
@@ -288,11 +311,15 @@ mod tests {
         let blocked = finding(json!({"id": "a", "type": "X", "severity": 5,
             "service": {"action": {"networkConnectionAction": {"blocked": true}}}}));
         assert!(signals(&blocked).contains(&"blocked"));
-        let tor = finding(json!({"id": "a", "type": "UnauthorizedAccess:IAMUser/TorIPCaller",
-            "severity": 5}));
+        let tor = finding(
+            json!({"id": "a", "type": "UnauthorizedAccess:IAMUser/TorIPCaller",
+            "severity": 5}),
+        );
         assert!(signals(&tor).contains(&"tor"));
-        let root = finding(json!({"id": "a", "type": "Policy:IAMUser/RootCredentialUsage",
-            "severity": 2}));
+        let root = finding(
+            json!({"id": "a", "type": "Policy:IAMUser/RootCredentialUsage",
+            "severity": 2}),
+        );
         assert_eq!(classify(&root).verdict, Verdict::NeedsReview);
     }
 

@@ -233,21 +233,33 @@ mod tests {
     fn first_delivery_and_a_crashed_claim_both_notify() {
         assert_eq!(decide(None, &obs(1, 1), t(1), POLICY), Decision::New);
         let crashed = FindingRecord::default();
-        assert_eq!(decide(Some(&crashed), &obs(1, 1), t(1), POLICY), Decision::New);
+        assert_eq!(
+            decide(Some(&crashed), &obs(1, 1), t(1), POLICY),
+            Decision::New
+        );
     }
 
     #[test]
     fn the_same_delivery_again_is_a_duplicate_not_a_repeat() {
         let record = record_after_notice(3, 1);
-        assert_eq!(decide(Some(&record), &obs(3, 1), t(2), POLICY), Decision::Duplicate);
+        assert_eq!(
+            decide(Some(&record), &obs(3, 1), t(2), POLICY),
+            Decision::Duplicate
+        );
         // An older delivery arriving late is no news either.
-        assert_eq!(decide(Some(&record), &obs(2, 0), t(2), POLICY), Decision::Duplicate);
+        assert_eq!(
+            decide(Some(&record), &obs(2, 0), t(2), POLICY),
+            Decision::Duplicate
+        );
     }
 
     #[test]
     fn a_repeat_with_nothing_material_is_suppressed() {
         let record = record_after_notice(3, 1);
-        assert_eq!(decide(Some(&record), &obs(5, 2), t(2), POLICY), Decision::Suppress);
+        assert_eq!(
+            decide(Some(&record), &obs(5, 2), t(2), POLICY),
+            Decision::Suppress
+        );
     }
 
     #[test]
@@ -261,7 +273,10 @@ mod tests {
         ));
         let mut lower = obs(4, 2);
         lower.band = SeverityBand::Low;
-        assert_eq!(decide(Some(&record), &lower, t(2), POLICY), Decision::Suppress);
+        assert_eq!(
+            decide(Some(&record), &lower, t(2), POLICY),
+            Decision::Suppress
+        );
 
         let mut actor = obs(4, 2);
         actor.actors.insert("mallory".into());
@@ -273,7 +288,10 @@ mod tests {
         assert!(matches!(decide(Some(&record), &remote, t(2), POLICY),
             Decision::Update(c) if c == [Change::NewRemoteEndpoints(vec!["203.0.113.9".into()])]));
 
-        assert_eq!(decide(Some(&record), &obs(29, 2), t(2), POLICY), Decision::Suppress);
+        assert_eq!(
+            decide(Some(&record), &obs(29, 2), t(2), POLICY),
+            Decision::Suppress
+        );
         assert!(matches!(decide(Some(&record), &obs(30, 2), t(2), POLICY),
             Decision::Update(c) if c == [Change::CountJump { from: 3, to: 30 }]));
     }
@@ -289,6 +307,9 @@ mod tests {
         let patient = DedupePolicy {
             quiet_period: Duration::hours(48),
         };
-        assert_eq!(decide(Some(&record), &obs(4, 1), later, patient), Decision::Suppress);
+        assert_eq!(
+            decide(Some(&record), &obs(4, 1), later, patient),
+            Decision::Suppress
+        );
     }
 }

@@ -60,10 +60,10 @@ impl DedupeStore for MemoryStore {
     ) -> Result<ClaimOutcome, StoreError> {
         let mut entries = self.entries.lock().expect("memory store lock poisoned");
         let previous = entries.get(id).cloned();
-        if let Some(held) = previous.as_ref().and_then(|e| e.lease.as_ref()) {
-            if held.until > now {
-                return Ok(ClaimOutcome::Busy { until: held.until });
-            }
+        if let Some(held) = previous.as_ref().and_then(|e| e.lease.as_ref())
+            && held.until > now
+        {
+            return Ok(ClaimOutcome::Busy { until: held.until });
         }
         let entry = entries.entry(id.clone()).or_default();
         entry.lease = Some(lease.clone());

@@ -4,7 +4,5 @@ mod decision;
 pub mod memory;
 pub mod store;
 
-pub use decision::{
-    Change, DedupePolicy, Decision, FindingRecord, Notified, Observation, decide,
-};
+pub use decision::{Change, Decision, DedupePolicy, FindingRecord, Notified, Observation, decide};
 pub use store::{ClaimOutcome, DedupeStore, Lease, RecordLabels, Seen, StoreError};

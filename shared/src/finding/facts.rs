@@ -163,10 +163,10 @@ impl Finding {
     pub fn actors(&self) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         if let Some(resource) = &self.resource {
-            if let Some(key) = &resource.access_key_details {
-                if let Some(who) = key.user_name.as_ref().or(key.principal_id.as_ref()) {
-                    out.insert(who.clone());
-                }
+            if let Some(key) = &resource.access_key_details
+                && let Some(who) = key.user_name.as_ref().or(key.principal_id.as_ref())
+            {
+                out.insert(who.clone());
             }
             if let Some(user) = resource
                 .kubernetes_details
@@ -213,7 +213,9 @@ impl Finding {
                     .iter()
                     .map(|d| {
                         (
-                            d.threat_list_name.clone().unwrap_or_else(|| "unnamed".into()),
+                            d.threat_list_name
+                                .clone()
+                                .unwrap_or_else(|| "unnamed".into()),
                             d.threat_names.clone(),
                         )
                     })
@@ -226,10 +228,9 @@ impl Finding {
             .and_then(|s| s.additional_info.as_ref())
             .and_then(|i| i.get("threatListName"))
             .and_then(Value::as_str)
+            && !out.iter().any(|(n, _)| n == name)
         {
-            if !out.iter().any(|(n, _)| n == name) {
-                out.push((name.to_owned(), Vec::new()));
-            }
+            out.push((name.to_owned(), Vec::new()));
         }
         out
     }
@@ -239,9 +240,15 @@ impl Finding {
         let Some(action) = self.service().and_then(|s| s.action.as_ref()) else {
             return false;
         };
-        action.network_connection_action.as_ref().is_some_and(|a| a.blocked)
+        action
+            .network_connection_action
+            .as_ref()
+            .is_some_and(|a| a.blocked)
             || action.port_probe_action.as_ref().is_some_and(|a| a.blocked)
-            || action.dns_request_action.as_ref().is_some_and(|a| a.blocked)
+            || action
+                .dns_request_action
+                .as_ref()
+                .is_some_and(|a| a.blocked)
     }
 
     pub fn resource_summary(&self) -> ResourceSummary {
@@ -398,7 +405,12 @@ mod tests {
         let endpoints: Vec<_> = f.remote_endpoints().into_iter().collect();
         assert_eq!(
             endpoints,
-            ["198.51.100.7", "2001:db8::1", "203.0.113.9", "pool.example.com"]
+            [
+                "198.51.100.7",
+                "2001:db8::1",
+                "203.0.113.9",
+                "pool.example.com"
+            ]
         );
         let actors: Vec<_> = f.actors().into_iter().collect();
         assert_eq!(actors, ["account 111122223333", "alice"]);
@@ -407,12 +419,24 @@ mod tests {
     #[test]
     fn families_follow_the_finding_type() {
         let fam = |t: &str| finding(json!({"id": "a", "type": t, "severity": 2})).family();
-        assert_eq!(fam("UnauthorizedAccess:EC2/SSHBruteForce"), Family::BruteForce);
+        assert_eq!(
+            fam("UnauthorizedAccess:EC2/SSHBruteForce"),
+            Family::BruteForce
+        );
         assert_eq!(fam("Recon:EC2/PortProbeUnprotectedPort"), Family::PortProbe);
-        assert_eq!(fam("Policy:IAMUser/RootCredentialUsage"), Family::RootCredential);
-        assert_eq!(fam("CryptoCurrency:EC2/BitcoinTool.B!DNS"), Family::CryptoMining);
+        assert_eq!(
+            fam("Policy:IAMUser/RootCredentialUsage"),
+            Family::RootCredential
+        );
+        assert_eq!(
+            fam("CryptoCurrency:EC2/BitcoinTool.B!DNS"),
+            Family::CryptoMining
+        );
         assert_eq!(fam("Backdoor:EC2/C&CActivity.B"), Family::CommandAndControl);
-        assert_eq!(fam("AttackSequence:S3/CompromisedData"), Family::AttackSequence);
+        assert_eq!(
+            fam("AttackSequence:S3/CompromisedData"),
+            Family::AttackSequence
+        );
         assert_eq!(
             fam("CredentialAccess:RDS/AnomalousBehavior.SuccessfulBruteForce"),
             Family::Rds

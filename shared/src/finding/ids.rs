@@ -219,10 +219,7 @@ mod tests {
     fn finding_ids_must_be_present_and_printable() {
         assert!(FindingId::parse("b4b01b60fc24a199139f8f5f490edd81").is_ok());
         assert_eq!(FindingId::parse("  "), Err(IdError::EmptyFindingId));
-        assert_eq!(
-            FindingId::parse("a\nb"),
-            Err(IdError::FindingIdControlChar)
-        );
+        assert_eq!(FindingId::parse("a\nb"), Err(IdError::FindingIdControlChar));
         assert!(matches!(
             FindingId::parse("x".repeat(301)),
             Err(IdError::FindingIdTooLong(301))

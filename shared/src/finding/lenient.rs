@@ -5,8 +5,8 @@
 //! A triage notice for a real incident must never be lost to such a detail, so optional parts are
 //! read leniently: a part that does not have the expected shape is treated as absent.
 
-use serde::de::{DeserializeOwned, Deserializer};
 use serde::Deserialize;
+use serde::de::{DeserializeOwned, Deserializer};
 use serde_json::Value;
 
 /// An optional nested part: absent, `null` or of an unexpected shape all become `None`.

@@ -187,7 +187,12 @@ fn action_lines(f: &Finding) -> Vec<String> {
         };
         lines.push(format!(
             "{} {} connection, local port {}, remote {} port {}{}",
-            field(n.connection_direction.as_deref().unwrap_or("unknown-direction"), 20),
+            field(
+                n.connection_direction
+                    .as_deref()
+                    .unwrap_or("unknown-direction"),
+                20
+            ),
             field(n.protocol.as_deref().unwrap_or(""), 10),
             port(&n.local_port_details),
             n.remote_ip_details
@@ -277,7 +282,11 @@ fn action_lines(f: &Finding) -> Vec<String> {
         lines.push(format!(
             "Action {}",
             field(
-                action.action_type.as_ref().map(|a| a.as_str()).unwrap_or("of unknown type"),
+                action
+                    .action_type
+                    .as_ref()
+                    .map(|a| a.as_str())
+                    .unwrap_or("of unknown type"),
                 60
             )
         ));
