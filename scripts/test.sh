@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The tests, on a fresh machine (this is what CI runs, via .ci/run):
+#   scripts/test.sh
+# Installs what it needs (rustfmt/clippy components, the local-stack venv, the infra linters),
+# starts the local AWS stack (moto), and runs: format check, clippy, every workspace test
+# (unit + integration against the local server), the infrastructure checks, and the triage
+# acceptance check when ../shared/acceptance is present.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)" >&2; }
+
+step "toolchain components"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+step "local AWS stack"
+eval "$(infra/local/up.sh)"
+trap 'infra/local/down.sh >/dev/null 2>&1 || true' EXIT
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "workspace tests"
+if command -v cargo-nextest >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
+
+if [[ -x scripts/check-infra.sh ]]; then
+  step "infrastructure checks"
+  scripts/check-infra.sh
+fi
+
+if [[ -x ../shared/acceptance/replay.sh ]]; then
+  step "acceptance: ../shared/acceptance/replay.sh"
+  ../shared/acceptance/replay.sh
+fi
+step "all checks passed"
