@@ -22,6 +22,7 @@ pub struct Report {
     /// Why a notice was or was not published.
     pub reason: Option<&'static str>,
     pub error: Option<String>,
+    /// The rendered notice, printed by the readable form of `explain` only.
     #[serde(skip)]
     body: Option<String>,
 }
@@ -53,7 +54,6 @@ impl Report {
     pub fn with_outcome(mut self, outcome: &Outcome) -> Self {
         self.assess(&outcome.assessment);
         self.subject = outcome.notice.as_ref().map(|n| n.subject.clone());
-        self.body = outcome.notice.as_ref().map(|n| n.body.clone());
         if let Disposition::Published { message_id, .. } = &outcome.disposition {
             self.published = true;
             self.message_id = Some(message_id.clone());
