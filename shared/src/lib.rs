@@ -14,3 +14,4 @@ pub mod pipeline;
 pub mod publish;
 pub mod scope;
 pub mod text;
+pub mod context;

@@ -1,0 +1,1 @@
+//! CloudTrail records: tolerant model and aggregation (work in progress, issue 3).

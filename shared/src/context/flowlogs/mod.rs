@@ -1,0 +1,1 @@
+//! VPC Flow Log records: streaming parser and aggregation (work in progress, issue 3).
