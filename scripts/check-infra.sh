@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Check the deployable infrastructure (infra/template.yaml), offline:
-#   1. sam validate --lint
-#   2. cfn-lint
-#   3. checkov (CloudFormation framework): zero failed checks; every skipped check must carry its reason
-#      next to the resource (Metadata.checkov.skip[].comment)
+# Check the deployable infrastructure (infra/template.yaml, and infra/region-forwarder.yaml for other
+# regions), offline:
+#   1. sam validate --lint (template.yaml: the SAM template)
+#   2. cfn-lint (both templates)
+#   3. checkov (CloudFormation framework, both templates): zero failed checks; every skipped check must carry
+#      its reason next to the resource (Metadata.checkov.skip[].comment)
 #   4. sam build: an arm64 (aarch64) bootstrap for every function (cargo lambda, in the workspace target dir)
 #
 #   scripts/check-infra.sh               # everything
@@ -19,6 +20,9 @@ CHECKOV_VERSION=3.3.30
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 template="$root/infra/template.yaml"
+# The plain CloudFormation template deployed in the other regions (no SAM transform: sam validate does not apply).
+forwarder="$root/infra/region-forwarder.yaml"
+cfn_templates=("$template" "$forwarder")
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/guardduty-triage"
 sam_venv="$cache/sam${SAM_CLI_VERSION}-cfnlint${CFN_LINT_VERSION}"
 checkov_venv="$cache/checkov${CHECKOV_VERSION}"
@@ -93,29 +97,31 @@ step "sam validate --lint"
 done_step "sam validate --lint"
 
 step "cfn-lint"
-"$sam_venv/bin/cfn-lint" "$template" || fail "cfn-lint"
+"$sam_venv/bin/cfn-lint" "${cfn_templates[@]}" || fail "cfn-lint"
 echo "cfn-lint: no findings"
 done_step "cfn-lint"
 
 step "checkov"
 # Every skip must say why, next to the resource: Metadata.checkov.skip[].comment, or an inline
 # `# checkov:skip=ID:reason` comment.
-"$sam_venv/bin/python" - "$template" <<'PY' || fail "a checkov skip without its reason"
-import re, sys, yaml
+"$sam_venv/bin/python" - "${cfn_templates[@]}" <<'PY' || fail "a checkov skip without its reason"
+import os, re, sys, yaml
 class L(yaml.SafeLoader): pass
 L.add_multi_constructor("!", lambda loader, suffix, node: None)
-text = open(sys.argv[1]).read()
-t = yaml.load(text, Loader=L)
 bad, n = [], 0
-for name, res in (t.get("Resources") or {}).items():
-    for skip in ((res.get("Metadata") or {}).get("checkov") or {}).get("skip") or []:
+for path in sys.argv[1:]:
+    file = os.path.basename(path)
+    text = open(path).read()
+    t = yaml.load(text, Loader=L)
+    for name, res in (t.get("Resources") or {}).items():
+        for skip in ((res.get("Metadata") or {}).get("checkov") or {}).get("skip") or []:
+            n += 1
+            if not str(skip.get("comment") or "").strip():
+                bad.append(f"{file} {name}: {skip.get('id')}")
+    for m in re.finditer(r"checkov:skip=([A-Za-z0-9_]+)(?::(.*))?", text):
         n += 1
-        if not str(skip.get("comment") or "").strip():
-            bad.append(f"{name}: {skip.get('id')}")
-for m in re.finditer(r"checkov:skip=([A-Za-z0-9_]+)(?::(.*))?", text):
-    n += 1
-    if not (m.group(2) or "").strip():
-        bad.append(f"inline {m.group(1)}")
+        if not (m.group(2) or "").strip():
+            bad.append(f"{file} inline {m.group(1)}")
 if bad:
     print("checkov skips without a reason:", ", ".join(bad))
     sys.exit(1)
@@ -124,20 +130,29 @@ PY
 checkov_json="$(mktemp)"
 trap 'rm -f "$checkov_json"' EXIT
 checkov_rc=0
-"$checkov_venv/bin/checkov" -f "$template" --framework cloudformation --skip-download --output json \
+"$checkov_venv/bin/checkov" -f "$template" -f "$forwarder" --framework cloudformation --skip-download --output json \
   >"$checkov_json" || checkov_rc=$?
-"$checkov_venv/bin/python" - "$checkov_json" <<'PY' || checkov_rc=1
-import json, sys
+"$checkov_venv/bin/python" - "$checkov_json" "${cfn_templates[@]}" <<'PY' || checkov_rc=1
+import json, os, sys
 report = json.load(open(sys.argv[1]))
 report = report[0] if isinstance(report, list) else report
 results, summary = report.get("results", {}), report.get("summary", {})
 print(f"passed {summary.get('passed')}, failed {summary.get('failed')}, skipped {summary.get('skipped')}, "
       f"parsing errors {summary.get('parsing_errors')}")
 for c in results.get("failed_checks", []):
-    print(f"  FAILED  {c['check_id']} {c['resource']} (lines {c['file_line_range']}): {c['check_name']}")
+    print(f"  FAILED  {c['check_id']} {c['file_path']} {c['resource']} (lines {c['file_line_range']}): "
+          f"{c['check_name']}")
 for c in results.get("skipped_checks", []):
-    print(f"  skipped {c['check_id']} {c['resource']}: {(c.get('check_result') or {}).get('suppress_comment', '')}")
-sys.exit(1 if summary.get("failed") or summary.get("parsing_errors") or not summary.get("passed") else 0)
+    print(f"  skipped {c['check_id']} {c['file_path']} {c['resource']}: "
+          f"{(c.get('check_result') or {}).get('suppress_comment', '')}")
+# Every template must have been scanned (checked resources name their file).
+scanned = {os.path.basename(c["file_path"]) for kind in ("passed_checks", "failed_checks", "skipped_checks")
+           for c in results.get(kind, [])}
+unscanned = [os.path.basename(t) for t in sys.argv[2:] if os.path.basename(t) not in scanned]
+if unscanned:
+    print("  not scanned:", ", ".join(unscanned))
+sys.exit(1 if summary.get("failed") or summary.get("parsing_errors") or not summary.get("passed") or unscanned
+         else 0)
 PY
 ((checkov_rc == 0)) || fail "checkov: failed checks"
 done_step "checkov"
