@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 use triage_core::config::Config;
 use triage_core::dedupe::DedupeStore;
-use triage_core::finding::parse_event_bytes;
+use triage_core::finding::{FindingEvent, parse_event_bytes};
 use triage_core::pipeline::{Triage, TriageError, TriageSettings, preview};
 use triage_core::publish::NoticePublisher;
 
@@ -88,16 +88,19 @@ async fn main() -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Read and parse one input file; the error says which step failed and why.
+fn load(file: &std::path::Path) -> Result<FindingEvent, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read the file: {e}"))?;
+    parse_event_bytes(&bytes).map_err(|e| e.to_string())
+}
+
 async fn replay_one<S: DedupeStore, P: NoticePublisher>(
     pipeline: &Triage<S, P>,
     file: &std::path::Path,
     lease: Duration,
 ) -> Report {
     let mut report = Report::for_file(file);
-    let event = match std::fs::read(file)
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| parse_event_bytes(&bytes).map_err(|e| e.to_string()))
-    {
+    let event = match load(file) {
         Ok(event) => event,
         Err(e) => return report.failed(e),
     };
@@ -121,10 +124,7 @@ async fn replay_one<S: DedupeStore, P: NoticePublisher>(
 
 fn explain_one(file: &std::path::Path, settings: &TriageSettings) -> Report {
     let mut report = Report::for_file(file);
-    let event = match std::fs::read(file)
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| parse_event_bytes(&bytes).map_err(|e| e.to_string()))
-    {
+    let event = match load(file) {
         Ok(event) => event,
         Err(e) => return report.failed(e),
     };

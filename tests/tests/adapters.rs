@@ -85,17 +85,26 @@ async fn a_missing_table_is_a_permanent_error_and_a_dead_endpoint_a_transient_on
         token: "t".into(),
         until: Utc::now() + Duration::seconds(30),
     };
-    let missing = DynamoDedupeStore::new(stack.dynamodb.clone(), unique("no-such-table"));
-    let err = missing
-        .claim(
-            &id,
-            &lease,
-            &RecordLabels::default(),
-            Utc::now(),
-            Utc::now(),
-        )
-        .await
-        .unwrap_err();
+    let claim = |store: DynamoDedupeStore| {
+        let (id, lease) = (id.clone(), lease.clone());
+        async move {
+            store
+                .claim(
+                    &id,
+                    &lease,
+                    &RecordLabels::default(),
+                    Utc::now(),
+                    Utc::now(),
+                )
+                .await
+                .unwrap_err()
+        }
+    };
+    let err = claim(DynamoDedupeStore::new(
+        stack.dynamodb.clone(),
+        unique("no-such-table"),
+    ))
+    .await;
     assert!(
         matches!(err, StoreError::Rejected(ref m) if m.contains("ResourceNotFoundException")),
         "{err}"
@@ -111,16 +120,7 @@ async fn a_missing_table_is_a_permanent_error_and_a_dead_endpoint_a_transient_on
             .endpoint_url(format!("http://127.0.0.1:{port}"))
             .build(),
     );
-    let err = DynamoDedupeStore::new(dead, &stack.table)
-        .claim(
-            &id,
-            &lease,
-            &RecordLabels::default(),
-            Utc::now(),
-            Utc::now(),
-        )
-        .await
-        .unwrap_err();
+    let err = claim(DynamoDedupeStore::new(dead, &stack.table)).await;
     assert!(err.is_retryable(), "{err}");
 }
 
