@@ -1,10 +1,14 @@
 //! The AWS edge: SDK configuration and the adapters that implement our traits on DynamoDB and
 //! SNS. Nothing outside this module names an SDK type.
 
+mod batch_write;
 mod dynamodb;
 mod errors;
+mod item_size;
 mod sns;
 
+pub use batch_write::{BatchReport, BatchWriter, Item, MAX_ITEMS_PER_CALL};
+pub use item_size::{item_size, write_units};
 pub use dynamodb::DynamoDedupeStore;
 pub use sns::SnsPublisher;
 
