@@ -7,6 +7,7 @@
 pub mod aws;
 pub mod classify;
 pub mod config;
+pub mod context;
 pub mod dedupe;
 pub mod finding;
 pub mod notice;
@@ -14,4 +15,3 @@ pub mod pipeline;
 pub mod publish;
 pub mod scope;
 pub mod text;
-pub mod context;

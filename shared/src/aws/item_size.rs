@@ -8,7 +8,9 @@ use std::collections::HashMap;
 /// binaries by length, numbers by about one byte per two significant digits plus one, lists and
 /// maps 3 bytes plus one per element.
 pub fn item_size(item: &HashMap<String, AttributeValue>) -> usize {
-    item.iter().map(|(name, value)| name.len() + value_size(value)).sum()
+    item.iter()
+        .map(|(name, value)| name.len() + value_size(value))
+        .sum()
 }
 
 fn value_size(value: &AttributeValue) -> usize {

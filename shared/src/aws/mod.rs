@@ -8,8 +8,8 @@ mod item_size;
 mod sns;
 
 pub use batch_write::{BatchReport, BatchWriter, Item, MAX_ITEMS_PER_CALL};
-pub use item_size::{item_size, write_units};
 pub use dynamodb::DynamoDedupeStore;
+pub use item_size::{item_size, write_units};
 pub use sns::SnsPublisher;
 
 use crate::config::Config;

@@ -1,1 +1,55 @@
-//! CloudTrail records: tolerant model and aggregation (work in progress, issue 3).
+//! CloudTrail for triage (issue 3): a tolerant record model, every shape CloudTrail reaches us
+//! in, and the compact aggregates the ingest functions store. Pure: bytes in, values out;
+//! storage is the ingest functions' business.
+//!
+//! - [`CloudTrailRecord`] / [`Record`]: the record, every field optional and lenient; a record
+//!   needs only a time and an API name, else it is a counted [`SkipReason`].
+//! - [`parse_object`] / [`for_each_record`]: one object (gzip or plain S3 delivery, JSON array,
+//!   NDJSON, EventBridge event, single record) to records; a bad object is an [`InputError`].
+//! - [`Aggregator`] / [`aggregate_object`]: activity per principal key and source IP per time
+//!   bucket ([`Activity`], keys on [`EntityKey`]), notable events ([`notable_reasons`]),
+//!   credentials issued by STS ([`CredentialIssue`]), per-principal [`Baseline`]s, and a
+//!   [`Summary`].
+//!
+//! Files, in reading order: `record.rs` (and `de.rs`, its lenient field readers), `input.rs`,
+//! `principal.rs`, `notable.rs`, `credentials.rs`, `baseline.rs`, `aggregate.rs`; `tests.rs`
+//! runs everything on the corpus records in `tests/fixtures/cloudtrail/`.
+
+mod aggregate;
+mod baseline;
+mod credentials;
+mod de;
+mod input;
+mod intern;
+mod limits;
+mod net;
+mod notable;
+mod principal;
+mod record;
+mod stats;
+
+#[cfg(test)]
+mod tests;
+
+pub use aggregate::{
+    Activity, Aggregates, Aggregator, CallKey, ObjectReport, Outcome, PrincipalInfo, Settings,
+    Summary, aggregate_object, bucket_start,
+};
+pub use baseline::{Baseline, BaselineEntry, ObservationKind, api_name};
+pub use credentials::{CredentialIssue, ISSUING_CALLS, credential_issue};
+pub use input::{
+    InputError, ParsedObject, ReadOptions, Shape, Skips, for_each_record, parse_object,
+    parse_object_with,
+};
+pub use limits::{ERROR_MESSAGE_MAX, NAME_MAX, TARGETS_MAX, USER_AGENT_MAX};
+pub use net::{IPV4_NETWORK_BITS, IPV6_NETWORK_BITS, network, normalize_source, parse_ip};
+pub use notable::{
+    KMS_CRYPTO_OPERATIONS, NotableEvent, NotableReason, READ_PREFIXES, S3_POLICY_CHANGES,
+    SENSITIVE_SERVICES, notable_reasons,
+};
+pub use principal::{EntityKey, EntityKind, PrincipalType, issuer_arn};
+pub use record::{
+    CloudTrailRecord, EventType, InsightDetails, Record, ResourceRef, SessionAttributes,
+    SessionContext, SessionIssuer, SkipReason, UserIdentity, parse_event_time,
+};
+pub use stats::Stats;

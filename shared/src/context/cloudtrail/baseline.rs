@@ -1,0 +1,200 @@
+//! Behaviour baselines: what each principal has been seen doing, so "is this new for the
+//! principal?" is one lookup.
+//!
+//! For every principal key of a record (see [`super::principal`]) we observe: the source (the
+//! canonical IP, or the AWS service name CloudTrail puts there), its network (/24, /48), the user
+//! agent, the region and the API (`iam:CreateUser`). For a role whose credentials were issued by
+//! STS we also observe who assumed it ([`ObservationKind::AssumedBy`]). Each observation keeps
+//! first seen, last seen and count; ASNs would need a lookup table we do not ship, so networks
+//! stand in for them.
+
+use super::principal::EntityKey;
+use super::stats::Stats;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What is observed about a principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ObservationKind {
+    /// Canonical IP address, or the AWS service name when a service called on the principal's
+    /// behalf.
+    SourceIp,
+    /// `a.b.c.0/24` or `x:y:z::/48`.
+    Network,
+    UserAgent,
+    Region,
+    /// `service:ApiName`, e.g. `iam:CreateUser` (the IAM action spelling).
+    Api,
+    /// For a role: the principal (primary key, see [`EntityKey`]) that obtained its
+    /// credentials, e.g. `service:ec2.amazonaws.com` for an instance profile.
+    AssumedBy,
+}
+
+impl ObservationKind {
+    pub const ALL: [ObservationKind; 6] = [
+        Self::SourceIp,
+        Self::Network,
+        Self::UserAgent,
+        Self::Region,
+        Self::Api,
+        Self::AssumedBy,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SourceIp => "ip",
+            Self::Network => "network",
+            Self::UserAgent => "userAgent",
+            Self::Region => "region",
+            Self::Api => "api",
+            Self::AssumedBy => "assumedBy",
+        }
+    }
+}
+
+/// The spelling of an API in baselines: `iam:CreateUser` for `iam.amazonaws.com` /
+/// `CreateUser`; the name alone when the record has no source.
+pub fn api_name(event_source: Option<&str>, event_name: &str) -> String {
+    match event_source {
+        Some(source) => {
+            let service = source.strip_suffix(".amazonaws.com").unwrap_or(source);
+            format!("{service}:{event_name}")
+        }
+        None => event_name.to_owned(),
+    }
+}
+
+/// One baseline entry, for listing and writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BaselineEntry<'a> {
+    pub principal: &'a EntityKey,
+    pub kind: ObservationKind,
+    pub value: &'a str,
+    pub stats: &'a Stats,
+}
+
+/// Observations per principal, per kind, per value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Baseline {
+    entries: BTreeMap<EntityKey, BTreeMap<ObservationKind, BTreeMap<String, Stats>>>,
+    len: usize,
+}
+
+impl Baseline {
+    /// Record an observation (merging with what is already known).
+    pub fn insert(
+        &mut self,
+        principal: EntityKey,
+        kind: ObservationKind,
+        value: String,
+        stats: Stats,
+    ) {
+        let values = self
+            .entries
+            .entry(principal)
+            .or_default()
+            .entry(kind)
+            .or_default();
+        match values.get_mut(&value) {
+            Some(known) => known.merge(&stats),
+            None => {
+                values.insert(value, stats);
+                self.len += 1;
+            }
+        }
+    }
+
+    /// What is known of `value` for `principal`; `None` means never seen. Values are spelled as
+    /// the baseline spells them: canonical IPs ([`normalize_source`](super::normalize_source)),
+    /// networks ([`network`](super::network)), APIs ([`api_name`]).
+    pub fn get(&self, principal: &EntityKey, kind: ObservationKind, value: &str) -> Option<&Stats> {
+        self.entries.get(principal)?.get(&kind)?.get(value)
+    }
+
+    /// Every value of `kind` seen for `principal`, in value order.
+    pub fn values(
+        &self,
+        principal: &EntityKey,
+        kind: ObservationKind,
+    ) -> impl Iterator<Item = (&str, &Stats)> {
+        self.entries
+            .get(principal)
+            .and_then(|kinds| kinds.get(&kind))
+            .into_iter()
+            .flatten()
+            .map(|(value, stats)| (value.as_str(), stats))
+    }
+
+    pub fn principals(&self) -> impl Iterator<Item = &EntityKey> {
+        self.entries.keys()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = BaselineEntry<'_>> {
+        self.entries.iter().flat_map(|(principal, kinds)| {
+            kinds.iter().flat_map(move |(kind, values)| {
+                values.iter().map(move |(value, stats)| BaselineEntry {
+                    principal,
+                    kind: *kind,
+                    value,
+                    stats,
+                })
+            })
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+
+    #[test]
+    fn lookup_is_per_principal_kind_and_value() {
+        let t = "2024-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let alice = EntityKey::arn("arn:aws:iam::1:user/alice");
+        let mut baseline = Baseline::default();
+        baseline.insert(
+            alice.clone(),
+            ObservationKind::SourceIp,
+            "192.0.2.1".into(),
+            Stats::once(t),
+        );
+        baseline.insert(
+            alice.clone(),
+            ObservationKind::SourceIp,
+            "192.0.2.1".into(),
+            Stats::once(t),
+        );
+        assert_eq!(baseline.len(), 1);
+        assert_eq!(
+            baseline
+                .get(&alice, ObservationKind::SourceIp, "192.0.2.1")
+                .unwrap()
+                .count,
+            2
+        );
+        assert!(
+            baseline
+                .get(&alice, ObservationKind::Network, "192.0.2.1")
+                .is_none()
+        );
+        assert!(
+            baseline
+                .get(&EntityKey::arn("x"), ObservationKind::SourceIp, "192.0.2.1")
+                .is_none()
+        );
+        assert_eq!(
+            api_name(Some("iam.amazonaws.com"), "CreateUser"),
+            "iam:CreateUser"
+        );
+        assert_eq!(api_name(None, "CreateUser"), "CreateUser");
+    }
+}
