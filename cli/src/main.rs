@@ -1,5 +1,6 @@
 //! `triage-cli`: replay and explain GuardDuty findings with the same code the Lambda runs.
 
+mod ingest;
 mod report;
 
 use anyhow::Context;
@@ -38,6 +39,20 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Backfill context from CloudTrail or VPC Flow Log files (gzip or plain, files or
+    /// directories) into TRIAGE_TABLE_NAME, with the ingest functions' code.
+    Ingest {
+        #[arg(value_enum)]
+        source: ingest::Source,
+        /// Parse and aggregate without writing; print the items, write units and cost.
+        #[arg(long)]
+        dry_run: bool,
+        /// Days the context is kept (DynamoDB TTL).
+        #[arg(long, env = "TRIAGE_CONTEXT_TTL_DAYS", default_value_t = 90)]
+        ttl_days: i64,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
     /// Classify and render each finding without any write or publish; needs no AWS access.
     Explain {
         #[arg(long)]
@@ -68,6 +83,12 @@ async fn main() -> anyhow::Result<ExitCode> {
             }
             failures
         }
+        Command::Ingest {
+            source,
+            dry_run,
+            ttl_days,
+            paths,
+        } => usize::from(!ingest::run(source, &paths, dry_run, ttl_days).await?),
         Command::Explain { json, files } => {
             let settings = Config::from_env()
                 .map(|c| c.settings)

@@ -2,6 +2,7 @@
 //! SNS. Nothing outside this module names an SDK type.
 
 mod batch_write;
+pub mod context_items;
 mod dynamodb;
 mod errors;
 mod item_size;
@@ -49,4 +50,12 @@ pub async fn connect(config: &Config) -> Triage<DynamoDedupeStore, SnsPublisher>
         tracing::warn!(error = %e, topic = %config.topic_arn, "notice topic not reachable at start-up");
     }
     Triage::new(store, publisher, config.settings)
+}
+
+impl BatchWriter {
+    /// A writer on `table` with the ambient SDK configuration (`AWS_*`), for backfills.
+    pub async fn connect(table: &str, attempt_timeout: Duration) -> Self {
+        let sdk = sdk_config(attempt_timeout).await;
+        Self::new(aws_sdk_dynamodb::Client::new(&sdk), table)
+    }
 }

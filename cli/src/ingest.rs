@@ -1,0 +1,219 @@
+//! `triage-cli ingest cloudtrail|flowlogs PATH...`: backfill context with the same parsing,
+//! aggregation and item layout the ingest functions use, or price it first with `--dry-run`.
+
+use anyhow::Context;
+use chrono::{Duration, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use triage_core::aws::context_items::{ObjectId, WritePlan, cloudtrail_items, flow_items};
+use triage_core::aws::{BatchWriter, Item};
+use triage_core::context::{cloudtrail, flowlogs};
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Source {
+    Cloudtrail,
+    Flowlogs,
+}
+
+/// Totals over every object of a run.
+#[derive(Debug, Default)]
+struct Totals {
+    objects: usize,
+    failed: Vec<(PathBuf, String)>,
+    records: u64,
+    skipped: u64,
+    skip_reasons: BTreeMap<String, u64>,
+    uncompressed_bytes: u64,
+    plan: WritePlan,
+    calls: usize,
+}
+
+/// Counts the bytes read through it: the uncompressed size is what log volume is priced on.
+struct Counting<R> {
+    inner: R,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// Files under the given paths (directories recursively), sorted, hidden files skipped.
+fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+                .with_context(|| format!("reading {}", path.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    !p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                })
+                .collect();
+            entries.sort();
+            out.extend(collect(&entries)?);
+        } else {
+            out.push(path.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn object_id(path: &Path) -> ObjectId {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    ObjectId::of(&format!("file:{}#{size}", path.display()))
+}
+
+/// Parse and aggregate one object into items; records, skips and size go into `totals`.
+fn items_for(
+    source: Source,
+    path: &Path,
+    ttl: Duration,
+    totals: &mut Totals,
+) -> Result<Vec<Item>, String> {
+    let expires_at = (Utc::now() + ttl).timestamp();
+    let id = object_id(path);
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    match source {
+        Source::Flowlogs => {
+            // Count the decompressed bytes: log volume is priced on the uncompressed size.
+            let mut input = BufReader::with_capacity(64 * 1024, file);
+            let gzip = input
+                .fill_buf()
+                .map_err(|e| format!("cannot read: {e}"))?
+                .starts_with(&[0x1f, 0x8b]);
+            let mut counting = Counting {
+                inner: if gzip {
+                    Box::new(flate2::read::MultiGzDecoder::new(input)) as Box<dyn Read>
+                } else {
+                    Box::new(input)
+                },
+                bytes: 0,
+            };
+            let (aggregates, summary) = flowlogs::ingest(
+                BufReader::with_capacity(64 * 1024, &mut counting),
+                &flowlogs::IngestOptions::default(),
+            )
+            .map_err(|e| e.to_string())?;
+            totals.records += summary.records;
+            totals.skipped += summary.skipped_total();
+            for (reason, n) in &summary.skipped {
+                *totals.skip_reasons.entry(reason.to_string()).or_default() += n;
+            }
+            totals.uncompressed_bytes += counting.bytes;
+            Ok(flow_items(&aggregates, &id, expires_at))
+        }
+        Source::Cloudtrail => {
+            let mut bytes = Vec::new();
+            BufReader::new(file)
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("cannot read: {e}"))?;
+            if bytes.starts_with(&[0x1f, 0x8b]) {
+                let mut plain = Vec::new();
+                flate2::read::MultiGzDecoder::new(&bytes[..])
+                    .read_to_end(&mut plain)
+                    .map_err(|e| format!("corrupt gzip: {e}"))?;
+                bytes = plain;
+            }
+            totals.uncompressed_bytes += bytes.len() as u64;
+            let report = cloudtrail::aggregate_object(
+                &bytes,
+                &cloudtrail::ReadOptions::default(),
+                &cloudtrail::Settings::default(),
+            )
+            .map_err(|e| e.to_string())?;
+            let summary = report.summary();
+            totals.records += summary.records_read;
+            totals.skipped += summary.skipped.total();
+            if summary.skipped.total() > 0 {
+                *totals
+                    .skip_reasons
+                    .entry(summary.skipped.to_string())
+                    .or_default() += summary.skipped.total();
+            }
+            Ok(cloudtrail_items(&report.aggregates, &id, expires_at))
+        }
+    }
+}
+
+pub async fn run(
+    source: Source,
+    paths: &[PathBuf],
+    dry_run: bool,
+    ttl_days: i64,
+) -> anyhow::Result<bool> {
+    let files = collect(paths)?;
+    let writer = if dry_run {
+        None
+    } else {
+        let table = std::env::var("TRIAGE_TABLE_NAME")
+            .context("ingest writes to TRIAGE_TABLE_NAME (or use --dry-run)")?;
+        Some(BatchWriter::connect(&table, std::time::Duration::from_secs(5)).await)
+    };
+    let bar = ProgressBar::new(files.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} objects {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut totals = Totals::default();
+    for path in &files {
+        bar.set_message(
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
+        totals.objects += 1;
+        match items_for(source, path, Duration::days(ttl_days), &mut totals) {
+            Ok(items) => {
+                let plan = WritePlan::of(&items);
+                totals.plan.items += plan.items;
+                totals.plan.write_units += plan.write_units;
+                if let Some(writer) = &writer {
+                    match writer.put_all(items).await {
+                        Ok(report) => totals.calls += report.calls,
+                        Err(e) => totals.failed.push((path.clone(), e.to_string())),
+                    }
+                }
+            }
+            Err(e) => totals.failed.push((path.clone(), e)),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    print_summary(&totals, dry_run);
+    Ok(totals.failed.is_empty())
+}
+
+fn print_summary(t: &Totals, dry_run: bool) {
+    let verb = if dry_run { "would write" } else { "wrote" };
+    println!("objects: {} read, {} failed", t.objects, t.failed.len());
+    for (path, why) in &t.failed {
+        println!("  FAILED {}: {why}", path.display());
+    }
+    println!("records: {} read, {} skipped", t.records, t.skipped);
+    for (reason, n) in &t.skip_reasons {
+        println!("  skipped {n}: {reason}");
+    }
+    println!(
+        "items: {verb} {} items, {} write units ({:.1} records per write unit)",
+        t.plan.items,
+        t.plan.write_units,
+        t.records as f64 / t.plan.write_units.max(1) as f64
+    );
+    let gb = t.uncompressed_bytes as f64 / 1e9;
+    println!(
+        "cost: ${:.6} of DynamoDB on-demand writes for {:.1} MB of logs (uncompressed), ${:.3} per GB",
+        t.plan.usd(),
+        t.uncompressed_bytes as f64 / 1e6,
+        if gb > 0.0 { t.plan.usd() / gb } else { 0.0 }
+    );
+    if !dry_run {
+        println!("calls: {} BatchWriteItem", t.calls);
+    }
+}

@@ -1,0 +1,306 @@
+//! How the context of issue 3 is laid out in DynamoDB, and what it costs to write.
+//!
+//! Write units are billed per started KB of item, so the layout packs many aggregates into one
+//! item instead of one item per aggregate: the rows of one subject and time bucket, from one
+//! source object, become tab-separated text, deflate-compressed into a binary attribute.
+//!
+//! | item | `pk` | `sk` | attributes |
+//! |---|---|---|---|
+//! | flows | `FLOW#<eni-id or local IP>` | `<bucket start, RFC 3339>#<object id>#<chunk>` | `rows` (deflated TSV: remote, local IP, local port, protocol, direction, action, packets, bytes, flows, first, last, tcp flags), `rows_n` |
+//! | API activity | `CT#<arn / key / ip / service / account>#<id>` | `ACT#<bucket start>#<object id>#<chunk>` | `rows` (source, API, outcome, source IP, region, count, first, last, user agent), `rows_n` |
+//! | baseline | same `pk` | `BASE#<object id>#<chunk>` | `rows` (kind, value, count, first, last) |
+//! | notable event | principal's `pk` | `EVT#<time>#<event id>` | `event` (JSON) |
+//!
+//! Keys carry the source object's ID, so processing an object twice (at-least-once delivery,
+//! a re-run backfill) overwrites the same items instead of double counting, and a reader sums
+//! the items of a bucket. Every item carries `expires_at` (TTL).
+
+use super::batch_write::Item;
+use super::item_size::write_units;
+use crate::context::{cloudtrail, flowlogs};
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use flate2::Compression;
+use flate2::write::DeflateEncoder;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// Uncompressed rows per item chunk: keeps every item far below DynamoDB's 400 KB.
+const CHUNK_BYTES: usize = 512 * 1024;
+/// On-demand price of one million write request units, us-east-1 (after the November 2024 cut).
+pub const USD_PER_MILLION_WRITES: f64 = 0.625;
+
+/// A stable short ID for a source object (S3 bucket/key/ETag, or a file's path and size).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectId(String);
+
+impl ObjectId {
+    pub fn of(identity: &str) -> Self {
+        let digest = Sha256::digest(identity.as_bytes());
+        Self(digest[..6].iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Items and their cost, for `--dry-run` and the ingest summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WritePlan {
+    pub items: usize,
+    pub write_units: usize,
+}
+
+impl WritePlan {
+    pub fn of(items: &[Item]) -> Self {
+        Self {
+            items: items.len(),
+            write_units: items.iter().map(write_units).sum(),
+        }
+    }
+
+    pub fn usd(&self) -> f64 {
+        self.write_units as f64 * USD_PER_MILLION_WRITES / 1e6
+    }
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+/// Field separators and line breaks cannot appear inside a value.
+fn cell(value: &str) -> String {
+    value.replace(['\t', '\n', '\r'], " ")
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn deflate(text: &str) -> Vec<u8> {
+    let mut encoder = DeflateEncoder::new(Vec::new(), Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(text.as_bytes());
+    encoder.finish().unwrap_or_default()
+}
+
+/// Rows of one (pk, sk prefix), split into chunks, each one item.
+fn packed_items(pk: &str, sk_prefix: &str, rows: &[String], expires_at: i64) -> Vec<Item> {
+    let mut items = Vec::new();
+    let mut chunk = String::new();
+    let mut count = 0;
+    let mut flush = |chunk: &mut String, count: &mut usize| {
+        items.push(Item::from([
+            ("pk".to_string(), s(pk)),
+            ("sk".to_string(), s(format!("{sk_prefix}#{}", items.len()))),
+            (
+                "rows".to_string(),
+                AttributeValue::B(Blob::new(deflate(chunk))),
+            ),
+            ("rows_n".to_string(), AttributeValue::N(count.to_string())),
+            (
+                "expires_at".to_string(),
+                AttributeValue::N(expires_at.to_string()),
+            ),
+        ]));
+        chunk.clear();
+        *count = 0;
+    };
+    for row in rows {
+        if chunk.len() + row.len() > CHUNK_BYTES && count > 0 {
+            flush(&mut chunk, &mut count);
+        }
+        chunk.push_str(row);
+        chunk.push('\n');
+        count += 1;
+    }
+    if count > 0 {
+        flush(&mut chunk, &mut count);
+    }
+    items
+}
+
+/// The flow aggregates of one object as items.
+pub fn flow_items(
+    aggregates: &flowlogs::Aggregates,
+    object: &ObjectId,
+    expires_at: i64,
+) -> Vec<Item> {
+    let mut groups: BTreeMap<(String, i64), Vec<String>> = BTreeMap::new();
+    for a in aggregates.sorted() {
+        let local = a
+            .interface_id
+            .map(str::to_owned)
+            .unwrap_or_else(|| a.local_addr.to_string());
+        groups
+            .entry((local, a.bucket_start))
+            .or_default()
+            .push(format!(
+                "{}\t{}\t{}\t{}\t{:?}\t{:?}\t{}\t{}\t{}\t{}\t{}\t{}",
+                a.remote_addr,
+                a.local_addr,
+                a.local_port,
+                a.protocol,
+                a.direction,
+                a.action,
+                a.packets,
+                a.bytes,
+                a.flows,
+                a.first_start,
+                a.last_end,
+                a.tcp_flags
+            ));
+    }
+    groups
+        .into_iter()
+        .flat_map(|((local, bucket), rows)| {
+            let bucket = Utc
+                .timestamp_opt(bucket, 0)
+                .single()
+                .map(time)
+                .unwrap_or_default();
+            packed_items(
+                &format!("FLOW#{local}"),
+                &format!("{bucket}#{}", object.as_str()),
+                &rows,
+                expires_at,
+            )
+        })
+        .collect()
+}
+
+fn subject_pk(key: &cloudtrail::EntityKey) -> String {
+    format!("CT#{}#{}", key.kind.as_str(), key.id)
+}
+
+/// The CloudTrail aggregates of one object as items.
+pub fn cloudtrail_items(
+    aggregates: &cloudtrail::Aggregates,
+    object: &ObjectId,
+    expires_at: i64,
+) -> Vec<Item> {
+    let mut activity: BTreeMap<(String, DateTime<Utc>), Vec<String>> = BTreeMap::new();
+    for a in &aggregates.activity {
+        let c = &a.call;
+        activity
+            .entry((subject_pk(&a.subject), a.bucket_start))
+            .or_default()
+            .push(format!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                cell(c.event_source.as_deref().unwrap_or("")),
+                cell(&c.event_name),
+                cell(c.outcome.as_str()),
+                cell(c.source_ip.as_deref().unwrap_or("")),
+                cell(c.region.as_deref().unwrap_or("")),
+                a.stats.count,
+                time(a.stats.first),
+                time(a.stats.last),
+                cell(c.user_agent.as_deref().unwrap_or(""))
+            ));
+    }
+    let mut items: Vec<Item> = activity
+        .into_iter()
+        .flat_map(|((pk, bucket), rows)| {
+            packed_items(
+                &pk,
+                &format!("ACT#{}#{}", time(bucket), object.as_str()),
+                &rows,
+                expires_at,
+            )
+        })
+        .collect();
+
+    let mut baseline: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for entry in aggregates.baseline.iter() {
+        baseline
+            .entry(subject_pk(entry.principal))
+            .or_default()
+            .push(format!(
+                "{}\t{}\t{}\t{}\t{}",
+                entry.kind.as_str(),
+                cell(entry.value),
+                entry.stats.count,
+                time(entry.stats.first),
+                time(entry.stats.last)
+            ));
+    }
+    for (pk, rows) in baseline {
+        items.extend(packed_items(
+            &pk,
+            &format!("BASE#{}", object.as_str()),
+            &rows,
+            expires_at,
+        ));
+    }
+
+    for event in &aggregates.notable {
+        let Some(owner) = event
+            .issuer_arn
+            .as_ref()
+            .or(event.principal_arn.as_ref())
+            .map(|arn| format!("CT#arn#{arn}"))
+        else {
+            continue;
+        };
+        let id = event
+            .event_id
+            .clone()
+            .unwrap_or_else(|| object.as_str().to_owned());
+        items.push(Item::from([
+            ("pk".to_string(), s(owner)),
+            (
+                "sk".to_string(),
+                s(format!("EVT#{}#{id}", time(event.time))),
+            ),
+            (
+                "event".to_string(),
+                s(serde_json::to_string(event).unwrap_or_default()),
+            ),
+            (
+                "expires_at".to_string(),
+                AttributeValue::N(expires_at.to_string()),
+            ),
+        ]));
+    }
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_ids_are_stable_and_short() {
+        assert_eq!(
+            ObjectId::of("bucket/key#etag"),
+            ObjectId::of("bucket/key#etag")
+        );
+        assert_ne!(ObjectId::of("a"), ObjectId::of("b"));
+        assert_eq!(ObjectId::of("a").as_str().len(), 12);
+    }
+
+    #[test]
+    fn rows_are_chunked_and_compressed() {
+        let rows: Vec<String> = (0..40_000)
+            .map(|i| format!("198.51.100.{}\t443\t{i}", i % 250))
+            .collect();
+        let items = packed_items("FLOW#eni-1", "2026-01-01T00:00:00Z#abc", &rows, 1);
+        assert!(
+            items.len() >= 2,
+            "over {CHUNK_BYTES} bytes of rows is split"
+        );
+        let total: usize = items
+            .iter()
+            .map(|i| i["rows_n"].as_n().unwrap().parse::<usize>().unwrap())
+            .sum();
+        assert_eq!(total, rows.len());
+        for item in &items {
+            assert!(super::super::item_size::item_size(item) < 400 * 1024);
+        }
+        let plan = WritePlan::of(&items);
+        assert!(plan.usd() > 0.0);
+    }
+}
