@@ -9,7 +9,7 @@
 //! | flows | `FLOW#<eni-id or local IP>` | `<bucket start, RFC 3339>#<object id>#<chunk>` | `rows` (deflated TSV: remote, local IP, local port, protocol, direction, action, packets, bytes, flows, first, last, tcp flags), `rows_n` |
 //! | API activity | `CT#<arn / key / ip / service / account>#<id>` | `ACT#<bucket start>#<object id>#<chunk>` | `rows` (source, API, outcome, source IP, region, count, first, last, user agent), `rows_n` |
 //! | baseline | same `pk` | `BASE#<object id>#<chunk>` | `rows` (kind, value, count, first, last) |
-//! | notable event | principal's `pk` | `EVT#<time>#<event id>` | `event` (JSON) |
+//! | notable events | principal's `pk` | `EVT#<hour>#<object id>#<chunk>` | `rows` (deflated JSON lines, one event each), `rows_n` |
 //!
 //! Keys carry the source object's ID, so processing an object twice (at-least-once delivery,
 //! a re-run backfill) overwrites the same items instead of double counting, and a reader sums
@@ -236,34 +236,27 @@ pub fn cloudtrail_items(
         ));
     }
 
+    // Notable events in full, packed like activity rows (one JSON object per row) per owner and
+    // hour: attack traffic makes a quarter of all records notable, and one item each would cost
+    // a write unit per record.
+    let mut notable: BTreeMap<(String, DateTime<Utc>), Vec<String>> = BTreeMap::new();
     for event in &aggregates.notable {
-        let Some(owner) = event
-            .issuer_arn
-            .as_ref()
-            .or(event.principal_arn.as_ref())
-            .map(|arn| format!("CT#arn#{arn}"))
-        else {
+        let Some(owner) = event.issuer_arn.as_ref().or(event.principal_arn.as_ref()) else {
             continue;
         };
-        let id = event
-            .event_id
-            .clone()
-            .unwrap_or_else(|| object.as_str().to_owned());
-        items.push(Item::from([
-            ("pk".to_string(), s(owner)),
-            (
-                "sk".to_string(),
-                s(format!("EVT#{}#{id}", time(event.time))),
-            ),
-            (
-                "event".to_string(),
-                s(serde_json::to_string(event).unwrap_or_default()),
-            ),
-            (
-                "expires_at".to_string(),
-                AttributeValue::N(expires_at.to_string()),
-            ),
-        ]));
+        let hour = cloudtrail::bucket_start(event.time, &cloudtrail::Settings::default());
+        notable
+            .entry((format!("CT#arn#{owner}"), hour))
+            .or_default()
+            .push(serde_json::to_string(event).unwrap_or_default());
+    }
+    for ((pk, hour), rows) in notable {
+        items.extend(packed_items(
+            &pk,
+            &format!("EVT#{}#{}", time(hour), object.as_str()),
+            &rows,
+            expires_at,
+        ));
     }
     items
 }
