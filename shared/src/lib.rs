@@ -9,6 +9,7 @@ pub mod classify;
 pub mod config;
 pub mod context;
 pub mod dedupe;
+pub mod enrich;
 pub mod finding;
 pub mod notice;
 pub mod pipeline;

@@ -2,17 +2,19 @@
 //! publish -> complete. The Lambda handler and `triage-cli replay` both call [`Triage::handle`],
 //! so what is replayed locally is what runs in production.
 
-use crate::classify::{Assessment, classify};
+use crate::classify::{Assessment, classify, classify_with};
 use crate::dedupe::{
     ClaimOutcome, Decision, DedupePolicy, DedupeStore, Lease, Notified, Observation, RecordLabels,
     Seen, StoreError, decide,
 };
+use crate::enrich::{ContextSource, ContextSummary, subjects};
 use crate::finding::{FindingEvent, InputError};
 use crate::notice::{Notice, NoticeInput, NoticeKind, render};
 use crate::publish::{NoticePublisher, PublishError};
 use crate::scope::ScopeWindow;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// The knobs of the pipeline, from configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +123,7 @@ pub fn preview(
         sequence: 1,
         scope: ScopeWindow::for_finding(&event.finding, settings.look_back, now),
         triaged_at: now,
+        context: None,
     });
     (assessment, notice)
 }
@@ -129,6 +132,7 @@ pub struct Triage<S, P> {
     store: S,
     publisher: P,
     settings: TriageSettings,
+    context: Option<Arc<dyn ContextSource>>,
 }
 
 impl<S: DedupeStore, P: NoticePublisher> Triage<S, P> {
@@ -137,6 +141,39 @@ impl<S: DedupeStore, P: NoticePublisher> Triage<S, P> {
             store,
             publisher,
             settings,
+            context: None,
+        }
+    }
+
+    /// Enrich every finding from `source` (CloudTrail and flow-log context).
+    pub fn with_context(mut self, source: impl ContextSource + 'static) -> Self {
+        self.context = Some(Arc::new(source));
+        self
+    }
+
+    /// Load the finding's context; a failure is logged and triage goes on without it, because
+    /// a notice without context beats no notice.
+    async fn context_for(
+        &self,
+        event: &FindingEvent,
+        window: &ScopeWindow,
+    ) -> Option<ContextSummary> {
+        let source = self.context.as_ref()?;
+        let subjects = subjects(event);
+        if subjects.is_empty() {
+            return None;
+        }
+        match source.load(&subjects, window).await {
+            Ok(context) => Some(ContextSummary::of(
+                &context,
+                &subjects,
+                &event.finding,
+                window,
+            )),
+            Err(e) => {
+                tracing::warn!(error = %e, "context lookup failed; triaging without it");
+                None
+            }
         }
     }
 
@@ -161,14 +198,14 @@ impl<S: DedupeStore, P: NoticePublisher> Triage<S, P> {
         now: DateTime<Utc>,
     ) -> Result<Outcome, TriageError> {
         let finding = &event.finding;
-        let assessment = classify(finding);
         if finding.is_archived() {
             return Ok(Outcome {
-                assessment,
+                assessment: classify(finding),
                 notice: None,
                 disposition: Disposition::Archived,
             });
         }
+        let scope = ScopeWindow::for_finding(finding, self.settings.look_back, now);
         let lease = Lease {
             token: uuid::Uuid::new_v4().to_string(),
             until: lease_until,
@@ -179,11 +216,14 @@ impl<S: DedupeStore, P: NoticePublisher> Triage<S, P> {
             region: event.region().map(str::to_owned),
         };
         let expires_at = now + self.settings.record_ttl;
-        let previous = match self
-            .store
-            .claim(&finding.id, &lease, &labels, now, expires_at)
-            .await?
-        {
+        // The context lookup runs beside the claim: enrichment adds no round trip of latency.
+        let (claim, context) = tokio::join!(
+            self.store
+                .claim(&finding.id, &lease, &labels, now, expires_at),
+            self.context_for(event, &scope)
+        );
+        let assessment = classify_with(finding, context.as_ref());
+        let previous = match claim? {
             ClaimOutcome::Claimed { previous } => previous,
             ClaimOutcome::Busy { until } => return Err(TriageError::InProgress { until }),
         };
@@ -225,8 +265,9 @@ impl<S: DedupeStore, P: NoticePublisher> Triage<S, P> {
             assessment: &assessment,
             kind: changes.map_or(NoticeKind::New, NoticeKind::Update),
             sequence,
-            scope: ScopeWindow::for_finding(finding, self.settings.look_back, now),
+            scope,
             triaged_at: now,
+            context: context.as_ref(),
         });
         let message_id = match self.publisher.publish(&notice).await {
             Ok(id) => id,

@@ -18,6 +18,8 @@
 use super::batch_write::Item;
 use super::item_size::write_units;
 use crate::context::{cloudtrail, flowlogs};
+use crate::enrich::{ActivityRow, BaselineRow, FlowRow};
+use crate::scope::ScopeWindow;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
@@ -25,7 +27,7 @@ use flate2::Compression;
 use flate2::write::DeflateEncoder;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
 
 /// Uncompressed rows per item chunk: keeps every item far below DynamoDB's 400 KB.
 const CHUNK_BYTES: usize = 512 * 1024;
@@ -139,13 +141,13 @@ pub fn flow_items(
             .entry((local, a.bucket_start))
             .or_default()
             .push(format!(
-                "{}\t{}\t{}\t{}\t{:?}\t{:?}\t{}\t{}\t{}\t{}\t{}\t{}",
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                 a.remote_addr,
                 a.local_addr,
                 a.local_port,
                 a.protocol,
-                a.direction,
-                a.action,
+                a.direction.as_str(),
+                a.action.as_str(),
                 a.packets,
                 a.bytes,
                 a.flows,
@@ -261,6 +263,123 @@ pub fn cloudtrail_items(
     items
 }
 
+/// Inflate a `rows` attribute into its lines (a corrupt blob reads as no rows, never a panic).
+fn inflate(blob: &[u8]) -> String {
+    let mut text = String::new();
+    let _ = flate2::read::DeflateDecoder::new(blob).read_to_string(&mut text);
+    text
+}
+
+fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The flow rows of one item, as written by [`flow_items`].
+pub fn decode_flow_rows(blob: &[u8]) -> Vec<FlowRow> {
+    inflate(blob)
+        .lines()
+        .filter_map(|line| {
+            let c: Vec<&str> = line.split('\t').collect();
+            let [
+                remote,
+                local,
+                port,
+                proto,
+                direction,
+                action,
+                packets,
+                bytes,
+                flows,
+                first,
+                last,
+                _flags,
+            ] = c.as_slice()
+            else {
+                return None;
+            };
+            Some(FlowRow {
+                remote: remote.to_string(),
+                local: local.to_string(),
+                local_port: port.parse().ok()?,
+                protocol: proto.parse().ok()?,
+                direction: direction.to_string(),
+                action: action.to_string(),
+                packets: packets.parse().ok()?,
+                bytes: bytes.parse().ok()?,
+                flows: flows.parse().ok()?,
+                first: first.parse().ok()?,
+                last: last.parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// The activity rows of one item, as written by [`cloudtrail_items`] (`subject` left empty: the
+/// caller knows the partition key).
+pub fn decode_activity_rows(blob: &[u8]) -> Vec<ActivityRow> {
+    inflate(blob)
+        .lines()
+        .filter_map(|line| {
+            let c: Vec<&str> = line.split('\t').collect();
+            let [source, name, outcome, ip, region, count, first, last, ua] = c.as_slice() else {
+                return None;
+            };
+            Some(ActivityRow {
+                subject: String::new(),
+                event_source: source.to_string(),
+                event_name: name.to_string(),
+                outcome: outcome.to_string(),
+                source_ip: ip.to_string(),
+                region: region.to_string(),
+                count: count.parse().ok()?,
+                first: parse_time(first)?,
+                last: parse_time(last)?,
+                user_agent: ua.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The baseline rows of one item, as written by [`cloudtrail_items`].
+pub fn decode_baseline_rows(blob: &[u8]) -> Vec<BaselineRow> {
+    inflate(blob)
+        .lines()
+        .filter_map(|line| {
+            let c: Vec<&str> = line.split('\t').collect();
+            let [kind, value, count, first, last] = c.as_slice() else {
+                return None;
+            };
+            Some(BaselineRow {
+                kind: kind.to_string(),
+                value: value.to_string(),
+                count: count.parse().ok()?,
+                first: parse_time(first)?,
+                last: parse_time(last)?,
+            })
+        })
+        .collect()
+}
+
+/// The notable events of one item (JSON objects).
+pub fn decode_notable_rows(blob: &[u8]) -> Vec<serde_json::Value> {
+    inflate(blob)
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+/// Sort-key bounds of the items of a window: `(prefix + start bucket, prefix + end + "~")`.
+pub fn sort_key_range(prefix: &str, window: &ScopeWindow, bucket_secs: i64) -> (String, String) {
+    let start = window.start.timestamp().div_euclid(bucket_secs) * bucket_secs;
+    let start = Utc.timestamp_opt(start, 0).single().unwrap_or(window.start);
+    (
+        format!("{prefix}{}", time(start)),
+        format!("{prefix}{}~", time(window.end)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,5 +414,20 @@ mod tests {
         }
         let plan = WritePlan::of(&items);
         assert!(plan.usd() > 0.0);
+    }
+
+    #[test]
+    fn rows_decode_back_to_what_was_encoded() {
+        let text = "198.51.100.7\t10.0.0.5\t22\t6\tingress\tACCEPT\t10\t4249\t2\t100\t160\t2\n";
+        let rows = decode_flow_rows(&deflate(text));
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].remote, "198.51.100.7");
+        assert!(rows[0].accepted());
+        assert_eq!(rows[0].bytes, 4249);
+        assert!(decode_flow_rows(b"not deflate").is_empty());
+        let activity = "s3.amazonaws.com\tGetObject\tAccessDenied\t1.2.3.4\tus-east-1\t3\t2026-01-01T00:00:00Z\t2026-01-01T00:05:00Z\taws-cli\n";
+        let rows = decode_activity_rows(&deflate(activity));
+        assert_eq!(rows.len(), 1);
+        assert!(rows[0].failed());
     }
 }

@@ -3,12 +3,14 @@
 
 mod batch_write;
 pub mod context_items;
+mod context_query;
 mod dynamodb;
 mod errors;
 mod item_size;
 mod sns;
 
 pub use batch_write::{BatchReport, BatchWriter, Item, MAX_ITEMS_PER_CALL};
+pub use context_query::DynamoContextSource;
 pub use dynamodb::DynamoDedupeStore;
 pub use item_size::{item_size, write_units};
 pub use sns::SnsPublisher;
@@ -38,7 +40,8 @@ pub async fn sdk_config(attempt_timeout: Duration) -> SdkConfig {
 /// with their connections opened, so the first invocation does not pay for a TLS handshake.
 pub async fn connect(config: &Config) -> Triage<DynamoDedupeStore, SnsPublisher> {
     let sdk = sdk_config(config.aws_timeout).await;
-    let store = DynamoDedupeStore::new(aws_sdk_dynamodb::Client::new(&sdk), &config.table_name);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let store = DynamoDedupeStore::new(dynamodb.clone(), &config.table_name);
     let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), &config.topic_arn);
     let (store_ready, topic_ready) = tokio::join!(store.warm_up(), publisher.warm_up());
     // A failed warm-up is not fatal: the first event retries the connection and, if the
@@ -49,7 +52,9 @@ pub async fn connect(config: &Config) -> Triage<DynamoDedupeStore, SnsPublisher>
     if let Err(e) = topic_ready {
         tracing::warn!(error = %e, topic = %config.topic_arn, "notice topic not reachable at start-up");
     }
+    // Context lives in the same table, written by the ingest functions and `triage-cli ingest`.
     Triage::new(store, publisher, config.settings)
+        .with_context(DynamoContextSource::new(dynamodb, &config.table_name))
 }
 
 impl BatchWriter {

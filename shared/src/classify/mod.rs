@@ -5,9 +5,11 @@
 //! weights point to a real incident, negative ones to noise. The verdict is the sum against two
 //! thresholds, so a reader can check any verdict by adding up the numbers printed in the notice.
 
+mod context_rules;
 mod rules;
 mod scanners;
 
+use crate::enrich::ContextSummary;
 use crate::finding::Finding;
 use serde::Serialize;
 use std::fmt;
@@ -84,7 +86,19 @@ pub struct Assessment {
 
 /// Classify a finding from its own fields.
 pub fn classify(finding: &Finding) -> Assessment {
+    classify_with(finding, None)
+}
+
+/// Classify a finding from its own fields and, when there is any, its context.
+pub fn classify_with(finding: &Finding, context: Option<&ContextSummary>) -> Assessment {
     let mut evidence: Vec<Evidence> = rules::ALL.iter().filter_map(|rule| rule(finding)).collect();
+    if let Some(context) = context {
+        evidence.extend(
+            context_rules::ALL
+                .iter()
+                .filter_map(|rule| rule(finding, context)),
+        );
+    }
     evidence.sort_by_key(|e| std::cmp::Reverse(e.weight.abs()));
     if let Some(sample) = evidence.iter().find(|e| e.signal == rules::SAMPLE) {
         // A sample finding is a fact, not a lean: nothing else in it describes real activity.

@@ -12,6 +12,7 @@ mod subject;
 
 use crate::classify::Assessment;
 use crate::dedupe::Change;
+use crate::enrich::ContextSummary;
 use crate::finding::FindingEvent;
 use crate::scope::ScopeWindow;
 use chrono::{DateTime, Utc};
@@ -48,6 +49,8 @@ pub struct NoticeInput<'a> {
     pub sequence: usize,
     pub scope: ScopeWindow,
     pub triaged_at: DateTime<Utc>,
+    /// What enrichment found; `None` when no context source is configured.
+    pub context: Option<&'a ContextSummary>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,269 @@
+//! Rules that use the ingested context (CloudTrail activity, baselines, VPC Flow Logs), each
+//! documented with why it points the way it does. They only fire when the context has the rows
+//! they need: missing context is neutral, never evidence.
+
+use super::Evidence;
+use crate::enrich::ContextSummary;
+use crate::finding::{Family, Finding};
+use crate::text::field;
+
+pub type ContextRule = fn(&Finding, &ContextSummary) -> Option<Evidence>;
+
+pub const ALL: &[ContextRule] = &[
+    brute_force_outcome,
+    probe_all_rejected,
+    data_sent_to_remote,
+    remote_ip_history,
+    new_user_agent,
+    failures_then_successes,
+    quiet_known_principal,
+];
+
+fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+fn ev(signal: &'static str, sentence: String, weight: i32) -> Option<Evidence> {
+    Some(Evidence {
+        signal,
+        sentence,
+        weight,
+    })
+}
+
+/// A brute force is noise until a login works: accepted sessions carrying data from the
+/// attacking IP are the difference between an exposed port and a breach, so this outweighs a
+/// Low severity on its own. All of its flows
+/// rejected means the attempts never reached the service.
+fn brute_force_outcome(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
+    if f.family() != Family::BruteForce || c.remotes.is_empty() {
+        return None;
+    }
+    if let Some(r) = c
+        .remotes
+        .iter()
+        .filter(|r| r.accepted_flows > 0 && r.accepted_bytes >= 10_000)
+        .max_by_key(|r| r.accepted_bytes)
+    {
+        let ports: Vec<String> = r.local_ports.iter().map(u16::to_string).collect();
+        return ev(
+            "accepted_after_brute_force",
+            format!(
+                "{} accepted flows ({}) with {} on port {} despite {} rejected",
+                r.accepted_flows,
+                mb(r.accepted_bytes),
+                field(&r.ip, 60),
+                ports.join(", "),
+                r.rejected_flows
+            ),
+            50,
+        );
+    }
+    if c.remotes.iter().all(|r| r.accepted_flows == 0) {
+        let rejected: u64 = c.remotes.iter().map(|r| r.rejected_flows).sum();
+        return ev(
+            "brute_force_all_rejected",
+            format!("all {rejected} flows from the attacking IP(s) were rejected"),
+            -15,
+        );
+    }
+    None
+}
+
+/// A probe that only ever met rejections found nothing open to the prober.
+fn probe_all_rejected(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
+    if f.family() != Family::PortProbe || c.remotes.is_empty() {
+        return None;
+    }
+    c.remotes
+        .iter()
+        .all(|r| r.accepted_flows == 0)
+        .then_some(())?;
+    let rejected: u64 = c.remotes.iter().map(|r| r.rejected_flows).sum();
+    ev(
+        "probe_all_rejected",
+        format!("all {rejected} flows from the probing IP(s) were rejected"),
+        -20,
+    )
+}
+
+/// Data sent to a C&C, mining pool or Tor peer is what turns a contact into an exfiltration
+/// or a working implant.
+fn data_sent_to_remote(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
+    if !matches!(
+        f.family(),
+        Family::CommandAndControl | Family::Lambda | Family::Tor | Family::CryptoMining
+    ) {
+        return None;
+    }
+    let r = c
+        .remotes
+        .iter()
+        .filter(|r| r.sent_bytes >= 1_000_000)
+        .max_by_key(|r| r.sent_bytes)?;
+    ev(
+        "data_sent_to_remote",
+        format!(
+            "{} sent to {} in accepted flows",
+            mb(r.sent_bytes),
+            field(&r.ip, 60)
+        ),
+        20,
+    )
+}
+
+/// A principal calling from an address it has used for weeks is most likely its owner; one it
+/// never used before, with history to compare against, is what stolen credentials look like.
+fn remote_ip_history(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
+    let days = c.history_days?;
+    if let Some(ip) = c.new_ips.first() {
+        return ev(
+            "new_ip_for_principal",
+            format!(
+                "{} never used by this principal in {days} days of history",
+                field(ip, 60)
+            ),
+            15,
+        );
+    }
+    let (ip, used) = c.known_ips.iter().max_by_key(|(_, d)| *d)?;
+    (*used >= 7).then_some(())?;
+    ev(
+        "known_ip_for_principal",
+        format!(
+            "{} used by this principal since {used} days before the finding",
+            field(ip, 60)
+        ),
+        -15,
+    )
+}
+
+fn new_user_agent(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
+    let days = c.history_days?;
+    let ua = c.new_user_agents.first()?;
+    ev(
+        "new_user_agent",
+        format!(
+            "user agent {:?} new for this principal ({days} days of history)",
+            field(ua, 80)
+        ),
+        10,
+    )
+}
+
+/// Failed calls followed by successful ones from the same address is how an intruder probes
+/// what stolen credentials can do.
+fn failures_then_successes(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
+    let ip = c.failures_then_success.as_ref()?;
+    ev(
+        "failures_then_successes",
+        format!(
+            "failed calls then successful ones from {} ({} of {} calls failed)",
+            field(ip, 60),
+            c.api_failures,
+            c.api_calls
+        ),
+        20,
+    )
+}
+
+/// A principal that, in the window, only used known addresses, made no failed and no
+/// sensitive call, behaved as usual.
+fn quiet_known_principal(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
+    (c.history_days.is_some()
+        && c.new_ips.is_empty()
+        && !c.known_ips.is_empty()
+        && c.new_user_agents.is_empty()
+        && c.api_calls > 0
+        && c.api_failures == 0
+        && c.notable_calls.is_empty())
+    .then_some(())?;
+    ev(
+        "usual_behaviour",
+        format!(
+            "{} calls in the window, none failed or sensitive, from known addresses and user agents",
+            c.api_calls
+        ),
+        -20,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enrich::RemoteTraffic;
+    use serde_json::json;
+
+    fn finding(t: &str) -> Finding {
+        serde_json::from_value(json!({"id": "a", "type": t, "severity": 2})).unwrap()
+    }
+
+    fn remote(accepted: u64, bytes: u64, rejected: u64) -> RemoteTraffic {
+        RemoteTraffic {
+            ip: "198.51.100.23".into(),
+            accepted_flows: accepted,
+            rejected_flows: rejected,
+            accepted_bytes: bytes,
+            sent_bytes: bytes / 2,
+            local_ports: [22].into(),
+        }
+    }
+
+    #[test]
+    fn brute_force_with_accepted_data_is_strong_evidence_and_all_rejected_is_reassuring() {
+        let f = finding("UnauthorizedAccess:EC2/SSHBruteForce");
+        let breached = ContextSummary {
+            remotes: vec![remote(3, 18_200_000, 409)],
+            ..Default::default()
+        };
+        let e = brute_force_outcome(&f, &breached).unwrap();
+        assert_eq!((e.signal, e.weight), ("accepted_after_brute_force", 50));
+        assert!(
+            e.sentence
+                .contains("3 accepted flows (18.2 MB) with 198.51.100.23 on port 22")
+        );
+        let blocked = ContextSummary {
+            remotes: vec![remote(0, 0, 409)],
+            ..Default::default()
+        };
+        assert_eq!(brute_force_outcome(&f, &blocked).unwrap().weight, -15);
+        assert!(
+            brute_force_outcome(&f, &ContextSummary::default()).is_none(),
+            "no context, no evidence"
+        );
+    }
+
+    #[test]
+    fn history_rules_need_history() {
+        let f = finding("UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS");
+        let no_history = ContextSummary {
+            new_ips: vec!["1.2.3.4".into()],
+            ..Default::default()
+        };
+        assert!(remote_ip_history(&f, &no_history).is_none());
+        let new = ContextSummary {
+            new_ips: vec!["1.2.3.4".into()],
+            history_days: Some(30),
+            ..Default::default()
+        };
+        assert_eq!(remote_ip_history(&f, &new).unwrap().weight, 15);
+        let known = ContextSummary {
+            known_ips: vec![("203.0.113.7".into(), 14)],
+            history_days: Some(30),
+            api_calls: 6,
+            ..Default::default()
+        };
+        assert_eq!(remote_ip_history(&f, &known).unwrap().weight, -15);
+        assert_eq!(quiet_known_principal(&f, &known).unwrap().weight, -20);
+    }
+
+    #[test]
+    fn probes_that_met_only_rejections_lean_benign() {
+        let f = finding("Recon:EC2/PortProbeUnprotectedPort");
+        let c = ContextSummary {
+            remotes: vec![remote(0, 0, 12)],
+            ..Default::default()
+        };
+        assert_eq!(probe_all_rejected(&f, &c).unwrap().weight, -20);
+    }
+}

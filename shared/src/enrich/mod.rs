@@ -1,0 +1,24 @@
+//! Enrichment: what the ingested CloudTrail and VPC Flow Log context says about the entities of
+//! a finding, within its scope window.
+//!
+//! [`subjects`] names what to look up, a [`ContextSource`] fetches the rows (DynamoDB in
+//! production, in-memory in tests), and [`ContextSummary`] boils them down to the facts the
+//! classifier's context rules and the notice use. Only the fetching touches AWS.
+
+mod rows;
+mod subjects;
+mod summary;
+
+pub use rows::{ActivityRow, BaselineRow, Context, FlowRow};
+pub use subjects::{Subjects, subjects};
+pub use summary::{ContextSummary, FlowTotals, RemoteTraffic};
+
+use crate::dedupe::StoreError;
+use crate::scope::ScopeWindow;
+use async_trait::async_trait;
+
+#[async_trait]
+pub trait ContextSource: Send + Sync {
+    /// Every stored row about `subjects` in `window` (baseline rows: all history).
+    async fn load(&self, subjects: &Subjects, window: &ScopeWindow) -> Result<Context, StoreError>;
+}

@@ -1,0 +1,175 @@
+//! Issue 3's end-to-end check on the local server: context ingested into DynamoDB (with the
+//! same parsing, aggregation and item layout as the ingest functions), then a finding about the
+//! same entities replayed: its notice shows that context and its verdict uses it.
+
+use chrono::{Duration, Utc};
+use integration_tests::{LocalStack, event, unique};
+use triage_core::aws::context_items::{ObjectId, cloudtrail_items, flow_items};
+use triage_core::aws::{BatchWriter, DynamoContextSource};
+use triage_core::classify::Verdict;
+use triage_core::context::{cloudtrail, flowlogs};
+use triage_core::pipeline::TriageSettings;
+
+fn lease() -> chrono::DateTime<Utc> {
+    Utc::now() + Duration::seconds(30)
+}
+
+/// Flow records in the default v2 format of the AWS documentation, for one interface: a brute
+/// force from 198.51.100.23 on port 22 (400 rejected), then 3 accepted sessions carrying data.
+fn brute_force_flows(eni: &str) -> String {
+    let mut text = String::from(
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n",
+    );
+    let start = 1_770_091_869; // 2026-02-03T04:11:09Z, the finding's first sighting
+    for i in 0..400 {
+        let t = start + i * 50;
+        text.push_str(&format!(
+            "2 123456789012 {eni} 198.51.100.23 10.0.1.25 {} 22 6 3 180 {t} {} REJECT OK\n",
+            40_000 + i,
+            t + 10
+        ));
+    }
+    for i in 0..3 {
+        let t = start + 20_500 + i * 300;
+        text.push_str(&format!(
+            "2 123456789012 {eni} 198.51.100.23 10.0.1.25 {} 22 6 900 1200000 {t} {} ACCEPT OK\n",
+            50_000 + i,
+            t + 60
+        ));
+        text.push_str(&format!(
+            "2 123456789012 {eni} 10.0.1.25 198.51.100.23 22 {} 6 4000 6000000 {t} {} ACCEPT OK\n",
+            50_000 + i,
+            t + 60
+        ));
+    }
+    text
+}
+
+#[tokio::test]
+async fn accepted_sessions_after_a_brute_force_turn_it_into_a_likely_true_positive() {
+    let stack = LocalStack::start().await;
+    let eni = unique("eni");
+    let (aggregates, _) = flowlogs::ingest(
+        brute_force_flows(&eni).as_bytes(),
+        &flowlogs::IngestOptions::default(),
+    )
+    .unwrap();
+    let expires = (Utc::now() + Duration::days(1)).timestamp();
+    BatchWriter::new(stack.dynamodb.clone(), &stack.table)
+        .put_all(flow_items(&aggregates, &ObjectId::of(&eni), expires))
+        .await
+        .unwrap();
+
+    let mut raw = event("ssh-brute-force-target.json", &unique("ctx-flows"));
+    raw["detail"]["resource"]["instanceDetails"]["networkInterfaces"][0]["networkInterfaceId"] =
+        eni.clone().into();
+    raw["detail"]["resource"]["instanceDetails"]["networkInterfaces"][0]["privateIpAddress"] =
+        unique("10.0.1.25").into();
+
+    let without = stack.pipeline(TriageSettings::default());
+    let (assessment, _) = triage_core::pipeline::preview(
+        &triage_core::finding::parse_event(raw.clone()).unwrap(),
+        without.settings(),
+        Utc::now(),
+    );
+    assert_ne!(
+        assessment.verdict,
+        Verdict::LikelyTruePositive,
+        "on its own fields it is not"
+    );
+
+    let pipeline =
+        stack
+            .pipeline(TriageSettings::default())
+            .with_context(DynamoContextSource::new(
+                stack.dynamodb.clone(),
+                &stack.table,
+            ));
+    let triaged = pipeline.handle_raw(raw, lease(), Utc::now()).await.unwrap();
+    let outcome = triaged.outcome;
+    assert_eq!(outcome.assessment.verdict, Verdict::LikelyTruePositive);
+    assert!(
+        outcome
+            .assessment
+            .evidence
+            .iter()
+            .any(|e| e.signal == "accepted_after_brute_force")
+    );
+    let body = outcome.notice.unwrap().body;
+    assert!(
+        body.contains("Traffic with 198.51.100.23: 6 accepted flows (21.6 MB, 18.0 MB sent), 400 rejected; local port(s) 22"),
+        "{body}"
+    );
+    assert!(
+        body.contains("All flows of the resource: 6 accepted, 400 rejected"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_stolen_key_replayed_after_ingesting_its_cloudtrail_shows_what_it_did() {
+    let stack = LocalStack::start().await;
+    // The OTRF "EC2 proxy S3 exfiltration" dataset (MIT): instance-role credentials used from
+    // outside. Its records are ingested as one object; the test makes the key unique so runs
+    // never share context.
+    let key = format!("ASIA{}", &unique("k")[2..18].to_uppercase());
+    let corpus = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/cloudtrail/otrf_security_datasets/ec2_proxy_s3_exfiltration_2020-09-14011940.json"),
+    )
+    .unwrap()
+    .replace("ASIA5FLZVX4OPVKKVBMX", &key);
+    let report = cloudtrail::aggregate_object(
+        corpus.as_bytes(),
+        &cloudtrail::ReadOptions::default(),
+        &cloudtrail::Settings::default(),
+    )
+    .unwrap();
+    let expires = (Utc::now() + Duration::days(1)).timestamp();
+    BatchWriter::new(stack.dynamodb.clone(), &stack.table)
+        .put_all(cloudtrail_items(
+            &report.aggregates,
+            &ObjectId::of(&key),
+            expires,
+        ))
+        .await
+        .unwrap();
+
+    let mut raw = event(
+        "instance-credential-exfiltration-outside-aws.json",
+        &unique("ctx-ct"),
+    );
+    let detail = &mut raw["detail"];
+    detail["resource"]["accessKeyDetails"]["accessKeyId"] = key.clone().into();
+    detail["service"]["eventFirstSeen"] = "2020-09-14T01:00:04Z".into();
+    detail["service"]["eventLastSeen"] = "2020-09-14T01:13:20Z".into();
+    detail["service"]["action"]["awsApiCallAction"]["remoteIpDetails"]["ipAddressV4"] =
+        "1.2.3.4".into();
+
+    let pipeline =
+        stack
+            .pipeline(TriageSettings::default())
+            .with_context(DynamoContextSource::new(
+                stack.dynamodb.clone(),
+                &stack.table,
+            ));
+    let outcome = pipeline
+        .handle_raw(raw, lease(), Utc::now())
+        .await
+        .unwrap()
+        .outcome;
+    let body = outcome.notice.unwrap().body;
+    assert!(
+        body.contains("Context (ingested CloudTrail and VPC Flow Logs"),
+        "{body}"
+    );
+    // Exactly the stolen key's 11 calls in the corpus: not the other principals' calls from the
+    // same IP, and not counted twice under the key and the role.
+    assert!(
+        body.contains(
+            "API calls: 11 (0 failed); top: s3:ListObjects x7, s3:GetObject x2, s3:ListBuckets x2"
+        ),
+        "{body}"
+    );
+    assert_eq!(outcome.assessment.verdict, Verdict::LikelyTruePositive);
+}
