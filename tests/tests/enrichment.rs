@@ -85,7 +85,12 @@ async fn accepted_sessions_after_a_brute_force_turn_it_into_a_likely_true_positi
                 stack.dynamodb.clone(),
                 &stack.table,
             ));
+    let before = stack.requests.get();
     let triaged = pipeline.handle_raw(raw, lease(), Utc::now()).await.unwrap();
+    // 3 sequential (claim, publish, complete) + 5 context queries issued beside the claim: the
+    // interface and its private IP (flows), and the remote IP as a CloudTrail caller (activity,
+    // notable events, baseline).
+    assert_eq!(stack.requests.get() - before, 3 + 5);
     let outcome = triaged.outcome;
     assert_eq!(outcome.assessment.verdict, Verdict::LikelyTruePositive);
     assert!(
