@@ -5,11 +5,10 @@ use anyhow::Context;
 use chrono::{Duration, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use triage_core::aws::context_items::{ObjectId, WritePlan, cloudtrail_items, flow_items};
+use triage_core::aws::context_items::{ObjectId, WritePlan};
 use triage_core::aws::{BatchWriter, Item};
-use triage_core::context::{cloudtrail, flowlogs};
+use triage_core::context::objects;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Source {
@@ -28,20 +27,6 @@ struct Totals {
     uncompressed_bytes: u64,
     plan: WritePlan,
     calls: usize,
-}
-
-/// Counts the bytes read through it: the uncompressed size is what log volume is priced on.
-struct Counting<R> {
-    inner: R,
-    bytes: u64,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
 }
 
 /// Files under the given paths (directories recursively), sorted, hidden files skipped.
@@ -71,7 +56,8 @@ fn object_id(path: &Path) -> ObjectId {
     ObjectId::of(&format!("file:{}#{size}", path.display()))
 }
 
-/// Parse and aggregate one object into items; records, skips and size go into `totals`.
+/// Parse and aggregate one object into items, with the functions' per-object code; records,
+/// skips and size go into `totals`.
 fn items_for(
     source: Source,
     path: &Path,
@@ -81,66 +67,27 @@ fn items_for(
     let expires_at = (Utc::now() + ttl).timestamp();
     let id = object_id(path);
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    match source {
+    let read = match source {
         Source::Flowlogs => {
-            // Count the decompressed bytes: log volume is priced on the uncompressed size.
-            let mut input = BufReader::with_capacity(64 * 1024, file);
-            let gzip = input
-                .fill_buf()
-                .map_err(|e| format!("cannot read: {e}"))?
-                .starts_with(&[0x1f, 0x8b]);
-            let mut counting = Counting {
-                inner: if gzip {
-                    Box::new(flate2::read::MultiGzDecoder::new(input)) as Box<dyn Read>
-                } else {
-                    Box::new(input)
-                },
-                bytes: 0,
-            };
-            let (aggregates, summary) = flowlogs::ingest(
-                BufReader::with_capacity(64 * 1024, &mut counting),
-                &flowlogs::IngestOptions::default(),
-            )
-            .map_err(|e| e.to_string())?;
-            totals.records += summary.records;
-            totals.skipped += summary.skipped_total();
-            for (reason, n) in &summary.skipped {
-                *totals.skip_reasons.entry(reason.to_string()).or_default() += n;
-            }
-            totals.uncompressed_bytes += counting.bytes;
-            Ok(flow_items(&aggregates, &id, expires_at))
+            let read = objects::read_flow_log(file, &id, expires_at).map_err(|e| e.to_string())?;
+            totals.uncompressed_bytes += read.stats.uncompressed_bytes;
+            read
         }
         Source::Cloudtrail => {
-            let mut bytes = Vec::new();
-            BufReader::new(file)
-                .read_to_end(&mut bytes)
-                .map_err(|e| format!("cannot read: {e}"))?;
-            if bytes.starts_with(&[0x1f, 0x8b]) {
-                let mut plain = Vec::new();
-                flate2::read::MultiGzDecoder::new(&bytes[..])
-                    .read_to_end(&mut plain)
-                    .map_err(|e| format!("corrupt gzip: {e}"))?;
-                bytes = plain;
-            }
+            let limits = objects::CloudTrailLimits::BACKFILL;
+            let bytes = objects::load_cloudtrail(file, &limits).map_err(|e| e.to_string())?;
+            // Counted even when the object then fails to parse, as the summary always has.
             totals.uncompressed_bytes += bytes.len() as u64;
-            let report = cloudtrail::aggregate_object(
-                &bytes,
-                &cloudtrail::ReadOptions::default(),
-                &cloudtrail::Settings::default(),
-            )
-            .map_err(|e| e.to_string())?;
-            let summary = report.summary();
-            totals.records += summary.records_read;
-            totals.skipped += summary.skipped.total();
-            if summary.skipped.total() > 0 {
-                *totals
-                    .skip_reasons
-                    .entry(summary.skipped.to_string())
-                    .or_default() += summary.skipped.total();
-            }
-            Ok(cloudtrail_items(&report.aggregates, &id, expires_at))
+            objects::cloudtrail_object_items(&bytes, &limits, &id, expires_at)
+                .map_err(|e| e.to_string())?
         }
+    };
+    totals.records += read.stats.records;
+    totals.skipped += read.stats.skipped;
+    for (reason, n) in read.stats.skip_reasons {
+        *totals.skip_reasons.entry(reason).or_default() += n;
     }
+    Ok(read.items)
 }
 
 pub async fn run(

@@ -18,6 +18,37 @@ pub enum ConfigError {
     },
 }
 
+/// A required, non-blank value.
+pub fn required(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<String, ConfigError> {
+    get(name)
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(ConfigError::Missing(name))
+}
+
+/// A whole number in `min..=max`, `default` when unset.
+pub fn number(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(raw) => match raw.trim().parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(ConfigError::Invalid {
+                name,
+                value: raw,
+                reason: "expected a whole number in the allowed range (see README)",
+            }),
+        },
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub table_name: String,
@@ -34,22 +65,8 @@ impl Config {
 
     /// Read from any key-value source (tests pass a map).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let required = |name: &'static str| {
-            get(name)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or(ConfigError::Missing(name))
-        };
-        let number = |name: &'static str, default: i64, min: i64, max: i64| match get(name) {
-            None => Ok(default),
-            Some(raw) => match raw.trim().parse::<i64>() {
-                Ok(n) if (min..=max).contains(&n) => Ok(n),
-                _ => Err(ConfigError::Invalid {
-                    name,
-                    value: raw,
-                    reason: "expected a whole number in the allowed range (see README)",
-                }),
-            },
-        };
+        let required = |name| required(&get, name);
+        let number = |name, default, min, max| number(&get, name, default, min, max);
         Ok(Self {
             table_name: required("TRIAGE_TABLE_NAME")?,
             topic_arn: required("TRIAGE_TOPIC_ARN")?,

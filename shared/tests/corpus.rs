@@ -77,7 +77,12 @@ fn every_native_corpus_finding_parses_and_gets_a_valid_notice() {
 
 #[test]
 fn every_sample_event_gets_a_valid_notice_and_the_verdicts_vary() {
-    let files = json_files(&repo().join("events"));
+    // events/ingest/ holds the ingest functions' SQS and CloudTrail events, not findings.
+    let ingest = repo().join("events/ingest");
+    let files: Vec<PathBuf> = json_files(&repo().join("events"))
+        .into_iter()
+        .filter(|f| !f.starts_with(&ingest))
+        .collect();
     assert!(files.len() >= 20);
     let verdicts: std::collections::HashSet<Verdict> =
         files.iter().map(|f| check_notice_contract(f)).collect();

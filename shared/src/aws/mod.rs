@@ -7,6 +7,7 @@ mod context_query;
 mod dynamodb;
 mod errors;
 mod item_size;
+pub mod s3;
 mod sns;
 
 pub use batch_write::{BatchReport, BatchWriter, Item, MAX_ITEMS_PER_CALL};

@@ -3,3 +3,4 @@
 
 pub mod cloudtrail;
 pub mod flowlogs;
+pub mod objects;

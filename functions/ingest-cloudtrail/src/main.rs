@@ -1,0 +1,98 @@
+//! The `ingest-cloudtrail` Lambda: CloudTrail log files announced by S3 notifications through
+//! SQS (partial batch failures), or single `AWS API Call via CloudTrail` EventBridge events, to
+//! context items in DynamoDB.
+//!
+//! Everything but the runtime glue is `triage_core::context::objects`, which `triage-cli ingest`
+//! shares. An SQS batch never fails as a whole: the response lists the messages that could not
+//! be ingested, and only those are redelivered (then dead-lettered). An EventBridge event that
+//! fails returns an error whose `errorType` tells a bad event (`InvalidEvent`) from a transient
+//! failure (`Retryable.*`).
+
+use aws_lambda_events::sqs::SqsBatchResponse;
+use lambda_runtime::{Diagnostic, LambdaEvent, run, service_fn};
+use serde_json::{Value, json};
+use triage_core::aws::BatchWriter;
+use triage_core::aws::s3::{S3ObjectSource, connect_ingest};
+use triage_core::context::objects::{
+    IngestConfig, Ingestor, LogKind, ObjectError, Trigger, deadline_from_epoch_ms, detect_trigger,
+};
+
+type Pipeline = Ingestor<S3ObjectSource, BatchWriter>;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = IngestConfig::from_env()
+        .inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
+    let pipeline = connect_ingest(&config, LogKind::CloudTrail).await;
+    let pipeline = &pipeline;
+    run(service_fn(move |event: LambdaEvent<Value>| {
+        handle(pipeline, event)
+    }))
+    .await
+}
+
+/// An error for the runtime, which reports `error_type` to Lambda.
+#[derive(Debug)]
+struct HandlerError {
+    error_type: &'static str,
+    message: String,
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(e: HandlerError) -> Self {
+        Diagnostic {
+            error_type: e.error_type.to_owned(),
+            error_message: e.message,
+        }
+    }
+}
+
+async fn handle(pipeline: &Pipeline, event: LambdaEvent<Value>) -> Result<Value, HandlerError> {
+    let deadline = deadline_from_epoch_ms(event.context.deadline);
+    match detect_trigger(event.payload) {
+        Ok(Trigger::Sqs(batch)) => {
+            let response: SqsBatchResponse = pipeline.ingest_batch(&batch, deadline).await;
+            // Should this ever fail, the error fails the whole batch: redelivered, not lost.
+            serde_json::to_value(&response).map_err(|e| HandlerError {
+                error_type: "Retryable.Internal",
+                message: e.to_string(),
+            })
+        }
+        Ok(Trigger::EventBridge(event)) => match pipeline.ingest_event(&event).await {
+            Ok(done) => {
+                let event_id = event.get("id").and_then(|id| id.as_str());
+                tracing::info!(
+                    event_id,
+                    records = done.stats.records,
+                    items = done.plan.items,
+                    write_units = done.plan.write_units,
+                    "ingested"
+                );
+                Ok(json!({"records": done.stats.records, "items": done.plan.items}))
+            }
+            Err(e) => {
+                let error_type = match &e {
+                    ObjectError::CloudTrail(_) => "InvalidEvent",
+                    other => other.error_type(),
+                };
+                if e.is_retryable() {
+                    tracing::warn!(error = %e, error_type, "ingest failed; Lambda will retry");
+                } else {
+                    tracing::error!(error = %e, error_type, "event rejected; it goes to the dead-letter queue after retries");
+                }
+                Err(HandlerError {
+                    error_type,
+                    message: e.to_string(),
+                })
+            }
+        },
+        Err(e) => {
+            tracing::error!(error = %e, error_type = "InvalidEvent", "unexpected invocation");
+            Err(HandlerError {
+                error_type: "InvalidEvent",
+                message: e.to_string(),
+            })
+        }
+    }
+}
