@@ -42,6 +42,19 @@ pub fn field(raw: &str, max: usize) -> String {
     clip(&one_line(raw), max)
 }
 
+/// The JSON type of a value, for "expected an object, got an array" messages.
+pub fn json_kind(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
 /// Longest field length we print in a notice body.
 pub const FIELD_MAX: usize = 200;
 

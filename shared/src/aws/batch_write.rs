@@ -3,7 +3,7 @@
 //! handled: DynamoDB may accept a call yet return some items in
 //! `UnprocessedItems` (throttling), which must be sent again, with back-off, or they are lost.
 
-use super::errors::{ErrorClass, classify};
+use super::errors::classify;
 use super::item_size::write_units;
 use crate::dedupe::StoreError;
 use aws_sdk_dynamodb::Client;
@@ -85,12 +85,7 @@ impl BatchWriter {
                     .request_items(&self.table, std::mem::take(&mut pending))
                     .send()
                     .await
-                    .map_err(|e| match classify(&e) {
-                        ErrorClass::Throttled(m) => StoreError::Throttled(m),
-                        ErrorClass::Timeout(m) => StoreError::Timeout(m),
-                        ErrorClass::Unavailable(m) => StoreError::Unavailable(m),
-                        ErrorClass::Rejected(m) => StoreError::Rejected(m),
-                    })?;
+                    .map_err(|e| StoreError::from(classify(&e)))?;
                 pending = output
                     .unprocessed_items
                     .and_then(|mut unprocessed| unprocessed.remove(&self.table))

@@ -5,7 +5,7 @@ use super::context_items::{
     decode_activity_rows, decode_baseline_rows, decode_flow_rows, decode_notable_rows,
     sort_key_range,
 };
-use super::errors::{ErrorClass, classify};
+use super::errors::classify;
 use crate::dedupe::StoreError;
 use crate::enrich::{Context, ContextSource, Subjects};
 use crate::scope::ScopeWindow;
@@ -105,12 +105,10 @@ async fn query(
                 .expression_attribute_values(":high", AttributeValue::S(high.clone())),
             None => request.key_condition_expression("pk = :pk AND begins_with(sk, :low)"),
         };
-        let output = request.send().await.map_err(|e| match classify(&e) {
-            ErrorClass::Throttled(m) => StoreError::Throttled(m),
-            ErrorClass::Timeout(m) => StoreError::Timeout(m),
-            ErrorClass::Unavailable(m) => StoreError::Unavailable(m),
-            ErrorClass::Rejected(m) => StoreError::Rejected(m),
-        })?;
+        let output = request
+            .send()
+            .await
+            .map_err(|e| StoreError::from(classify(&e)))?;
         for item in output.items() {
             if let Some(AttributeValue::B(blob)) = item.get("rows") {
                 blobs.push(blob.as_ref().to_vec());

@@ -4,7 +4,7 @@
 //! two writes (claim, complete) around the publish, and each returns what it needs without an
 //! extra read: the claim asks for `ALL_OLD` both on success and on a failed condition.
 
-use super::errors::{ErrorClass, classify};
+use super::errors::classify;
 use crate::dedupe::{
     ClaimOutcome, DedupeStore, FindingRecord, Lease, Notified, RecordLabels, Seen, StoreError,
 };
@@ -93,12 +93,7 @@ where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    match classify(err) {
-        ErrorClass::Throttled(m) => StoreError::Throttled(m),
-        ErrorClass::Timeout(m) => StoreError::Timeout(m),
-        ErrorClass::Unavailable(m) => StoreError::Unavailable(m),
-        ErrorClass::Rejected(m) => StoreError::Rejected(m),
-    }
+    classify(err).into()
 }
 
 fn millis(at: DateTime<Utc>) -> AttributeValue {

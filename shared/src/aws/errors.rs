@@ -1,5 +1,7 @@
 //! Sorting SDK errors into "try again later" and "this will never work".
 
+use crate::dedupe::StoreError;
+use crate::publish::PublishError;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +28,28 @@ const SERVER_SIDE: &[&str] = &[
     "ServiceUnavailable",
     "ServiceUnavailableException",
 ];
+
+impl From<ErrorClass> for StoreError {
+    fn from(class: ErrorClass) -> Self {
+        match class {
+            ErrorClass::Throttled(m) => Self::Throttled(m),
+            ErrorClass::Timeout(m) => Self::Timeout(m),
+            ErrorClass::Unavailable(m) => Self::Unavailable(m),
+            ErrorClass::Rejected(m) => Self::Rejected(m),
+        }
+    }
+}
+
+impl From<ErrorClass> for PublishError {
+    fn from(class: ErrorClass) -> Self {
+        match class {
+            ErrorClass::Throttled(m) => Self::Throttled(m),
+            ErrorClass::Timeout(m) => Self::Timeout(m),
+            ErrorClass::Unavailable(m) => Self::Unavailable(m),
+            ErrorClass::Rejected(m) => Self::Rejected(m),
+        }
+    }
+}
 
 pub fn classify<E, R>(err: &SdkError<E, R>) -> ErrorClass
 where

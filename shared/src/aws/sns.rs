@@ -1,6 +1,6 @@
 //! [`NoticePublisher`] on SNS.
 
-use super::errors::{ErrorClass, classify};
+use super::errors::classify;
 use crate::notice::{AttributeValue, Notice};
 use crate::publish::{NoticePublisher, PublishError};
 use async_trait::async_trait;
@@ -30,16 +30,7 @@ impl SnsPublisher {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| publish_error(classify(&e)))
-    }
-}
-
-fn publish_error(class: ErrorClass) -> PublishError {
-    match class {
-        ErrorClass::Throttled(m) => PublishError::Throttled(m),
-        ErrorClass::Timeout(m) => PublishError::Timeout(m),
-        ErrorClass::Unavailable(m) => PublishError::Unavailable(m),
-        ErrorClass::Rejected(m) => PublishError::Rejected(m),
+            .map_err(|e| PublishError::from(classify(&e)))
     }
 }
 
@@ -67,7 +58,7 @@ impl NoticePublisher for SnsPublisher {
         let output = request
             .send()
             .await
-            .map_err(|e| publish_error(classify(&e)))?;
+            .map_err(|e| PublishError::from(classify(&e)))?;
         output
             .message_id()
             .map(str::to_owned)

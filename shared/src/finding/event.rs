@@ -2,6 +2,7 @@
 //! something we triage, and says exactly why not when it is not.
 
 use super::model::Finding;
+use crate::text::json_kind;
 use serde_json::Value;
 
 pub const GUARDDUTY_SOURCE: &str = "aws.guardduty";
@@ -109,17 +110,6 @@ fn parse_finding(detail: Value) -> Result<Finding, InputError> {
         }
     }
     serde_json::from_value(detail).map_err(|e| InputError::InvalidField(e.to_string()))
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 
 use super::de::Lenient;
 use super::record::{CloudTrailRecord, Record, SkipReason};
+use crate::text::json_kind;
 use flate2::read::MultiGzDecoder;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -350,17 +351,6 @@ fn lenient_record(value: Value) -> Option<CloudTrailRecord> {
     serde::Deserialize::deserialize(value)
         .ok()
         .and_then(|Lenient(r)| r)
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// A `Records` array (or a top-level array): each element to the sink as it is parsed.

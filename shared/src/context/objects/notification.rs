@@ -2,6 +2,7 @@
 
 use super::LogKind;
 use crate::aws::context_items::ObjectId;
+use crate::text::json_kind;
 use aws_lambda_events::s3::S3Event;
 use aws_lambda_events::sqs::SqsEvent;
 use percent_encoding::percent_decode_str;
@@ -172,17 +173,6 @@ fn decode_key(raw: &str) -> Option<String> {
         .decode_utf8()
         .ok()
         .map(|k| k.into_owned())
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// What a function was invoked with.
