@@ -22,7 +22,7 @@ pub struct DynamoContextSource {
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Kind {
+pub(super) enum Kind {
     Flows,
     Activity,
     Baseline,
@@ -30,12 +30,22 @@ enum Kind {
 }
 
 /// One query: partition key and sort-key condition.
-struct Lookup {
-    kind: Kind,
-    pk: String,
+pub(super) struct Lookup {
+    pub(super) kind: Kind,
+    pub(super) pk: String,
     /// Inclusive bounds, or a prefix when `high` is None.
-    low: String,
-    high: Option<String>,
+    pub(super) low: String,
+    pub(super) high: Option<String>,
+}
+
+impl Lookup {
+    /// Whether an item's sort key meets the condition (what DynamoDB evaluates server-side).
+    pub(super) fn matches_sort_key(&self, sk: &str) -> bool {
+        match &self.high {
+            Some(high) => self.low.as_str() <= sk && sk <= high.as_str(),
+            None => sk.starts_with(&self.low),
+        }
+    }
 }
 
 impl DynamoContextSource {
@@ -47,7 +57,7 @@ impl DynamoContextSource {
     }
 }
 
-fn lookups(subjects: &Subjects, window: &ScopeWindow) -> Vec<Lookup> {
+pub(super) fn lookups(subjects: &Subjects, window: &ScopeWindow) -> Vec<Lookup> {
     let mut out = Vec::new();
     for pk in &subjects.interfaces {
         let (low, high) = sort_key_range("", window, 600);
@@ -137,22 +147,26 @@ impl ContextSource for DynamoContextSource {
             let (kind, pk, blobs) =
                 joined.map_err(|e| StoreError::Unavailable(e.to_string()))??;
             for blob in blobs {
-                match kind {
-                    Kind::Flows => context.flows.extend(decode_flow_rows(&blob)),
-                    Kind::Activity => {
-                        context
-                            .activity
-                            .extend(decode_activity_rows(&blob).into_iter().map(|mut row| {
-                                row.subject = pk.clone();
-                                row
-                            }))
-                    }
-                    Kind::Baseline => context.baseline.extend(decode_baseline_rows(&blob)),
-                    Kind::Notable => context.notable.extend(decode_notable_rows(&blob)),
-                }
+                absorb(&mut context, kind, &pk, &blob);
             }
         }
         // Rows outside the window that share its buckets are kept: a bucket is the resolution.
         Ok(context)
+    }
+}
+
+/// Decode one item's rows into the context, filing activity under the partition key it was
+/// stored under (the summary must not add up one call filed under several subjects).
+pub(super) fn absorb(context: &mut Context, kind: Kind, pk: &str, blob: &[u8]) {
+    match kind {
+        Kind::Flows => context.flows.extend(decode_flow_rows(blob)),
+        Kind::Activity => context
+            .activity
+            .extend(decode_activity_rows(blob).into_iter().map(|mut row| {
+                row.subject = pk.to_owned();
+                row
+            })),
+        Kind::Baseline => context.baseline.extend(decode_baseline_rows(blob)),
+        Kind::Notable => context.notable.extend(decode_notable_rows(blob)),
     }
 }

@@ -3,6 +3,7 @@
 
 mod batch_write;
 pub mod context_items;
+mod context_memory;
 mod context_query;
 mod dynamodb;
 mod errors;
@@ -11,6 +12,7 @@ pub mod s3;
 mod sns;
 
 pub use batch_write::{BatchReport, BatchWriter, Item, MAX_ITEMS_PER_CALL};
+pub use context_memory::MemoryContextSource;
 pub use context_query::DynamoContextSource;
 pub use dynamodb::DynamoDedupeStore;
 pub use item_size::{item_size, write_units};

@@ -1,0 +1,72 @@
+//! [`ContextSource`] over context items held in memory: the items `triage-cli ingest` and the
+//! ingest functions would write, answered with the same lookups, sort-key ranges and decoding as
+//! [`super::DynamoContextSource`]. It lets tests (and offline explanations) run the whole
+//! ingest-to-verdict path on real log records without a server; the DynamoDB adapter itself is
+//! tested against the local server.
+
+use super::Item;
+use super::context_query::{absorb, lookups};
+use crate::dedupe::StoreError;
+use crate::enrich::{Context, ContextSource, Subjects};
+use crate::scope::ScopeWindow;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default)]
+pub struct MemoryContextSource {
+    /// `rows` blobs by partition key, then sort key, as the table orders them.
+    items: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+}
+
+impl MemoryContextSource {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Store items as a `PutItem` would: same keys overwrite (re-ingesting an object).
+    pub fn put_all(&mut self, items: impl IntoIterator<Item = Item>) {
+        for item in items {
+            let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) =
+                (item.get("pk"), item.get("sk"))
+            else {
+                continue;
+            };
+            let Some(AttributeValue::B(rows)) = item.get("rows") else {
+                continue;
+            };
+            self.items
+                .entry(pk.clone())
+                .or_default()
+                .insert(sk.clone(), rows.as_ref().to_vec());
+        }
+    }
+
+    /// Everything found about `subjects` in `window`, synchronously.
+    pub fn context(&self, subjects: &Subjects, window: &ScopeWindow) -> Context {
+        let lookups = lookups(subjects, window);
+        let mut context = Context {
+            lookups: lookups.len(),
+            ..Context::default()
+        };
+        for lookup in lookups {
+            let Some(partition) = self.items.get(&lookup.pk) else {
+                continue;
+            };
+            for (_, blob) in partition
+                .iter()
+                .filter(|(sk, _)| lookup.matches_sort_key(sk))
+            {
+                absorb(&mut context, lookup.kind, &lookup.pk, blob);
+            }
+        }
+        context
+    }
+}
+
+#[async_trait]
+impl ContextSource for MemoryContextSource {
+    async fn load(&self, subjects: &Subjects, window: &ScopeWindow) -> Result<Context, StoreError> {
+        Ok(self.context(subjects, window))
+    }
+}
