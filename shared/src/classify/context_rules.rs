@@ -16,6 +16,7 @@ pub const ALL: &[ContextRule] = &[
     remote_ip_history,
     new_user_agent,
     failures_then_successes,
+    sensitive_calls_from_new_network,
     quiet_known_principal,
 ];
 
@@ -114,16 +115,24 @@ fn data_sent_to_remote(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
 
 /// A principal calling from an address it has used for weeks is most likely its owner; one it
 /// never used before, with history to compare against, is what stolen credentials look like.
+/// A new address inside a network the principal already uses is how dynamic addresses look,
+/// so it weighs less than a new address in a new network.
 fn remote_ip_history(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
     let days = c.history_days?;
     if let Some(ip) = c.new_ips.first() {
+        let known_network = c.new_networks.is_empty();
         return ev(
             "new_ip_for_principal",
             format!(
-                "{} never used by this principal in {days} days of history",
-                field(ip, 60)
+                "{} never used by this principal in {days} days of history{}",
+                field(ip, 60),
+                if known_network {
+                    " (but its network was)"
+                } else {
+                    ", nor its network"
+                }
             ),
-            15,
+            if known_network { 5 } else { 15 },
         );
     }
     let (ip, used) = c.known_ips.iter().max_by_key(|(_, d)| *d)?;
@@ -164,6 +173,29 @@ fn failures_then_successes(_: &Finding, c: &ContextSummary) -> Option<Evidence> 
             c.api_calls
         ),
         20,
+    )
+}
+
+/// Identity, audit-trail, key or configuration changes made from a network the principal had
+/// never used are the step after stolen credentials work: persistence or defence evasion.
+/// Calls from its usual networks are what administrators do every day, and weigh nothing.
+fn sensitive_calls_from_new_network(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
+    let days = c.history_days?;
+    let worst = c
+        .sensitive_from_new_networks
+        .iter()
+        .max_by_key(|n| n.count)?;
+    let calls: Vec<String> = worst.calls.iter().take(4).map(|a| field(a, 60)).collect();
+    ev(
+        "sensitive_calls_from_new_network",
+        format!(
+            "{} sensitive call{} ({}) from {}, a network this principal never used in {days} days",
+            worst.count,
+            if worst.count == 1 { "" } else { "s" },
+            calls.join(", "),
+            field(&worst.network, 60)
+        ),
+        25,
     )
 }
 
@@ -243,10 +275,16 @@ mod tests {
         assert!(remote_ip_history(&f, &no_history).is_none());
         let new = ContextSummary {
             new_ips: vec!["1.2.3.4".into()],
+            new_networks: vec!["1.2.3.0/24".into()],
             history_days: Some(30),
             ..Default::default()
         };
         assert_eq!(remote_ip_history(&f, &new).unwrap().weight, 15);
+        let same_network = ContextSummary {
+            new_networks: vec![],
+            ..new.clone()
+        };
+        assert_eq!(remote_ip_history(&f, &same_network).unwrap().weight, 5);
         let known = ContextSummary {
             known_ips: vec![("203.0.113.7".into(), 14)],
             history_days: Some(30),

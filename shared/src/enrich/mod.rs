@@ -8,10 +8,12 @@
 mod rows;
 mod subjects;
 mod summary;
+mod timeline;
 
 pub use rows::{ActivityRow, BaselineRow, Context, FlowRow};
 pub use subjects::{Subjects, subjects};
-pub use summary::{ContextSummary, FlowTotals, RemoteTraffic};
+pub use summary::{CallsFromNewNetwork, ContextSummary, FlowTotals, RemoteTraffic};
+pub use timeline::{Timeline, sparkline};
 
 use crate::dedupe::StoreError;
 use crate::scope::ScopeWindow;

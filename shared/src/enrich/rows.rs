@@ -48,6 +48,14 @@ impl ActivityRow {
     pub fn failed(&self) -> bool {
         self.outcome != "success"
     }
+
+    /// `service:Api`, the spelling of baselines (`iam:CreateUser`).
+    pub fn api(&self) -> String {
+        crate::context::cloudtrail::api_name(
+            Some(self.event_source.as_str()).filter(|s| !s.is_empty()),
+            &self.event_name,
+        )
+    }
 }
 
 /// What a principal was seen doing before: kind (`ip`, `network`, `userAgent`, `region`, `api`,

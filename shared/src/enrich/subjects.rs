@@ -1,5 +1,6 @@
 //! Which stored context concerns a finding: the partition keys to query.
 
+use crate::context::cloudtrail::normalize_source;
 use crate::finding::FindingEvent;
 use std::collections::BTreeSet;
 
@@ -57,10 +58,11 @@ pub fn subjects(event: &FindingEvent) -> Subjects {
             }
         }
     }
+    // Spelled as the ingest functions spell addresses, or lookups and baselines would miss.
     for ip in f
         .remote_ip_details()
         .into_iter()
-        .filter_map(|r| r.ip().map(str::to_owned))
+        .filter_map(|r| r.ip().map(|ip| normalize_source(ip).into_owned()))
     {
         out.principals.insert(format!("CT#ip#{ip}"));
         out.remote_ips.insert(ip);

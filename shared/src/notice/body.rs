@@ -1,14 +1,11 @@
 //! The plain-text body, laid out for a phone: verdict and reasons first, details below.
 
-use super::{NoticeInput, NoticeKind, links, next_steps};
+use super::context::write_context;
+use super::{MAX_LINES, NoticeInput, NoticeKind, links, next_steps};
 use crate::classify::Verdict;
-use crate::enrich::ContextSummary;
 use crate::finding::{Finding, RemoteIpDetails, ResourceRole};
 use crate::text::{FIELD_MAX, field};
 use std::fmt::Write;
-
-/// At most this many evidence lines and remote endpoints are listed.
-const MAX_LINES: usize = 12;
 
 pub fn render(input: &NoticeInput<'_>) -> String {
     let mut out = String::with_capacity(2048);
@@ -125,104 +122,6 @@ fn write_body(out: &mut String, input: &NoticeInput<'_>) -> std::fmt::Result {
         input.triaged_at.format("%Y-%m-%d %H:%M:%S UTC"),
         input.sequence
     )
-}
-
-/// What the ingested CloudTrail and flow logs say, and how much history that rests on.
-fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::Result {
-    if !c.found_anything() {
-        return writeln!(
-            out,
-            "Context used: none found ({} lookups): CloudTrail and flow-log ingestion do not cover these entities in the window.",
-            c.lookups
-        );
-    }
-    writeln!(
-        out,
-        "\nContext (ingested CloudTrail and VPC Flow Logs, scope window)"
-    )?;
-    let mb = |b: u64| format!("{:.1} MB", b as f64 / 1e6);
-    for r in c.remotes.iter().take(MAX_LINES) {
-        let ports: Vec<String> = r.local_ports.iter().map(u16::to_string).collect();
-        writeln!(
-            out,
-            "  Traffic with {}: {} accepted flows ({}, {} sent), {} rejected; local port(s) {}",
-            field(&r.ip, 60),
-            r.accepted_flows,
-            mb(r.accepted_bytes),
-            mb(r.sent_bytes),
-            r.rejected_flows,
-            field(&ports.join(", "), 60)
-        )?;
-    }
-    if let Some(f) = &c.flows {
-        let top: Vec<String> = f
-            .top_remotes
-            .iter()
-            .map(|(ip, bytes)| format!("{} ({})", field(ip, 60), mb(*bytes)))
-            .collect();
-        writeln!(
-            out,
-            "  All flows of the resource: {} accepted, {} rejected, {} in, {} out; top remotes: {}",
-            f.accepted_flows,
-            f.rejected_flows,
-            mb(f.bytes_in),
-            mb(f.bytes_out),
-            if top.is_empty() {
-                "none".into()
-            } else {
-                top.join(", ")
-            }
-        )?;
-    }
-    if c.api_calls > 0 {
-        let top: Vec<String> = c
-            .top_apis
-            .iter()
-            .map(|(api, n)| format!("{} x{n}", field(api, 60)))
-            .collect();
-        writeln!(
-            out,
-            "  API calls: {} ({} failed); top: {}",
-            c.api_calls,
-            c.api_failures,
-            top.join(", ")
-        )?;
-    }
-    if !c.notable_calls.is_empty() {
-        let calls: Vec<String> = c.notable_calls.iter().map(|n| field(n, 80)).collect();
-        writeln!(out, "  Sensitive or failed calls: {}", calls.join(", "))?;
-    }
-    let new: Vec<String> = c
-        .new_ips
-        .iter()
-        .map(|ip| format!("IP {}", field(ip, 60)))
-        .chain(
-            c.new_user_agents
-                .iter()
-                .map(|ua| format!("user agent {:?}", field(ua, 80))),
-        )
-        .collect();
-    if !new.is_empty() {
-        writeln!(out, "  New for this principal: {}", new.join(", "))?;
-    }
-    for (ip, days) in &c.known_ips {
-        writeln!(
-            out,
-            "  Known to this principal: IP {} (first used {days} days before)",
-            field(ip, 60)
-        )?;
-    }
-    match c.history_days {
-        Some(days) => writeln!(
-            out,
-            "  History available: {days} days of baseline before the window"
-        )?,
-        None => writeln!(
-            out,
-            "  History available: none before the window (too thin to call anything new)"
-        )?,
-    }
-    Ok(())
 }
 
 /// `Instance i-0abc (web-1), TARGET of 198.51.100.23 (AS64500 ExampleHost, Netherlands)`

@@ -6,9 +6,13 @@
 
 mod attributes;
 mod body;
+mod context;
 mod links;
 mod next_steps;
 mod subject;
+
+/// At most this many evidence lines, remote endpoints and context lines are listed.
+const MAX_LINES: usize = 12;
 
 use crate::classify::Assessment;
 use crate::dedupe::Change;
