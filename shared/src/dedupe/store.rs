@@ -44,15 +44,18 @@ pub struct Seen {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
+/// A failure of the triage table. One table holds the finding records and the ingested
+/// context, so dedupe, enrichment and ingest share this error, and its messages name the table,
+/// not one of its users.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
-    #[error("dedupe store throttled the request: {0}")]
+    #[error("triage table throttled the request: {0}")]
     Throttled(String),
-    #[error("dedupe store did not answer in time: {0}")]
+    #[error("triage table did not answer in time: {0}")]
     Timeout(String),
-    #[error("dedupe store is unavailable: {0}")]
+    #[error("triage table is unavailable: {0}")]
     Unavailable(String),
-    #[error("dedupe store rejected the request: {0}")]
+    #[error("triage table rejected the request: {0}")]
     Rejected(String),
     #[error("our lease on the finding record was taken over before we completed")]
     LostLease,
