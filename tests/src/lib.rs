@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use triage_core::aws::{DynamoDedupeStore, SnsPublisher, sdk_config};
+use triage_core::aws::{DynamoContextSource, DynamoDedupeStore, SnsPublisher, sdk_config};
 use triage_core::pipeline::{Triage, TriageSettings};
 
 pub type Pipeline = Triage<DynamoDedupeStore, SnsPublisher>;
@@ -131,6 +131,12 @@ impl LocalStack {
             SnsPublisher::new(self.sns.clone(), &self.topic_arn),
             settings,
         )
+    }
+
+    /// [`Self::pipeline`] enriched with the context stored in the same table.
+    pub fn pipeline_with_context(&self, settings: TriageSettings) -> Pipeline {
+        self.pipeline(settings)
+            .with_context(DynamoContextSource::new(self.dynamodb.clone(), &self.table))
     }
 
     /// Every notice delivered to our queue so far (SNS envelopes: Subject, Message,

@@ -4,8 +4,8 @@
 
 use chrono::{Duration, Utc};
 use integration_tests::{LocalStack, event, unique};
+use triage_core::aws::BatchWriter;
 use triage_core::aws::context_items::{ObjectId, cloudtrail_items, flow_items};
-use triage_core::aws::{BatchWriter, DynamoContextSource};
 use triage_core::classify::Verdict;
 use triage_core::context::{cloudtrail, flowlogs};
 use triage_core::pipeline::TriageSettings;
@@ -78,13 +78,7 @@ async fn accepted_sessions_after_a_brute_force_turn_it_into_a_likely_true_positi
         "on its own fields it is not"
     );
 
-    let pipeline =
-        stack
-            .pipeline(TriageSettings::default())
-            .with_context(DynamoContextSource::new(
-                stack.dynamodb.clone(),
-                &stack.table,
-            ));
+    let pipeline = stack.pipeline_with_context(TriageSettings::default());
     let before = stack.requests.get();
     let triaged = pipeline.handle_raw(raw, lease(), Utc::now()).await.unwrap();
     // 3 sequential (claim, publish, complete) + 5 context queries issued beside the claim: the
@@ -151,13 +145,7 @@ async fn a_stolen_key_replayed_after_ingesting_its_cloudtrail_shows_what_it_did(
     detail["service"]["action"]["awsApiCallAction"]["remoteIpDetails"]["ipAddressV4"] =
         "1.2.3.4".into();
 
-    let pipeline =
-        stack
-            .pipeline(TriageSettings::default())
-            .with_context(DynamoContextSource::new(
-                stack.dynamodb.clone(),
-                &stack.table,
-            ));
+    let pipeline = stack.pipeline_with_context(TriageSettings::default());
     let outcome = pipeline
         .handle_raw(raw, lease(), Utc::now())
         .await

@@ -14,8 +14,8 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
-use triage_core::aws::BatchWriter;
 use triage_core::aws::s3::{S3ObjectSource, s3_client};
+use triage_core::aws::{BatchWriter, item_key};
 use triage_core::context::objects::{
     CloudTrailLimits, Ingestor, LogKind, ObjectRef, read_cloudtrail, read_flow_log,
 };
@@ -99,12 +99,8 @@ fn failures(response: &SqsBatchResponse) -> BTreeSet<String> {
 fn keys(items: &[triage_core::aws::Item]) -> BTreeSet<(String, String)> {
     items
         .iter()
-        .map(|i| {
-            (
-                i["pk"].as_s().unwrap().clone(),
-                i["sk"].as_s().unwrap().clone(),
-            )
-        })
+        .filter_map(item_key)
+        .map(|(pk, sk)| (pk.to_owned(), sk.to_owned()))
         .collect()
 }
 

@@ -13,6 +13,14 @@ use std::time::Duration;
 
 pub type Item = HashMap<String, AttributeValue>;
 
+/// The primary key (`pk`, `sk`) of an item of the triage table, if it has one.
+pub fn item_key(item: &Item) -> Option<(&str, &str)> {
+    match (item.get("pk"), item.get("sk")) {
+        (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) => Some((pk, sk)),
+        _ => None,
+    }
+}
+
 pub const MAX_ITEMS_PER_CALL: usize = 25;
 
 /// What a batch of puts cost.

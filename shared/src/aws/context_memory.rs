@@ -4,8 +4,8 @@
 //! ingest-to-verdict path on real log records without a server; the DynamoDB adapter itself is
 //! tested against the local server.
 
-use super::Item;
 use super::context_query::{absorb, lookups};
+use super::{Item, item_key};
 use crate::dedupe::StoreError;
 use crate::enrich::{Context, ContextSource, Subjects};
 use crate::scope::ScopeWindow;
@@ -27,18 +27,15 @@ impl MemoryContextSource {
     /// Store items as a `PutItem` would: same keys overwrite (re-ingesting an object).
     pub fn put_all(&mut self, items: impl IntoIterator<Item = Item>) {
         for item in items {
-            let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) =
-                (item.get("pk"), item.get("sk"))
+            let (Some((pk, sk)), Some(AttributeValue::B(rows))) =
+                (item_key(&item), item.get("rows"))
             else {
                 continue;
             };
-            let Some(AttributeValue::B(rows)) = item.get("rows") else {
-                continue;
-            };
             self.items
-                .entry(pk.clone())
+                .entry(pk.to_owned())
                 .or_default()
-                .insert(sk.clone(), rows.as_ref().to_vec());
+                .insert(sk.to_owned(), rows.as_ref().to_vec());
         }
     }
 

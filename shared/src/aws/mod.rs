@@ -11,7 +11,7 @@ mod item_size;
 pub mod s3;
 mod sns;
 
-pub use batch_write::{BatchReport, BatchWriter, Item, MAX_ITEMS_PER_CALL};
+pub use batch_write::{BatchReport, BatchWriter, Item, MAX_ITEMS_PER_CALL, item_key};
 pub use context_memory::MemoryContextSource;
 pub use context_query::DynamoContextSource;
 pub use dynamodb::DynamoDedupeStore;

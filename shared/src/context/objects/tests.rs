@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::aws::context_items::ObjectId;
-use crate::aws::{BatchReport, Item};
+use crate::aws::{BatchReport, Item, item_key};
 use crate::config::ConfigError;
 use crate::dedupe::StoreError;
 use async_trait::async_trait;
@@ -512,12 +512,8 @@ async fn an_eventbridge_cloudtrail_event_is_ingested_under_its_id() {
     let keys = |items: &[Item]| -> Vec<(String, String)> {
         items
             .iter()
-            .map(|i| {
-                (
-                    i["pk"].as_s().unwrap().clone(),
-                    i["sk"].as_s().unwrap().clone(),
-                )
-            })
+            .filter_map(item_key)
+            .map(|(pk, sk)| (pk.to_owned(), sk.to_owned()))
             .collect()
     };
     assert_eq!(keys(&first), keys(&ingest.sink().0.lock().unwrap()));
