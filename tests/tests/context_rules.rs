@@ -16,6 +16,7 @@ use triage_core::aws::context_items::{ObjectId, cloudtrail_items, flow_items};
 use triage_core::classify::{Assessment, Verdict};
 use triage_core::context::{cloudtrail, flowlogs};
 use triage_core::dedupe::memory::MemoryStore;
+use triage_core::notice::Notice;
 use triage_core::pipeline::{Triage, TriageSettings};
 use triage_core::publish::RecordingPublisher;
 
@@ -102,6 +103,11 @@ fn iam_finding(template: &str, records: &[Value]) -> Value {
 
 /// Triage with the in-memory table as context: the assessment and the notice's body.
 async fn triage(table: MemoryContextSource, raw: Value) -> (Assessment, String) {
+    let (assessment, notice) = triage_notice(table, raw).await;
+    (assessment, notice.body)
+}
+
+async fn triage_notice(table: MemoryContextSource, raw: Value) -> (Assessment, Notice) {
     let pipeline = Triage::new(
         MemoryStore::new(),
         RecordingPublisher::default(),
@@ -113,7 +119,7 @@ async fn triage(table: MemoryContextSource, raw: Value) -> (Assessment, String) 
         .await
         .unwrap()
         .outcome;
-    (outcome.assessment, outcome.notice.unwrap().body)
+    (outcome.assessment, outcome.notice.unwrap())
 }
 
 fn weight_of(a: &Assessment, signal: &str) -> Option<i32> {
@@ -169,11 +175,19 @@ async fn admin_user_created_from_a_network_never_used_is_sensitive_and_new() {
         &shifted(&records, 30, Some("192.0.2.10")),
     );
     ingest_cloudtrail(&mut table, "window", &records);
-    let (a, body) = triage(table, iam_finding("tor-ip-caller-iam.json", &records)).await;
+    let (a, notice) = triage_notice(table, iam_finding("tor-ip-caller-iam.json", &records)).await;
+    let body = notice.body;
     assert_eq!(
         weight_of(&a, "sensitive_calls_from_new_network"),
         Some(25),
         "{body}"
+    );
+    assert!(
+        notice
+            .subject
+            .contains("Medium IAMUser/TorIPCaller - sensitive calls, new network |"),
+        "{}",
+        notice.subject
     );
     assert!(
         body.contains(
@@ -187,7 +201,10 @@ async fn admin_user_created_from_a_network_never_used_is_sensitive_and_new() {
         body.contains("New for this principal: IP 75.50.255.67, network 75.50.255.0/24"),
         "{body}"
     );
-    assert!(body.contains("History available: 29 days"), "{body}");
+    assert!(
+        body.contains("History available: 29 days of CloudTrail baseline"),
+        "{body}"
+    );
     assert_eq!(weight_of(&a, "usual_behaviour"), None);
 }
 
@@ -265,7 +282,7 @@ async fn without_history_before_the_window_nothing_is_called_new() {
         assert_eq!(weight_of(&a, signal), None, "{signal}: {body}");
     }
     assert!(
-        body.contains("History available: none before the window"),
+        body.contains("History available: no CloudTrail baseline before the window"),
         "{body}"
     );
     assert!(
@@ -350,6 +367,10 @@ async fn a_brute_force_whose_flows_were_all_rejected_leans_benign() {
         body.contains("all 30 flows from the attacking IP(s) were rejected"),
         "{body}"
     );
+    assert!(
+        !body.contains("History available"),
+        "no CloudTrail, no baseline line: {body}"
+    );
     // 30 minutes of rejections from 04:06:50, one sparkline slot per 10 minutes: 4, 10, 10, 6.
     assert!(
         body.contains("Flows with 172.31.9.69 per 10 min, 2014-12-14 04:00 - 04:40 UTC:"),
@@ -385,7 +406,16 @@ async fn accepted_sessions_with_data_after_a_brute_force_are_strong_evidence() {
         1566848875,
         1566849113,
     );
-    let (a, body) = triage(table, raw).await;
+    let (a, notice) = triage_notice(table, raw).await;
+    let body = notice.body;
+    // A Low finding that got in says so on the lock screen.
+    assert_eq!(
+        notice.subject,
+        format!(
+            "[LIKELY TP {}] Low EC2/SSHBruteForce - accepted sessions | 123456789012 us-east-1",
+            a.confidence
+        )
+    );
     assert_eq!(
         weight_of(&a, "accepted_after_brute_force"),
         Some(50),

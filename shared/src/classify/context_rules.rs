@@ -20,6 +20,22 @@ pub const ALL: &[ContextRule] = &[
     quiet_known_principal,
 ];
 
+/// A few words for the subject line, for the signals that change what GuardDuty alone says
+/// (a Low brute force that got in, a High finding whose principal behaved as usual): the
+/// on-call reads them on a lock screen before opening the notice.
+pub fn headline(signal: &str) -> Option<&'static str> {
+    Some(match signal {
+        "accepted_after_brute_force" => "accepted sessions",
+        "brute_force_all_rejected" | "probe_all_rejected" => "all flows rejected",
+        "data_sent_to_remote" => "data sent out",
+        "sensitive_calls_from_new_network" => "sensitive calls, new network",
+        "failures_then_successes" => "denied then allowed",
+        "new_ip_for_principal" => "new IP for principal",
+        "usual_behaviour" => "usual behaviour",
+        _ => return None,
+    })
+}
+
 fn mb(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
 }

@@ -84,6 +84,24 @@ pub struct Assessment {
     pub evidence: Vec<Evidence>,
 }
 
+impl Assessment {
+    /// The strongest context signal that agrees with the verdict, in a few words for the
+    /// subject line (see [`context_rules::headline`]).
+    pub fn headline(&self) -> Option<&'static str> {
+        let agrees = |e: &&Evidence| match self.verdict {
+            Verdict::LikelyTruePositive => e.weight > 0,
+            Verdict::LikelyFalsePositive => e.weight < 0,
+            Verdict::NeedsReview => e.weight != 0,
+        };
+        self.evidence
+            .iter()
+            .filter(agrees)
+            .filter_map(|e| Some((e.weight.abs(), context_rules::headline(e.signal)?)))
+            .max_by_key(|(weight, _)| *weight)
+            .map(|(_, headline)| headline)
+    }
+}
+
 /// Classify a finding from its own fields.
 pub fn classify(finding: &Finding) -> Assessment {
     classify_with(finding, None)

@@ -117,15 +117,19 @@ pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::R
             field(ip, 60)
         )?;
     }
+    // The baseline is CloudTrail's: about a finding known only by its flows it has nothing
+    // to say, and saying "none" there would read as a gap.
+    let cloudtrail_found = c.api_calls > 0 || !c.notable_calls.is_empty();
     match c.history_days {
         Some(days) => writeln!(
             out,
-            "  History available: {days} days of baseline before the window"
+            "  History available: {days} days of CloudTrail baseline before the window"
         )?,
-        None => writeln!(
+        None if cloudtrail_found => writeln!(
             out,
-            "  History available: none before the window (too thin to call anything new)"
+            "  History available: no CloudTrail baseline before the window (too thin to call anything new)"
         )?,
+        None => {}
     }
     Ok(())
 }

@@ -10,7 +10,8 @@ use crate::text::{clip, one_line};
 /// The longest subject SNS accepts.
 pub const SUBJECT_MAX_CHARS: usize = 99;
 
-/// `[LIKELY TP 86] High UnauthorizedAccess:EC2/SSHBruteForce i-0abc web-1 | 123456789012 eu-west-1`
+/// `[LIKELY TP 86] High UnauthorizedAccess:EC2/SSHBruteForce i-0abc web-1 | 123456789012 eu-west-1`,
+/// or with context `[LIKELY TP 67] Low EC2/SSHBruteForce - accepted sessions | 123456789012 eu-west-1`
 pub fn render(input: &NoticeInput<'_>) -> String {
     let a = input.assessment;
     let f = &input.event.finding;
@@ -35,11 +36,22 @@ pub fn render(input: &NoticeInput<'_>) -> String {
     // The account and region keep their place unless they alone would not fit.
     let tail = clip(&tail, SUBJECT_MAX_CHARS.saturating_sub(head_len + 20));
     let room = SUBJECT_MAX_CHARS.saturating_sub(head_len + tail.chars().count());
-    // Most important first; a later part is added only if it fits whole.
-    let mut what = clip(
-        &one_line(&format!("{} {}", f.severity.band(), f.finding_type)),
-        room,
-    );
+    // Most important first; a later part is added only if it fits whole. What the context
+    // showed comes before the resource, dropping the type's threat purpose if it must.
+    let finding_type = one_line(&f.finding_type);
+    let mut what = clip(&format!("{} {finding_type}", f.severity.band()), room);
+    if let Some(headline) = a.headline() {
+        let short_type = finding_type
+            .split_once(':')
+            .map_or(finding_type.as_str(), |(_, rest)| rest);
+        for candidate in [&finding_type, short_type] {
+            let line = format!("{} {candidate} - {headline}", f.severity.band());
+            if line.chars().count() <= room {
+                what = line;
+                break;
+            }
+        }
+    }
     for part in [resource.id.as_deref(), resource.name.as_deref()]
         .into_iter()
         .flatten()
