@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job, on a fresh machine: start the local AWS stack, run the triage Lambda under
+# The main job, on a fresh machine: start the local AWS stack, backfill the sample context of
+# events/context/ (CloudTrail and flow logs) with triage-cli, run the triage Lambda under
 # `cargo lambda watch`, invoke it with every event in events/*.json through `cargo lambda invoke`, and
 # print the notices as they arrive on the SQS queue subscribed to the notices topic.
 #
@@ -43,9 +44,9 @@ eval "$("$root/infra/local/up.sh")"
 py="$TRIAGE_LOCAL_VENV/bin/python"
 
 # 2. Build first, so the watch server serves at once instead of compiling during the first invoke.
-log "building the triage function (cargo build -p triage)"
+log "building the triage function and triage-cli (cargo build -p triage -p triage-cli)"
 started=$SECONDS
-cargo build -p triage
+cargo build -p triage -p triage-cli
 log "built in $((SECONDS - started)) s"
 
 # 3. A clean slate: notices left on the queue by earlier runs, and (unless --keep-state) the dedupe records.
@@ -63,10 +64,16 @@ for i in range(0, len(items), 25):
     batch = [{"DeleteRequest": {"Key": item}} for item in items[i:i + 25]]
     while batch:
         batch = ddb.batch_write_item(RequestItems={name: batch}).get("UnprocessedItems", {}).get(name, [])
-print(f"demo: cleared {len(items)} dedupe record(s) from the local table {name} (--keep-state keeps them)",
+print(f"demo: cleared {len(items)} item(s) (finding records and context) from the local table {name} (--keep-state keeps them)",
       file=sys.stderr)
 PY
 fi
+
+# 3b. The sample context (events/context/README.md): CloudTrail and flow logs about the entities of two
+# sample findings, backfilled with the ingest functions' code, so their notices show enrichment at work.
+log "backfilling the sample context (triage-cli ingest, events/context/)"
+"$root/target/debug/triage-cli" ingest cloudtrail "$root/events/context/cloudtrail" >&2
+"$root/target/debug/triage-cli" ingest flowlogs "$root/events/context/flowlogs" >&2
 
 # 4. cargo lambda watch, with the function's environment passed explicitly (as the template does).
 env_file="$state/watch.env"

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Write the context the demo ingests before replaying the sample findings, so that two of their
+notices show what enrichment adds (events/context/README.md says which, and what to expect).
+
+    python3 scripts/gen-demo-context.py      # rewrites events/context/{cloudtrail,flowlogs}/
+
+- cloudtrail/ops-automation-history.json.gz: two weeks of routine for the IAM user of
+  events/tor-ip-caller-iam.json (ops-automation, key AKIAQ3EGRT7KMB6C2D8E): the 10 real read-only
+  SSM calls of the Stratus Red Team detonation "ssm-retrieve-securestring-parameters", once a day
+  from the office address 203.0.113.7 with the AWS CLI.
+- cloudtrail/ops-automation-window.json.gz: the 3 real calls of the Stratus detonation
+  "iam-create-admin-user" (CreateUser, AttachUserPolicy, CreateAccessKey) made by that user from
+  the finding's Tor exit address at the finding's time, after two AccessDenied attempts.
+- flowlogs/ssh-brute-force-target.log: default-format (v2) records, modelled on the AWS
+  documentation's SSH record, for the interface of events/ssh-brute-force-target.json: 400
+  rejected connections from 198.51.100.23 to port 22 over five hours, then 3 accepted sessions
+  carrying 18 MB out.
+
+The CloudTrail records keep their real shape and fields; only identity, address, user agent and
+time are rewritten (the Stratus files are in tests/fixtures/cloudtrail/, Apache-2.0).
+"""
+import copy
+import gzip
+import datetime as dt
+import json
+import pathlib
+
+root = pathlib.Path(__file__).resolve().parent.parent
+stratus = root / "tests/fixtures/cloudtrail/stratus_red_team_detonations"
+out = root / "events/context"
+
+ACCOUNT = "123456789012"
+USER = "ops-automation"
+KEY = "AKIAQ3EGRT7KMB6C2D8E"
+OFFICE_IP = "203.0.113.7"
+TOR_IP = "198.51.100.0"
+CLI = "aws-cli/2.15.30 Python/3.11.8 Linux/6.1.79 exe/x86_64.amzn.2023 prompt/off command/ssm.get-parameters"
+FINDING_TIME = dt.datetime(2026, 2, 9, 15, 32, 49, tzinfo=dt.timezone.utc)
+
+
+def stamp(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def as_ops_automation(record, when, ip, agent):
+    r = copy.deepcopy(record)
+    r["userIdentity"].update({
+        "type": "IAMUser",
+        "arn": f"arn:aws:iam::{ACCOUNT}:user/{USER}",
+        "accountId": ACCOUNT,
+        "accessKeyId": KEY,
+        "userName": USER,
+    })
+    r["userIdentity"].pop("sessionContext", None)
+    r.update({"eventTime": stamp(when), "sourceIPAddress": ip, "userAgent": agent,
+              "recipientAccountId": ACCOUNT, "awsRegion": "us-east-1"})
+    return r
+
+
+def load(technique):
+    return json.loads((stratus / f"aws.{technique}.json").read_text())
+
+
+routine = load("credential-access.ssm-retrieve-securestring-parameters")
+history = []
+for day in range(14, 0, -1):
+    start = FINDING_TIME - dt.timedelta(days=day, hours=6)
+    for i, record in enumerate(routine):
+        history.append(as_ops_automation(record, start + dt.timedelta(seconds=3 * i), OFFICE_IP, CLI))
+
+attack = load("persistence.iam-create-admin-user")
+stratus_agent = attack[0]["userAgent"]
+window = []
+denied = copy.deepcopy(next(r for r in attack if r["eventName"] == "CreateUser"))
+denied.update({"errorCode": "AccessDenied",
+               "errorMessage": f"User: arn:aws:iam::{ACCOUNT}:user/{USER} is not authorized to perform: iam:CreateUser"})
+denied.pop("responseElements", None)
+for i in range(2):
+    window.append(as_ops_automation(denied, FINDING_TIME - dt.timedelta(minutes=40 - i), TOR_IP, stratus_agent))
+for i, record in enumerate(sorted(attack, key=lambda r: r["eventTime"])):
+    window.append(as_ops_automation(record, FINDING_TIME + dt.timedelta(seconds=2 * i), TOR_IP, stratus_agent))
+
+(out / "cloudtrail").mkdir(parents=True, exist_ok=True)
+for name, records in [("ops-automation-history", history), ("ops-automation-window", window)]:
+    # Gzip, as CloudTrail delivers to S3 (and so that the replays of events/**/*.json skip them).
+    body = json.dumps({"Records": records}, separators=(",", ":")).encode() + b"\n"
+    (out / "cloudtrail" / f"{name}.json.gz").write_bytes(gzip.compress(body, mtime=0))
+
+eni, local, attacker = "eni-0c1d2e3f4a5b6c7d8", "10.0.1.25", "198.51.100.23"
+start = 1770091869  # 2026-02-03T04:11:09Z, the finding's first sighting
+lines = ["version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"]
+for i in range(400):
+    t = start + i * 50
+    lines.append(f"2 {ACCOUNT} {eni} {attacker} {local} {40000 + i} 22 6 3 180 {t} {t + 10} REJECT OK")
+for i in range(3):
+    t = start + 20500 + i * 300
+    lines.append(f"2 {ACCOUNT} {eni} {attacker} {local} {50000 + i} 22 6 900 120000 {t} {t + 60} ACCEPT OK")
+    lines.append(f"2 {ACCOUNT} {eni} {local} {attacker} 22 {50000 + i} 6 4000 6000000 {t} {t + 60} ACCEPT OK")
+(out / "flowlogs").mkdir(parents=True, exist_ok=True)
+(out / "flowlogs" / "ssh-brute-force-target.log").write_text("\n".join(lines) + "\n")
+print(f"wrote {len(history)} + {len(window)} CloudTrail records and {len(lines) - 1} flow records under {out}")
