@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use triage_core::aws::context_items::{ObjectId, WritePlan};
-use triage_core::aws::{BatchWriter, Item};
+use triage_core::aws::{BatchWriter, Item, MemoryContextSource};
 use triage_core::context::objects;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -135,6 +135,23 @@ pub async fn run(
     bar.finish_and_clear();
     print_summary(&totals, dry_run);
     Ok(totals.failed.is_empty())
+}
+
+/// The context of local log files, in memory, for `triage-cli explain --cloudtrail/--flowlogs`:
+/// the items `ingest` would write, through the same code. A file that cannot be read fails the
+/// whole load: an explanation on half the context would mislead.
+pub fn load_in_memory(
+    source: Source,
+    paths: &[PathBuf],
+    table: &mut MemoryContextSource,
+) -> anyhow::Result<()> {
+    let mut totals = Totals::default();
+    for path in collect(paths)? {
+        let items = items_for(source, &path, Duration::days(1), &mut totals)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        table.put_all(items);
+    }
+    Ok(())
 }
 
 fn print_summary(t: &Totals, dry_run: bool) {

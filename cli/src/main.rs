@@ -10,11 +10,14 @@ use report::Report;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+use triage_core::aws::MemoryContextSource;
 use triage_core::config::Config;
 use triage_core::dedupe::DedupeStore;
+use triage_core::enrich::ContextSource;
 use triage_core::finding::{FindingEvent, parse_event_bytes};
-use triage_core::pipeline::{Triage, TriageError, TriageSettings, preview};
+use triage_core::pipeline::{Triage, TriageError, TriageSettings, load_context, preview_with};
 use triage_core::publish::NoticePublisher;
+use triage_core::scope::ScopeWindow;
 
 #[derive(Parser)]
 #[command(version, about)]
@@ -53,10 +56,21 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Classify and render each finding without any write or publish; needs no AWS access.
+    /// Classify and render each finding without any write or publish. Without options it
+    /// needs no AWS access and uses the finding's own fields; the notice can also use context
+    /// from local log files (read in memory with the ingest code) or from the context table.
     Explain {
         #[arg(long)]
         json: bool,
+        /// CloudTrail log files or directories (gzip or plain) to take context from.
+        #[arg(long, value_name = "PATH")]
+        cloudtrail: Vec<PathBuf>,
+        /// VPC Flow Log files or directories (gzip or plain) to take context from.
+        #[arg(long, value_name = "PATH")]
+        flowlogs: Vec<PathBuf>,
+        /// Read the context stored in TRIAGE_TABLE_NAME (queries only, nothing is written).
+        #[arg(long, conflicts_with_all = ["cloudtrail", "flowlogs"])]
+        table: bool,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -89,13 +103,32 @@ async fn main() -> anyhow::Result<ExitCode> {
             ttl_days,
             paths,
         } => usize::from(!ingest::run(source, &paths, dry_run, ttl_days).await?),
-        Command::Explain { json, files } => {
-            let settings = Config::from_env()
+        Command::Explain {
+            json,
+            cloudtrail,
+            flowlogs,
+            table,
+            files,
+        } => {
+            let config = Config::from_env();
+            let settings = config
+                .as_ref()
                 .map(|c| c.settings)
                 .unwrap_or_else(|_| TriageSettings::default());
+            let context: Option<Box<dyn ContextSource>> = if table {
+                let config = config.context("explain --table reads TRIAGE_TABLE_NAME (run `eval \"$(infra/local/up.sh)\"` for the local stack)")?;
+                Some(Box::new(triage_core::aws::connect_context(&config).await))
+            } else if cloudtrail.is_empty() && flowlogs.is_empty() {
+                None
+            } else {
+                let mut memory = MemoryContextSource::new();
+                ingest::load_in_memory(ingest::Source::Cloudtrail, &cloudtrail, &mut memory)?;
+                ingest::load_in_memory(ingest::Source::Flowlogs, &flowlogs, &mut memory)?;
+                Some(Box::new(memory))
+            };
             let mut failures = 0;
             for file in &files {
-                let report = explain_one(file, &settings);
+                let report = explain_one(file, &settings, context.as_deref()).await;
                 failures += usize::from(report.error.is_some());
                 report.print(json);
             }
@@ -143,14 +176,26 @@ async fn replay_one<S: DedupeStore, P: NoticePublisher>(
     }
 }
 
-fn explain_one(file: &std::path::Path, settings: &TriageSettings) -> Report {
+async fn explain_one(
+    file: &std::path::Path,
+    settings: &TriageSettings,
+    context: Option<&dyn ContextSource>,
+) -> Report {
     let mut report = Report::for_file(file);
     let event = match load(file) {
         Ok(event) => event,
         Err(e) => return report.failed(e),
     };
     report.describe(&event);
-    let (assessment, notice) = preview(&event, settings, Utc::now());
+    let now = Utc::now();
+    let summary = match context {
+        Some(source) => {
+            let window = ScopeWindow::for_finding(&event.finding, settings.look_back, now);
+            load_context(source, &event, &window).await
+        }
+        None => None,
+    };
+    let (assessment, notice) = preview_with(&event, settings, now, summary.as_ref());
     report.with_preview(&assessment, &notice, event.finding.is_archived());
     report
 }

@@ -115,7 +115,17 @@ pub fn preview(
     settings: &TriageSettings,
     now: DateTime<Utc>,
 ) -> (Assessment, Notice) {
-    let assessment = classify(&event.finding);
+    preview_with(event, settings, now, None)
+}
+
+/// [`preview`] with the finding's context, loaded beforehand with [`load_context`].
+pub fn preview_with(
+    event: &FindingEvent,
+    settings: &TriageSettings,
+    now: DateTime<Utc>,
+    context: Option<&ContextSummary>,
+) -> (Assessment, Notice) {
+    let assessment = classify_with(&event.finding, context);
     let notice = render(&NoticeInput {
         event,
         assessment: &assessment,
@@ -123,9 +133,34 @@ pub fn preview(
         sequence: 1,
         scope: ScopeWindow::for_finding(&event.finding, settings.look_back, now),
         triaged_at: now,
-        context: None,
+        context,
     });
     (assessment, notice)
+}
+
+/// Load and summarise a finding's context in its scope window; a failure is logged and
+/// triage goes on without it, because a notice without context beats no notice.
+pub async fn load_context(
+    source: &dyn ContextSource,
+    event: &FindingEvent,
+    window: &ScopeWindow,
+) -> Option<ContextSummary> {
+    let subjects = subjects(event);
+    if subjects.is_empty() {
+        return None;
+    }
+    match source.load(&subjects, window).await {
+        Ok(context) => Some(ContextSummary::of(
+            &context,
+            &subjects,
+            &event.finding,
+            window,
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "context lookup failed; triaging without it");
+            None
+        }
+    }
 }
 
 pub struct Triage<S, P> {
@@ -151,30 +186,12 @@ impl<S: DedupeStore, P: NoticePublisher> Triage<S, P> {
         self
     }
 
-    /// Load the finding's context; a failure is logged and triage goes on without it, because
-    /// a notice without context beats no notice.
     async fn context_for(
         &self,
         event: &FindingEvent,
         window: &ScopeWindow,
     ) -> Option<ContextSummary> {
-        let source = self.context.as_ref()?;
-        let subjects = subjects(event);
-        if subjects.is_empty() {
-            return None;
-        }
-        match source.load(&subjects, window).await {
-            Ok(context) => Some(ContextSummary::of(
-                &context,
-                &subjects,
-                &event.finding,
-                window,
-            )),
-            Err(e) => {
-                tracing::warn!(error = %e, "context lookup failed; triaging without it");
-                None
-            }
-        }
+        load_context(self.context.as_deref()?, event, window).await
     }
 
     pub fn settings(&self) -> &TriageSettings {

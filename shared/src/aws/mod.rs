@@ -60,6 +60,12 @@ pub async fn connect(config: &Config) -> Triage<DynamoDedupeStore, SnsPublisher>
         .with_context(DynamoContextSource::new(dynamodb, &config.table_name))
 }
 
+/// The context table alone, for reading (`triage-cli explain --table`).
+pub async fn connect_context(config: &Config) -> DynamoContextSource {
+    let sdk = sdk_config(config.aws_timeout).await;
+    DynamoContextSource::new(aws_sdk_dynamodb::Client::new(&sdk), &config.table_name)
+}
+
 impl BatchWriter {
     /// A writer on `table` with the ambient SDK configuration (`AWS_*`), for backfills.
     pub async fn connect(table: &str, attempt_timeout: Duration) -> Self {
