@@ -1,5 +1,8 @@
 //! Parse + classify + render of one finding, for every sample event in `events/`: the CPU
 //! cost of triage without the network. Target: at most 200 µs per finding on a CI-class core.
+//! Then the same for the two findings of the demo's sample context (`events/context/`), with and
+//! without their context: decoding the stored rows, summarising them, the context rules and the
+//! longer notice, i.e. everything enrichment adds but the queries' round trip.
 //!
 //!     cargo bench -p triage-core --bench triage_pipeline
 
@@ -7,8 +10,14 @@ use chrono::Utc;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::path::Path;
+use std::io::Read;
+use triage_core::aws::MemoryContextSource;
+use triage_core::aws::context_items::{ObjectId, cloudtrail_items, flow_items};
+use triage_core::context::{cloudtrail, flowlogs};
+use triage_core::enrich::{ContextSummary, subjects};
 use triage_core::finding::parse_event_bytes;
-use triage_core::pipeline::{TriageSettings, preview};
+use triage_core::pipeline::{TriageSettings, preview, preview_with};
+use triage_core::scope::ScopeWindow;
 
 fn events() -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
@@ -51,11 +60,67 @@ fn parse_classify_render(c: &mut Criterion) {
     });
 }
 
+/// `events/context/` as the demo backfills it, in memory.
+fn sample_context() -> MemoryContextSource {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/context");
+    let mut table = MemoryContextSource::new();
+    for name in [
+        "ops-automation-history.json.gz",
+        "ops-automation-window.json.gz",
+    ] {
+        let gz = std::fs::read(dir.join("cloudtrail").join(name)).expect("sample context");
+        let mut body = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut body)
+            .expect("gzip");
+        let report = cloudtrail::aggregate_object(
+            &body[..],
+            &cloudtrail::ReadOptions::default(),
+            &cloudtrail::Settings::default(),
+        )
+        .expect("CloudTrail object");
+        table.put_all(cloudtrail_items(&report.aggregates, &ObjectId::of(name), 0));
+    }
+    let flows = std::fs::read(dir.join("flowlogs/ssh-brute-force-target.log")).expect("flows");
+    let (aggregates, _) =
+        flowlogs::ingest(&flows[..], &flowlogs::IngestOptions::default()).expect("flow log");
+    table.put_all(flow_items(&aggregates, &ObjectId::of("flows"), 0));
+    table
+}
+
+fn enrichment(c: &mut Criterion) {
+    let settings = TriageSettings::default();
+    let now = Utc::now();
+    let table = sample_context();
+    let mut group = c.benchmark_group("enrichment");
+    for name in ["ssh-brute-force-target", "tor-ip-caller-iam"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../events/{name}.json"));
+        let bytes = std::fs::read(path).expect("event");
+        group.bench_with_input(BenchmarkId::new("without_context", name), &bytes, |b, bytes| {
+            b.iter(|| {
+                let event = parse_event_bytes(black_box(bytes)).expect("sample event parses");
+                black_box(preview(&event, &settings, now))
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("with_context", name), &bytes, |b, bytes| {
+            b.iter(|| {
+                let event = parse_event_bytes(black_box(bytes)).expect("sample event parses");
+                let window = ScopeWindow::for_finding(&event.finding, settings.look_back, now);
+                let subjects = subjects(&event);
+                let context = table.context(&subjects, &window);
+                let summary = ContextSummary::of(&context, &subjects, &event.finding, &window);
+                black_box(preview_with(&event, &settings, now, Some(&summary)))
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(std::time::Duration::from_millis(300))
         .measurement_time(std::time::Duration::from_secs(1));
-    targets = parse_classify_render
+    targets = parse_classify_render, enrichment
 }
 criterion_main!(benches);
