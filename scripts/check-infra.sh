@@ -3,8 +3,9 @@
 # regions), offline:
 #   1. sam validate --lint (template.yaml: the SAM template)
 #   2. cfn-lint (both templates)
-#   3. checkov (CloudFormation framework, both templates): zero failed checks; every skipped check must carry
-#      its reason next to the resource (Metadata.checkov.skip[].comment)
+#   3. checkov (CloudFormation framework, both templates, and template.yaml again with its enabled/disabled
+#      options on): zero failed checks; every skipped check must carry its reason next to the resource
+#      (Metadata.checkov.skip[].comment)
 #   4. sam build: an arm64 (aarch64) bootstrap for every function (cargo lambda, in the workspace target dir)
 #
 #   scripts/check-infra.sh               # everything
@@ -128,11 +129,37 @@ if bad:
 print(f"{n} checkov skip(s), each with its reason")
 PY
 checkov_json="$(mktemp)"
-trap 'rm -f "$checkov_json"' EXIT
+checkov_dir="$(mktemp -d)"
+trap 'rm -rf "$checkov_json" "$checkov_dir"' EXIT
+# checkov evaluates resource conditions with the parameters' defaults and leaves out the resources whose
+# condition is false: those of an option that is off by default (CloudTrailApiEvents=disabled) would never be
+# scanned. So it also scans a copy of template.yaml in which every enabled/disabled parameter defaults to
+# enabled (same lines, so line numbers still point into template.yaml).
+all_enabled="$checkov_dir/template.all-enabled.yaml"
+"$sam_venv/bin/python" - "$template" "$all_enabled" <<'PY' || fail "writing the all-enabled copy of template.yaml"
+import re, sys, yaml
+class L(yaml.SafeLoader): pass
+L.add_multi_constructor("!", lambda loader, suffix, node: None)
+text = open(sys.argv[1]).read()
+params = yaml.load(text, Loader=L).get("Parameters") or {}
+switches = {name for name, spec in params.items() if sorted(spec.get("AllowedValues") or []) == ["disabled", "enabled"]}
+out, section, param, flipped = [], None, None, set()
+for line in text.splitlines(keepends=True):
+    if re.match(r"^[A-Za-z]", line):
+        section, param = line.split(":", 1)[0], None
+    elif section == "Parameters" and (m := re.match(r"^  ([A-Za-z0-9]+):\s*$", line)):
+        param = m.group(1)
+    elif param in switches and re.match(r"^    Default:\s*disabled\s*$", line):
+        line = line.replace("disabled", "enabled")
+        flipped.add(param)
+    out.append(line)
+open(sys.argv[2], "w").write("".join(out))
+print("checkov also scans template.yaml with", ", ".join(sorted(flipped)) or "nothing", "enabled")
+PY
 checkov_rc=0
-"$checkov_venv/bin/checkov" -f "$template" -f "$forwarder" --framework cloudformation --skip-download --output json \
-  >"$checkov_json" || checkov_rc=$?
-"$checkov_venv/bin/python" - "$checkov_json" "${cfn_templates[@]}" <<'PY' || checkov_rc=1
+"$checkov_venv/bin/checkov" -f "$template" -f "$all_enabled" -f "$forwarder" --framework cloudformation --skip-download \
+  --output json >"$checkov_json" || checkov_rc=$?
+"$checkov_venv/bin/python" - "$checkov_json" "${cfn_templates[@]}" "$all_enabled" <<'PY' || checkov_rc=1
 import json, os, sys
 report = json.load(open(sys.argv[1]))
 report = report[0] if isinstance(report, list) else report

@@ -6,14 +6,16 @@ Run by infra/local/up.sh with the tool venv's python (boto3 and PyYAML come with
     provision.py --endpoint http://127.0.0.1:4566 --template infra/template.yaml
 
 From the template it takes the DynamoDB table (resource `TriageTable`: key schema, attribute
-definitions, secondary indexes, TTL attribute, billing mode) and the EventBridge event pattern (resource
-`FindingsRule`), with every parameter at its default unless TRIAGE_LOCAL_PARAMETER_OVERRIDES says
-otherwise ("MinSeverity=4 Other=x"). So the local stack cannot drift from the deployed one: a table whose
-schema no longer matches the template is recreated.
+definitions, secondary indexes, TTL attribute, billing mode) and the EventBridge event patterns (resources
+`FindingsRule` and `CloudTrailApiEventsRule`), with every parameter at its default unless
+TRIAGE_LOCAL_PARAMETER_OVERRIDES says otherwise ("MinSeverity=4 Other=x"). So the local stack cannot drift
+from the deployed one: a table whose schema no longer matches the template is recreated.
 
 Locally it also creates the SNS topic, the SQS queue subscribed to it (not raw delivery: the SQS body is
-the SNS envelope with Subject and MessageAttributes), and, on the default event bus, a rule with the
-template's pattern whose target is an SQS queue, so tests can see which events the rule lets through.
+the SNS envelope with Subject and MessageAttributes), and, on the default event bus, one rule per template
+rule with the template's pattern whose target is an SQS queue of its own, so tests can see which events
+each rule lets through. The CloudTrail rule is created whatever CloudTrailApiEvents says (its condition
+decides whether it is deployed, not what it matches).
 
 Idempotent. Prints only `export NAME=value` lines on stdout; everything else goes to stderr.
 
@@ -39,9 +41,12 @@ TOPIC_NAME = "guardduty-triage-notices"
 NOTICE_QUEUE_NAME = "guardduty-triage-notices-local"
 EVENTS_QUEUE_NAME = "guardduty-triage-events-local"
 RULE_NAME = "guardduty-triage-findings"
+CLOUDTRAIL_EVENTS_QUEUE_NAME = "guardduty-triage-cloudtrail-events-local"
+CLOUDTRAIL_RULE_NAME = "guardduty-triage-cloudtrail-api-events"
 
 TABLE_RESOURCE = "TriageTable"
 RULE_RESOURCE = "FindingsRule"
+CLOUDTRAIL_RULE_RESOURCE = "CloudTrailApiEventsRule"
 
 PSEUDO = {
     "AWS::Region": "us-east-1",
@@ -258,12 +263,18 @@ def derive(template: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any
     ttl = p("TimeToLiveSpecification")
     ttl_attribute = ttl["AttributeName"] if ttl and str(ttl.get("Enabled")).lower() == "true" else None
 
-    rule_res = resource(template, RULE_RESOURCE, "AWS::Events::Rule")
-    pattern = ev.eval((rule_res.get("Properties") or {})["EventPattern"])
-    if isinstance(pattern, str):
-        pattern = json.loads(pattern)
+    def event_pattern(logical_id: str) -> Any:
+        # The rule's own Condition is not evaluated: locally every rule exists, to show what it matches.
+        rule_res = resource(template, logical_id, "AWS::Events::Rule")
+        pattern = ev.eval((rule_res.get("Properties") or {})["EventPattern"])
+        return json.loads(pattern) if isinstance(pattern, str) else pattern
 
-    return {"table": table, "ttl_attribute": ttl_attribute, "event_pattern": pattern}
+    return {
+        "table": table,
+        "ttl_attribute": ttl_attribute,
+        "event_pattern": event_pattern(RULE_RESOURCE),
+        "cloudtrail_event_pattern": event_pattern(CLOUDTRAIL_RULE_RESOURCE),
+    }
 
 
 def parse_overrides(text: str) -> dict[str, str]:
@@ -392,16 +403,13 @@ def provision(endpoint: str, derived: dict[str, Any]) -> dict[str, str]:
                     SubscriptionArn=s["SubscriptionArn"], AttributeName="RawMessageDelivery", AttributeValue="false"
                 )
 
-    events_url, events_arn = ensure_queue(sqs, EVENTS_QUEUE_NAME)
-    rule_arn = events.put_rule(
-        Name=RULE_NAME,
-        EventPattern=json.dumps(derived["event_pattern"]),
-        State="ENABLED",
-        Description="Local copy of FindingsRule from infra/template.yaml; target: an SQS queue",
-    )["RuleArn"]
-    allow_senders(sqs, events_url, events_arn, "events.amazonaws.com", rule_arn)
-    events.put_targets(Rule=RULE_NAME, Targets=[{"Id": "events-local", "Arn": events_arn}])
-    log(f"rule {RULE_NAME}: {json.dumps(derived['event_pattern'])} -> {EVENTS_QUEUE_NAME}")
+    events_url = ensure_rule_to_queue(
+        sqs, events, RULE_NAME, RULE_RESOURCE, derived["event_pattern"], EVENTS_QUEUE_NAME
+    )
+    cloudtrail_events_url = ensure_rule_to_queue(
+        sqs, events, CLOUDTRAIL_RULE_NAME, CLOUDTRAIL_RULE_RESOURCE, derived["cloudtrail_event_pattern"],
+        CLOUDTRAIL_EVENTS_QUEUE_NAME,
+    )
 
     return {
         "TRIAGE_TABLE_NAME": TABLE_NAME,
@@ -409,7 +417,24 @@ def provision(endpoint: str, derived: dict[str, Any]) -> dict[str, str]:
         "TRIAGE_NOTICE_QUEUE_URL": notice_url,
         "TRIAGE_EVENTS_QUEUE_URL": events_url,
         "TRIAGE_EVENT_RULE_NAME": RULE_NAME,
+        "TRIAGE_CLOUDTRAIL_EVENTS_QUEUE_URL": cloudtrail_events_url,
+        "TRIAGE_CLOUDTRAIL_EVENT_RULE_NAME": CLOUDTRAIL_RULE_NAME,
     }
+
+
+def ensure_rule_to_queue(sqs: Any, events: Any, name: str, resource_id: str, pattern: Any, queue_name: str) -> str:
+    """A rule on the default bus with the template's pattern (put_rule overwrites it), targeting a queue."""
+    url, arn = ensure_queue(sqs, queue_name)
+    rule_arn = events.put_rule(
+        Name=name,
+        EventPattern=json.dumps(pattern),
+        State="ENABLED",
+        Description=f"Local copy of {resource_id} from infra/template.yaml; target: an SQS queue",
+    )["RuleArn"]
+    allow_senders(sqs, url, arn, "events.amazonaws.com", rule_arn)
+    events.put_targets(Rule=name, Targets=[{"Id": "events-local", "Arn": arn}])
+    log(f"rule {name}: {json.dumps(pattern)} -> {queue_name}")
+    return url
 
 
 def main() -> int:
