@@ -3,7 +3,8 @@
 #   scripts/test.sh
 # Installs what it needs (rustfmt/clippy components, the local-stack venv, the infra linters),
 # starts the local AWS stack (moto), and runs: format check, clippy, every workspace test
-# (unit + integration against the local server), the infrastructure checks, and the triage
+# (unit + integration against the local server), the integration tests again with DynamoDB on
+# dynalite (scripts/conformance-dynalite.sh), the infrastructure checks, and the triage
 # acceptance check when ../shared/acceptance is present.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -29,6 +30,9 @@ if command -v cargo-nextest >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+
+step "DynamoDB conformance: integration tests with DynamoDB on dynalite"
+scripts/conformance-dynalite.sh
 
 if [[ -x scripts/check-infra.sh ]]; then
   step "infrastructure checks"
