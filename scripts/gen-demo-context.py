@@ -16,14 +16,15 @@ notices show what enrichment adds (events/context/README.md says which, and what
   rejected connections from 198.51.100.23 to port 22 over five hours, then 3 accepted sessions
   carrying 18 MB out.
 
-The CloudTrail records keep their real shape and fields; only identity, address, user agent and
-time are rewritten (the Stratus files are in tests/fixtures/cloudtrail/, Apache-2.0).
+The CloudTrail records keep their real shape and fields; only identity, address, user agent, time
+and event ID are rewritten (the Stratus files are in tests/fixtures/cloudtrail/, Apache-2.0).
 """
 import copy
 import gzip
 import datetime as dt
 import json
 import pathlib
+import uuid
 
 root = pathlib.Path(__file__).resolve().parent.parent
 stratus = root / "tests/fixtures/cloudtrail/stratus_red_team_detonations"
@@ -44,6 +45,8 @@ def stamp(t):
 
 def as_ops_automation(record, when, ip, agent):
     r = copy.deepcopy(record)
+    # Every copy is its own call: a fresh, reproducible eventID (readers dedupe on it).
+    r["eventID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{record.get('eventID')}@{stamp(when)}@{ip}"))
     r["userIdentity"].update({
         "type": "IAMUser",
         "arn": f"arn:aws:iam::{ACCOUNT}:user/{USER}",

@@ -9,8 +9,8 @@
 use chrono::Utc;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use std::path::Path;
 use std::io::Read;
+use std::path::Path;
 use triage_core::aws::MemoryContextSource;
 use triage_core::aws::context_items::{ObjectId, cloudtrail_items, flow_items};
 use triage_core::context::{cloudtrail, flowlogs};
@@ -96,22 +96,30 @@ fn enrichment(c: &mut Criterion) {
     for name in ["ssh-brute-force-target", "tor-ip-caller-iam"] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../events/{name}.json"));
         let bytes = std::fs::read(path).expect("event");
-        group.bench_with_input(BenchmarkId::new("without_context", name), &bytes, |b, bytes| {
-            b.iter(|| {
-                let event = parse_event_bytes(black_box(bytes)).expect("sample event parses");
-                black_box(preview(&event, &settings, now))
-            })
-        });
-        group.bench_with_input(BenchmarkId::new("with_context", name), &bytes, |b, bytes| {
-            b.iter(|| {
-                let event = parse_event_bytes(black_box(bytes)).expect("sample event parses");
-                let window = ScopeWindow::for_finding(&event.finding, settings.look_back, now);
-                let subjects = subjects(&event);
-                let context = table.context(&subjects, &window);
-                let summary = ContextSummary::of(&context, &subjects, &event.finding, &window);
-                black_box(preview_with(&event, &settings, now, Some(&summary)))
-            })
-        });
+        group.bench_with_input(
+            BenchmarkId::new("without_context", name),
+            &bytes,
+            |b, bytes| {
+                b.iter(|| {
+                    let event = parse_event_bytes(black_box(bytes)).expect("sample event parses");
+                    black_box(preview(&event, &settings, now))
+                })
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("with_context", name),
+            &bytes,
+            |b, bytes| {
+                b.iter(|| {
+                    let event = parse_event_bytes(black_box(bytes)).expect("sample event parses");
+                    let window = ScopeWindow::for_finding(&event.finding, settings.look_back, now);
+                    let subjects = subjects(&event);
+                    let context = table.context(&subjects, &window);
+                    let summary = ContextSummary::of(&context, &subjects, &event.finding, &window);
+                    black_box(preview_with(&event, &settings, now, Some(&summary)))
+                })
+            },
+        );
     }
     group.finish();
 }

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use triage_core::aws::MemoryContextSource;
 use triage_core::aws::context_items::{ObjectId, cloudtrail_items, flow_items};
 use triage_core::classify::{Assessment, Verdict};
-use triage_core::context::{cloudtrail, flowlogs};
+use triage_core::context::{cloudtrail, flowlogs, objects};
 use triage_core::dedupe::memory::MemoryStore;
 use triage_core::notice::Notice;
 use triage_core::pipeline::{Triage, TriageSettings};
@@ -289,6 +289,66 @@ async fn without_history_before_the_window_nothing_is_called_new() {
         body.contains(
             "Sensitive or failed calls: iam:AttachUserPolicy, iam:CreateAccessKey, iam:CreateUser"
         ),
+        "{body}"
+    );
+}
+
+/// Each record as the `AWS API Call via CloudTrail` event EventBridge delivers, ingested as the
+/// function does it (one live object per event).
+fn ingest_live_events(table: &mut MemoryContextSource, records: &[Value]) {
+    for (i, record) in records.iter().enumerate() {
+        let event = json!({
+            "version": "0", "id": format!("live-{i}"), "detail-type": "AWS API Call via CloudTrail",
+            "source": "aws.iam", "account": record["recipientAccountId"], "time": record["eventTime"],
+            "region": record["awsRegion"], "resources": [], "detail": record,
+        });
+        let bytes = serde_json::to_vec(&event).unwrap();
+        let id = ObjectId::live(&format!("eventbridge:live-{i}"));
+        let read = objects::cloudtrail_object_items(
+            &bytes,
+            &objects::CloudTrailLimits::FUNCTION,
+            &id,
+            i64::MAX,
+        )
+        .unwrap();
+        table.put_all(read.items);
+    }
+}
+
+#[tokio::test]
+async fn calls_delivered_live_and_again_by_s3_are_counted_once() {
+    // The same 4 real calls through both CloudTrail paths: EventBridge within seconds, then the
+    // S3 file. Before the file arrives the live events alone are counted.
+    let records: Vec<Value> = stratus("credential-access.ec2-get-password-data")
+        .into_iter()
+        .filter(|r| r["userIdentity"]["type"] == "IAMUser")
+        .collect();
+    let raw = iam_finding("tor-ip-caller-iam.json", &records);
+    let mut table = MemoryContextSource::new();
+    ingest_live_events(&mut table, &records);
+    let (_, live_only) = triage(table.clone(), raw.clone()).await;
+    assert!(live_only.contains("API calls: 4 (2 failed)"), "{live_only}");
+    ingest_cloudtrail(&mut table, "s3-file", &records);
+    let (a, both) = triage(table, raw).await;
+    assert!(both.contains("API calls: 4 (2 failed)"), "{both}");
+    assert_eq!(weight_of(&a, "failures_then_successes"), Some(20), "{both}");
+}
+
+#[tokio::test]
+async fn sensitive_calls_delivered_twice_are_one_each() {
+    let records = stratus("persistence.iam-create-admin-user");
+    let mut table = MemoryContextSource::new();
+    ingest_cloudtrail(
+        &mut table,
+        "history",
+        &shifted(&records, 30, Some("192.0.2.10")),
+    );
+    ingest_live_events(&mut table, &records);
+    ingest_cloudtrail(&mut table, "window", &records);
+    let (_, body) = triage(table, iam_finding("tor-ip-caller-iam.json", &records)).await;
+    assert!(body.contains("API calls: 3 (0 failed)"), "{body}");
+    assert!(
+        body.contains("3 sensitive calls (iam:AttachUserPolicy, iam:CreateAccessKey, iam:CreateUser) from 75.50.255.0/24"),
         "{body}"
     );
 }

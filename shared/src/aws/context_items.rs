@@ -38,15 +38,29 @@ pub const USD_PER_MILLION_WRITES: f64 = 0.625;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectId(String);
 
+/// Marks the items of a single CloudTrail event delivered by EventBridge: the same call comes
+/// again in CloudTrail's S3 delivery minutes later, and readers must not count it twice.
+const LIVE_MARK: &str = "live-";
+
 impl ObjectId {
     pub fn of(identity: &str) -> Self {
         let digest = Sha256::digest(identity.as_bytes());
         Self(digest[..6].iter().map(|b| format!("{b:02x}")).collect())
     }
 
+    /// The ID of a single event delivered live (EventBridge), told apart by [`is_live`].
+    pub fn live(identity: &str) -> Self {
+        Self(format!("{LIVE_MARK}{}", Self::of(identity).0))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Whether an item's sort key (`...#<object>#<chunk>`) names an [`ObjectId::live`] object.
+pub fn is_live(sort_key: &str) -> bool {
+    sort_key.contains(&format!("#{LIVE_MARK}"))
 }
 
 /// Items and their cost, for `--dry-run` and the ingest summary.
@@ -337,6 +351,7 @@ pub fn decode_activity_rows(blob: &[u8]) -> Vec<ActivityRow> {
                 first: parse_time(first)?,
                 last: parse_time(last)?,
                 user_agent: ua.to_string(),
+                live: false,
             })
         })
         .collect()
@@ -392,6 +407,15 @@ mod tests {
         );
         assert_ne!(ObjectId::of("a"), ObjectId::of("b"));
         assert_eq!(ObjectId::of("a").as_str().len(), 12);
+        let live = ObjectId::live("eventbridge:1");
+        assert!(is_live(&format!(
+            "ACT#2026-01-01T00:00:00Z#{}#0",
+            live.as_str()
+        )));
+        assert!(!is_live(&format!(
+            "ACT#2026-01-01T00:00:00Z#{}#0",
+            ObjectId::of("x").as_str()
+        )));
     }
 
     #[test]

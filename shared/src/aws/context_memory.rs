@@ -50,13 +50,14 @@ impl MemoryContextSource {
             let Some(partition) = self.items.get(&lookup.pk) else {
                 continue;
             };
-            for (_, blob) in partition
+            for (sk, blob) in partition
                 .iter()
                 .filter(|(sk, _)| lookup.matches_sort_key(sk))
             {
-                absorb(&mut context, lookup.kind, &lookup.pk, blob);
+                absorb(&mut context, lookup.kind, &lookup.pk, sk, blob);
             }
         }
+        context.drop_repeated_events();
         context
     }
 }

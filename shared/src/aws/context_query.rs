@@ -2,7 +2,7 @@
 //! so the whole enrichment costs one round trip of latency (plus pagination of busy subjects).
 
 use super::context_items::{
-    decode_activity_rows, decode_baseline_rows, decode_flow_rows, decode_notable_rows,
+    decode_activity_rows, decode_baseline_rows, decode_flow_rows, decode_notable_rows, is_live,
     sort_key_range,
 };
 use super::errors::classify;
@@ -97,7 +97,7 @@ async fn query(
     client: Client,
     table: String,
     lookup: Lookup,
-) -> Result<(Kind, String, Vec<Vec<u8>>), StoreError> {
+) -> Result<(Kind, String, Vec<(String, Vec<u8>)>), StoreError> {
     let mut blobs = Vec::new();
     let mut start: Option<HashMap<String, AttributeValue>> = None;
     loop {
@@ -106,7 +106,8 @@ async fn query(
             .table_name(&table)
             .expression_attribute_values(":pk", AttributeValue::S(lookup.pk.clone()))
             .expression_attribute_values(":low", AttributeValue::S(lookup.low.clone()))
-            .projection_expression("#rows")
+            .projection_expression("#sk, #rows")
+            .expression_attribute_names("#sk", "sk")
             .expression_attribute_names("#rows", "rows")
             .set_exclusive_start_key(start.take());
         request = match &lookup.high {
@@ -120,8 +121,10 @@ async fn query(
             .await
             .map_err(|e| StoreError::from(classify(&e)))?;
         for item in output.items() {
-            if let Some(AttributeValue::B(blob)) = item.get("rows") {
-                blobs.push(blob.as_ref().to_vec());
+            if let (Some(AttributeValue::S(sk)), Some(AttributeValue::B(blob))) =
+                (item.get("sk"), item.get("rows"))
+            {
+                blobs.push((sk.clone(), blob.as_ref().to_vec()));
             }
         }
         match output.last_evaluated_key {
@@ -146,26 +149,32 @@ impl ContextSource for DynamoContextSource {
         while let Some(joined) = tasks.join_next().await {
             let (kind, pk, blobs) =
                 joined.map_err(|e| StoreError::Unavailable(e.to_string()))??;
-            for blob in blobs {
-                absorb(&mut context, kind, &pk, &blob);
+            for (sk, blob) in blobs {
+                absorb(&mut context, kind, &pk, &sk, &blob);
             }
         }
+        context.drop_repeated_events();
         // Rows outside the window that share its buckets are kept: a bucket is the resolution.
         Ok(context)
     }
 }
 
 /// Decode one item's rows into the context, filing activity under the partition key it was
-/// stored under (the summary must not add up one call filed under several subjects).
-pub(super) fn absorb(context: &mut Context, kind: Kind, pk: &str, blob: &[u8]) {
+/// stored under (the summary must not add up one call filed under several subjects) and marking
+/// the rows of live events (see [`is_live`]).
+pub(super) fn absorb(context: &mut Context, kind: Kind, pk: &str, sk: &str, blob: &[u8]) {
     match kind {
         Kind::Flows => context.flows.extend(decode_flow_rows(blob)),
-        Kind::Activity => context
-            .activity
-            .extend(decode_activity_rows(blob).into_iter().map(|mut row| {
-                row.subject = pk.to_owned();
-                row
-            })),
+        Kind::Activity => {
+            let live = is_live(sk);
+            context
+                .activity
+                .extend(decode_activity_rows(blob).into_iter().map(|mut row| {
+                    row.subject = pk.to_owned();
+                    row.live = live;
+                    row
+                }))
+        }
         Kind::Baseline => context.baseline.extend(decode_baseline_rows(blob)),
         Kind::Notable => context.notable.extend(decode_notable_rows(blob)),
     }

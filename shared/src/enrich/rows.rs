@@ -42,9 +42,27 @@ pub struct ActivityRow {
     pub first: DateTime<Utc>,
     pub last: DateTime<Utc>,
     pub user_agent: String,
+    /// From a single event delivered live by EventBridge: the same call comes again, minutes
+    /// later, in CloudTrail's S3 delivery (see [`Context::drop_repeated_events`]).
+    pub live: bool,
 }
 
 impl ActivityRow {
+    /// Whether `other` (an aggregate from an S3 delivery) already counts this live call: same
+    /// call, outcome, caller and tool, and its time within the aggregate's span.
+    fn counted_in(&self, other: &ActivityRow) -> bool {
+        !other.live
+            && other.subject == self.subject
+            && other.event_source == self.event_source
+            && other.event_name == self.event_name
+            && other.outcome == self.outcome
+            && other.source_ip == self.source_ip
+            && other.user_agent == self.user_agent
+            && other.region == self.region
+            && other.first <= self.first
+            && self.last <= other.last
+    }
+
     pub fn failed(&self) -> bool {
         self.outcome != "success"
     }
@@ -67,6 +85,29 @@ pub struct BaselineRow {
     pub count: u64,
     pub first: DateTime<Utc>,
     pub last: DateTime<Utc>,
+}
+
+impl Context {
+    /// With both CloudTrail paths deployed (EventBridge events within seconds, S3 files within
+    /// minutes) a call arrives twice. S3 is complete, live events fill the gap until it
+    /// arrives: a live row that an S3 aggregate already covers is dropped, and notable events
+    /// are kept once per CloudTrail `eventID`.
+    pub fn drop_repeated_events(&mut self) {
+        let covered: Vec<bool> = self
+            .activity
+            .iter()
+            .map(|row| row.live && self.activity.iter().any(|other| row.counted_in(other)))
+            .collect();
+        let mut covered = covered.into_iter();
+        self.activity.retain(|_| !covered.next().unwrap_or(false));
+        let mut seen = std::collections::HashSet::new();
+        self.notable.retain(
+            |event| match event.get("event_id").and_then(|id| id.as_str()) {
+                Some(id) => seen.insert(id.to_owned()),
+                None => true,
+            },
+        );
+    }
 }
 
 /// Everything found about a finding's subjects.

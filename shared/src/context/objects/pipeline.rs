@@ -173,7 +173,7 @@ impl<S: ObjectSource, W: ItemSink> Ingestor<S, W> {
         let read = cloudtrail_object_items(
             &bytes,
             &self.limits,
-            &ObjectId::of(&identity),
+            &ObjectId::live(&identity),
             self.expires_at(),
         )?;
         self.write(read).await
