@@ -101,6 +101,28 @@ fn iam_finding(template: &str, records: &[Value]) -> Value {
     raw
 }
 
+/// Verbatim: christophe's key is refused AssumeRole twice, then succeeds, from one address (the
+/// IAM user's 4 records of the detonation; the rest are the assumed role's).
+fn denied_then_allowed() -> Vec<Value> {
+    stratus("credential-access.ec2-get-password-data")
+        .into_iter()
+        .filter(|r| r["userIdentity"]["type"] == "IAMUser")
+        .collect()
+}
+
+/// The detonation's 3 admin-user calls (CreateUser, AttachUserPolicy, CreateAccessKey), and a
+/// table holding the same calls 30 days earlier from 192.0.2.10 (varied: time and network).
+fn admin_user_after_history_elsewhere() -> (Vec<Value>, MemoryContextSource) {
+    let records = stratus("persistence.iam-create-admin-user");
+    let mut table = MemoryContextSource::new();
+    ingest_cloudtrail(
+        &mut table,
+        "history",
+        &shifted(&records, 30, Some("192.0.2.10")),
+    );
+    (records, table)
+}
+
 /// Triage with the in-memory table as context: the assessment and the notice's body.
 async fn triage(table: MemoryContextSource, raw: Value) -> (Assessment, String) {
     let (assessment, notice) = triage_notice(table, raw).await;
@@ -131,11 +153,7 @@ fn weight_of(a: &Assessment, signal: &str) -> Option<i32> {
 
 #[tokio::test]
 async fn failed_then_successful_calls_from_one_address_are_evidence_and_their_timeline_shows_it() {
-    // Verbatim: christophe's key is refused AssumeRole twice, then succeeds, from one address.
-    let records: Vec<Value> = stratus("credential-access.ec2-get-password-data")
-        .into_iter()
-        .filter(|r| r["userIdentity"]["type"] == "IAMUser")
-        .collect();
+    let records = denied_then_allowed();
     assert_eq!(records.len(), 4);
     let mut table = MemoryContextSource::new();
     ingest_cloudtrail(&mut table, "get-password-data", &records);
@@ -165,15 +183,8 @@ async fn calls_that_all_succeeded_are_not_failures_then_successes() {
 
 #[tokio::test]
 async fn admin_user_created_from_a_network_never_used_is_sensitive_and_new() {
-    // Window: the verbatim detonation (CreateUser, AttachUserPolicy, CreateAccessKey). History:
-    // the same calls 30 days earlier from 192.0.2.10 (varied: another network).
-    let records = stratus("persistence.iam-create-admin-user");
-    let mut table = MemoryContextSource::new();
-    ingest_cloudtrail(
-        &mut table,
-        "history",
-        &shifted(&records, 30, Some("192.0.2.10")),
-    );
+    // Window: the verbatim detonation; history: the same calls from another network.
+    let (records, mut table) = admin_user_after_history_elsewhere();
     ingest_cloudtrail(&mut table, "window", &records);
     let (a, notice) = triage_notice(table, iam_finding("tor-ip-caller-iam.json", &records)).await;
     let body = notice.body;
@@ -319,10 +330,7 @@ fn ingest_live_events(table: &mut MemoryContextSource, records: &[Value]) {
 async fn calls_delivered_live_and_again_by_s3_are_counted_once() {
     // The same 4 real calls through both CloudTrail paths: EventBridge within seconds, then the
     // S3 file. Before the file arrives the live events alone are counted.
-    let records: Vec<Value> = stratus("credential-access.ec2-get-password-data")
-        .into_iter()
-        .filter(|r| r["userIdentity"]["type"] == "IAMUser")
-        .collect();
+    let records = denied_then_allowed();
     let raw = iam_finding("tor-ip-caller-iam.json", &records);
     let mut table = MemoryContextSource::new();
     ingest_live_events(&mut table, &records);
@@ -336,13 +344,7 @@ async fn calls_delivered_live_and_again_by_s3_are_counted_once() {
 
 #[tokio::test]
 async fn sensitive_calls_delivered_twice_are_one_each() {
-    let records = stratus("persistence.iam-create-admin-user");
-    let mut table = MemoryContextSource::new();
-    ingest_cloudtrail(
-        &mut table,
-        "history",
-        &shifted(&records, 30, Some("192.0.2.10")),
-    );
+    let (records, mut table) = admin_user_after_history_elsewhere();
     ingest_live_events(&mut table, &records);
     ingest_cloudtrail(&mut table, "window", &records);
     let (_, body) = triage(table, iam_finding("tor-ip-caller-iam.json", &records)).await;
