@@ -120,11 +120,12 @@ else
   fi
   started=$SECONDS
   # Detached (own session, output to the log, not our stdout) so that `eval "$(up.sh)"` returns.
-  "$py" - "$venv/bin/moto_server" "$port" "$state/moto-$port.log" >"$pidfile" <<'PY'
+  # moto_server_locked.py: moto's server with DynamoDB writes serialised, as DynamoDB applies them.
+  "$py" - "$py" "$here/moto_server_locked.py" "$port" "$state/moto-$port.log" >"$pidfile" <<'PY'
 import subprocess, sys
-server, port, logfile = sys.argv[1:]
+python, server, port, logfile = sys.argv[1:]
 with open(logfile, "ab") as out:
-    p = subprocess.Popen([server, "-H", "127.0.0.1", "-p", port], stdin=subprocess.DEVNULL,
+    p = subprocess.Popen([python, server, "127.0.0.1", port], stdin=subprocess.DEVNULL,
                          stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 print(p.pid)
 PY

@@ -1,13 +1,15 @@
 //! The dedupe guarantees of the triage pipeline, against the local AWS server (moto): real
 //! conditional writes in DynamoDB, real SNS publishes delivered to an SQS queue.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Duration, Utc};
 use integration_tests::{LocalStack, event, unique};
 use serde_json::Value;
 use std::sync::Arc;
+use triage_core::aws::{DynamoDedupeStore, SnsPublisher};
 use triage_core::dedupe::{DedupeStore, Lease, RecordLabels};
 use triage_core::finding::{FindingId, parse_event};
-use triage_core::pipeline::{Disposition, TriageError, TriageSettings};
+use triage_core::pipeline::{Disposition, Triage, TriageError, TriageSettings};
 
 fn lease_end() -> chrono::DateTime<Utc> {
     Utc::now() + Duration::seconds(30)
@@ -229,4 +231,47 @@ async fn repeats_are_counted_silently_and_material_changes_send_an_update() {
         "TTL {expires} vs {expected}"
     );
     assert!(!item.contains_key("lease_token"), "the lease is released");
+}
+
+#[tokio::test]
+async fn a_failed_publish_gives_the_lease_back_so_the_retry_publishes_at_once() {
+    let stack = LocalStack::start().await;
+    let raw = event("tor-ip-caller-iam.json", &unique("release"));
+    let finding_id = parse_event(raw.clone()).unwrap().finding.id;
+    // A topic that does not exist: the publish fails after the claim.
+    let broken = Triage::new(
+        DynamoDedupeStore::new(stack.dynamodb.clone(), &stack.table),
+        SnsPublisher::new(stack.sns.clone(), format!("{}-missing", stack.topic_arn)),
+        TriageSettings::default(),
+    );
+    let failed = broken
+        .handle_raw(raw.clone(), lease_end(), Utc::now())
+        .await;
+    assert!(failed.is_err(), "{failed:?}");
+    let item = stack
+        .dynamodb
+        .get_item()
+        .table_name(&stack.table)
+        .key("pk", AttributeValue::S(format!("FINDING#{finding_id}")))
+        .key("sk", AttributeValue::S("STATE".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the claim wrote the record");
+    assert!(
+        !item.contains_key("lease_token") && !item.contains_key("lease_until_ms"),
+        "the lease is given back: {item:?}"
+    );
+    // The retry (well before the 30 s lease would have expired) claims and publishes.
+    let retry = stack
+        .pipeline(TriageSettings::default())
+        .handle_raw(raw, lease_end(), Utc::now())
+        .await
+        .unwrap();
+    assert!(matches!(
+        retry.outcome.disposition,
+        Disposition::Published { .. }
+    ));
+    assert_eq!(stack.drain_notices().await.len(), 1);
 }
