@@ -11,7 +11,7 @@ notices show what enrichment adds (events/context/README.md says which, and what
 - cloudtrail/ops-automation-window.json.gz: the 3 real calls of the Stratus detonation
   "iam-create-admin-user" (CreateUser, AttachUserPolicy, CreateAccessKey) made by that user from
   the finding's Tor exit address at the finding's time, after two AccessDenied attempts.
-- flowlogs/ssh-brute-force-target.log: default-format (v2) records, modelled on the AWS
+- flowlogs/ssh-brute-force-target.log.gz: default-format (v2) records, modelled on the AWS
   documentation's SSH record, for the interface of events/ssh-brute-force-target.json: 400
   rejected connections from 198.51.100.23 to port 22 over five hours, then 3 accepted sessions
   carrying 18 MB out.
@@ -100,5 +100,7 @@ for i in range(3):
     lines.append(f"2 {ACCOUNT} {eni} {attacker} {local} {50000 + i} 22 6 900 120000 {t} {t + 60} ACCEPT OK")
     lines.append(f"2 {ACCOUNT} {eni} {local} {attacker} 22 {50000 + i} 6 4000 6000000 {t} {t + 60} ACCEPT OK")
 (out / "flowlogs").mkdir(parents=True, exist_ok=True)
-(out / "flowlogs" / "ssh-brute-force-target.log").write_text("\n".join(lines) + "\n")
+# Gzip, as VPC Flow Logs deliver to S3.
+body = ("\n".join(lines) + "\n").encode()
+(out / "flowlogs" / "ssh-brute-force-target.log.gz").write_bytes(gzip.compress(body, mtime=0))
 print(f"wrote {len(history)} + {len(window)} CloudTrail records and {len(lines) - 1} flow records under {out}")

@@ -81,9 +81,9 @@ fn sample_context() -> MemoryContextSource {
         .expect("CloudTrail object");
         table.put_all(cloudtrail_items(&report.aggregates, &ObjectId::of(name), 0));
     }
-    let flows = std::fs::read(dir.join("flowlogs/ssh-brute-force-target.log")).expect("flows");
+    let flows = std::fs::read(dir.join("flowlogs/ssh-brute-force-target.log.gz")).expect("flows");
     let (aggregates, _) =
-        flowlogs::ingest(&flows[..], &flowlogs::IngestOptions::default()).expect("flow log");
+        flowlogs::ingest_gzip(&flows[..], &flowlogs::IngestOptions::default()).expect("flow log");
     table.put_all(flow_items(&aggregates, &ObjectId::of("flows"), 0));
     table
 }
