@@ -217,6 +217,10 @@ async fn admin_user_created_from_a_network_never_used_is_sensitive_and_new() {
         "{body}"
     );
     assert_eq!(weight_of(&a, "usual_behaviour"), None);
+    assert!(
+        body.contains("\n  1. Review and revert the sensitive calls made from the new network"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -485,6 +489,11 @@ async fn accepted_sessions_with_data_after_a_brute_force_are_strong_evidence() {
     );
     assert_eq!(a.verdict, Verdict::LikelyTruePositive, "{body}");
     assert!(body.contains("Traffic with 52.213.180.42:"), "{body}");
+    // Containment comes first once the context shows the attacker got in.
+    assert!(
+        body.contains("\n  1. Treat i-0a1b2c3d4e5f60718 as compromised: sessions from the attacking IP were accepted."),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -106,7 +106,7 @@ fn write_body(out: &mut String, input: &NoticeInput<'_>) -> std::fmt::Result {
     }
 
     writeln!(out, "\nDo next")?;
-    for (i, step) in next_steps::for_finding(f, a.verdict).iter().enumerate() {
+    for (i, step) in next_steps::for_finding(f, a).iter().enumerate() {
         writeln!(out, "  {}. {step}", i + 1)?;
     }
 

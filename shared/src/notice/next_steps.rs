@@ -1,10 +1,12 @@
 //! "Do next": short, ordered, specific to the finding family, naming the resource involved.
 
-use crate::classify::Verdict;
+use crate::classify::{Assessment, Verdict};
 use crate::finding::{Family, Finding};
 use crate::text::field;
 
-pub fn for_finding(f: &Finding, verdict: Verdict) -> Vec<String> {
+pub fn for_finding(f: &Finding, assessment: &Assessment) -> Vec<String> {
+    let verdict = assessment.verdict;
+    let shown = |signal: &str| assessment.evidence.iter().any(|e| e.signal == signal);
     if f.is_sample() {
         return vec![
             "Nothing to investigate: this is a GuardDuty sample finding. Archive it.".into(),
@@ -15,6 +17,12 @@ pub fn for_finding(f: &Finding, verdict: Verdict) -> Vec<String> {
     let r = f.resource_summary();
     let id = field(r.id.as_deref().unwrap_or("the resource"), 80);
     let mut steps: Vec<String> = match f.family() {
+        // The context showed the attacker got in: containment first, then the investigation.
+        Family::BruteForce if shown("accepted_after_brute_force") => vec![
+            format!("Treat {id} as compromised: sessions from the attacking IP were accepted. Isolate it (quarantine security group) and snapshot its volumes."),
+            format!("Check who logged in: {id}'s login logs (auth.log / Windows Security log) at the accepted sessions' times (see Context)."),
+            format!("Rotate credentials reachable from {id}: its instance role's sessions, keys and secrets on disk."),
+        ],
         Family::BruteForce => vec![
             format!("Check {id}'s login logs (auth.log / Windows Security log) for a successful login from the remote IP."),
             "Restrict the port's security group rule to known sources; prefer SSM Session Manager over open SSH/RDP.".into(),
@@ -80,6 +88,13 @@ pub fn for_finding(f: &Finding, verdict: Verdict) -> Vec<String> {
             format!("Review CloudTrail and VPC Flow Logs for {id} in the scope window."),
         ],
     };
+    if shown("sensitive_calls_from_new_network") {
+        steps.insert(
+            0,
+            "Review and revert the sensitive calls made from the new network (see Context): users, keys, roles and policies created there are how an intruder stays."
+                .into(),
+        );
+    }
     if verdict == Verdict::LikelyFalsePositive {
         steps.push(
             "If this is confirmed benign, add a GuardDuty suppression rule for this pattern rather than ignoring the notice."
