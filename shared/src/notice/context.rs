@@ -43,9 +43,14 @@ pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::R
             .iter()
             .map(|(ip, bytes)| format!("{} ({})", field(ip, 60), mb(*bytes)))
             .collect();
+        let ports: Vec<String> = f
+            .top_ports
+            .iter()
+            .map(|(port, flows)| format!("{port} ({flows})"))
+            .collect();
         writeln!(
             out,
-            "  All flows of the resource: {} accepted, {} rejected, {} in, {} out; top remotes: {}",
+            "  All flows of the resource: {} accepted, {} rejected, {} in, {} out; top remotes: {}; top local ports: {}",
             f.accepted_flows,
             f.rejected_flows,
             mb(f.bytes_in),
@@ -54,7 +59,8 @@ pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::R
                 "none".into()
             } else {
                 top.join(", ")
-            }
+            },
+            ports.join(", ")
         )?;
     }
     if c.api_calls > 0 {

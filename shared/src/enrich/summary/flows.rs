@@ -16,9 +16,11 @@ impl ContextSummary {
         }
         let mut totals = FlowTotals::default();
         let mut by_remote: BTreeMap<String, u64> = BTreeMap::new();
+        let mut by_port: BTreeMap<u16, u64> = BTreeMap::new();
         let mut remotes: BTreeMap<&str, RemoteTraffic> = BTreeMap::new();
         for row in &context.flows {
             let outbound = row.direction == "egress";
+            *by_port.entry(row.local_port).or_default() += row.flows;
             if row.accepted() {
                 totals.accepted_flows += row.flows;
                 if outbound {
@@ -48,6 +50,7 @@ impl ContextSummary {
             }
         }
         totals.top_remotes = top(by_remote, 5);
+        totals.top_ports = top(by_port, 5);
         self.flows = Some(totals);
         self.remotes = remotes.into_values().collect();
         self.flow_timeline = flow_timeline(context, subjects, &self.remotes);

@@ -32,6 +32,8 @@ pub struct FlowTotals {
     pub bytes_out: u64,
     /// Remote IPs by bytes exchanged, largest first (at most 5).
     pub top_remotes: Vec<(String, u64)>,
+    /// Local ports by flows (accepted or not), most first (at most 5): what was reached, or tried.
+    pub top_ports: Vec<(u16, u64)>,
 }
 
 /// Successful sensitive calls made from one network the principal had never used before.
@@ -78,8 +80,9 @@ pub struct ContextSummary {
     pub history_days: Option<i64>,
 }
 
-fn top(counts: BTreeMap<String, u64>, n: usize) -> Vec<(String, u64)> {
-    let mut all: Vec<(String, u64)> = counts.into_iter().collect();
+/// The `n` largest counts, largest first, ties in key order.
+fn top<K: Ord>(counts: BTreeMap<K, u64>, n: usize) -> Vec<(K, u64)> {
+    let mut all: Vec<(K, u64)> = counts.into_iter().collect();
     all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     all.truncate(n);
     all
