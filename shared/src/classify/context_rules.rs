@@ -23,7 +23,7 @@ pub const ALL: &[ContextRule] = &[
 /// A few words for the subject line, for the signals that change what GuardDuty alone says
 /// (a Low brute force that got in, a High finding whose principal behaved as usual): the
 /// on-call reads them on a lock screen before opening the notice.
-pub fn headline(signal: &str) -> Option<&'static str> {
+pub fn subject_phrase(signal: &str) -> Option<&'static str> {
     Some(match signal {
         "accepted_after_brute_force" => "accepted sessions",
         "brute_force_all_rejected" | "probe_all_rejected" => "all flows rejected",

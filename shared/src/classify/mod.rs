@@ -86,8 +86,8 @@ pub struct Assessment {
 
 impl Assessment {
     /// The strongest context signal that agrees with the verdict, in a few words for the
-    /// subject line (see [`context_rules::headline`]).
-    pub fn headline(&self) -> Option<&'static str> {
+    /// subject line (see [`context_rules::subject_phrase`]).
+    pub fn subject_phrase(&self) -> Option<&'static str> {
         let agrees = |e: &&Evidence| match self.verdict {
             Verdict::LikelyTruePositive => e.weight > 0,
             Verdict::LikelyFalsePositive => e.weight < 0,
@@ -96,9 +96,9 @@ impl Assessment {
         self.evidence
             .iter()
             .filter(agrees)
-            .filter_map(|e| Some((e.weight.abs(), context_rules::headline(e.signal)?)))
+            .filter_map(|e| Some((e.weight.abs(), context_rules::subject_phrase(e.signal)?)))
             .max_by_key(|(weight, _)| *weight)
-            .map(|(_, headline)| headline)
+            .map(|(_, phrase)| phrase)
     }
 }
 

@@ -40,12 +40,12 @@ pub fn render(input: &NoticeInput<'_>) -> String {
     // showed comes before the resource, dropping the type's threat purpose if it must.
     let finding_type = one_line(&f.finding_type);
     let mut what = clip(&format!("{} {finding_type}", f.severity.band()), room);
-    if let Some(headline) = a.headline() {
+    if let Some(phrase) = a.subject_phrase() {
         let short_type = finding_type
             .split_once(':')
             .map_or(finding_type.as_str(), |(_, rest)| rest);
         for candidate in [&finding_type, short_type] {
-            let line = format!("{} {candidate} - {headline}", f.severity.band());
+            let line = format!("{} {candidate} - {phrase}", f.severity.band());
             if line.chars().count() <= room {
                 what = line;
                 break;
