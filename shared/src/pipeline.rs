@@ -139,7 +139,8 @@ pub fn preview_with(
 }
 
 /// Load and summarise a finding's context in its scope window; a failure is logged and
-/// triage goes on without it, because a notice without context beats no notice.
+/// triage goes on without it, because a notice without context beats no notice (which then
+/// says that the lookup failed).
 pub async fn load_context(
     source: &dyn ContextSource,
     event: &FindingEvent,
@@ -158,7 +159,7 @@ pub async fn load_context(
         )),
         Err(e) => {
             tracing::warn!(error = %e, "context lookup failed; triaging without it");
-            None
+            Some(ContextSummary::unavailable(e.to_string()))
         }
     }
 }
@@ -382,6 +383,43 @@ mod tests {
 
     fn later(now: DateTime<Utc>) -> DateTime<Utc> {
         now + Duration::seconds(30)
+    }
+
+    /// A context table that is down: throttled on every query.
+    struct Unreachable;
+
+    #[async_trait::async_trait]
+    impl ContextSource for Unreachable {
+        async fn load(
+            &self,
+            _: &crate::enrich::Subjects,
+            _: &ScopeWindow,
+        ) -> Result<crate::enrich::Context, StoreError> {
+            Err(StoreError::Throttled("context queries throttled".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_context_failure_costs_the_context_not_the_notice() {
+        let t = triage().with_context(Unreachable);
+        let now = Utc::now();
+        let out = t
+            .handle(&event("f0", 1, "2026-03-02T01:00:00Z"), later(now), now)
+            .await
+            .unwrap();
+        assert!(matches!(out.disposition, Disposition::Published { .. }));
+        let body = &t.publisher().notices()[0].body;
+        assert!(
+            body.contains("Context used: none, the lookup failed (triage table throttled the request: context queries throttled)"),
+            "{body}"
+        );
+        assert!(
+            out.assessment
+                .evidence
+                .iter()
+                .all(|e| e.signal != "usual_behaviour"),
+            "a failed lookup is no evidence"
+        );
     }
 
     #[tokio::test]

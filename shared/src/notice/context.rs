@@ -9,6 +9,13 @@ use std::fmt::Write;
 
 /// What the ingested CloudTrail and flow logs say, and how much history that rests on.
 pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::Result {
+    if let Some(reason) = &c.unavailable {
+        return writeln!(
+            out,
+            "Context used: none, the lookup failed ({}). Check CloudTrail and the flow logs for these entities by hand.",
+            field(reason, 200)
+        );
+    }
     if !c.found_anything() {
         return writeln!(
             out,

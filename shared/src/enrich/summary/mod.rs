@@ -47,6 +47,9 @@ pub struct CallsFromNewNetwork {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContextSummary {
+    /// Why the context could not be read (the table throttled, timed out...): the notice says
+    /// so, rather than pass a failed lookup off as an absence of activity.
+    pub unavailable: Option<String>,
     /// Lookups made and rows found: "no context" is itself worth saying.
     pub lookups: usize,
     pub rows: usize,
@@ -107,6 +110,14 @@ impl ContextSummary {
         s.summarise_activity(context);
         s.summarise_behaviour(context, subjects, finding, window);
         s
+    }
+
+    /// The summary of a lookup that failed: no rows, and the reason.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        Self {
+            unavailable: Some(reason.into()),
+            ..Self::default()
+        }
     }
 
     /// Whether anything at all was found.
