@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Duration, Utc};
-use integration_tests::{LocalStack, event, unique};
+use integration_tests::{LocalStack, Pipeline, event, unique};
 use serde_json::Value;
 use std::sync::Arc;
 use triage_core::aws::{DynamoDedupeStore, SnsPublisher};
@@ -13,6 +13,19 @@ use triage_core::pipeline::{Disposition, Triage, TriageError, TriageSettings};
 
 fn lease_end() -> chrono::DateTime<Utc> {
     Utc::now() + Duration::seconds(30)
+}
+
+/// The retry of a delivery that published nothing publishes, and only once.
+async fn retry_publishes_exactly_once(stack: &LocalStack, pipeline: &Pipeline, raw: Value) {
+    let retry = pipeline
+        .handle_raw(raw, lease_end(), Utc::now())
+        .await
+        .unwrap();
+    assert!(matches!(
+        retry.outcome.disposition,
+        Disposition::Published { .. }
+    ));
+    assert_eq!(stack.drain_notices().await.len(), 1);
 }
 
 fn with_count(mut e: Value, count: i64, updated_at: &str) -> Value {
@@ -118,15 +131,7 @@ async fn a_crash_between_claim_and_publish_is_retried_into_a_notice() {
     );
     assert!(stack.drain_notices().await.is_empty());
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
-    let retry = pipeline
-        .handle_raw(raw, lease_end(), Utc::now())
-        .await
-        .unwrap();
-    assert!(matches!(
-        retry.outcome.disposition,
-        Disposition::Published { .. }
-    ));
-    assert_eq!(stack.drain_notices().await.len(), 1);
+    retry_publishes_exactly_once(&stack, &pipeline, raw).await;
 }
 
 #[tokio::test]
@@ -264,14 +269,5 @@ async fn a_failed_publish_gives_the_lease_back_so_the_retry_publishes_at_once() 
         "the lease is given back: {item:?}"
     );
     // The retry (well before the 30 s lease would have expired) claims and publishes.
-    let retry = stack
-        .pipeline(TriageSettings::default())
-        .handle_raw(raw, lease_end(), Utc::now())
-        .await
-        .unwrap();
-    assert!(matches!(
-        retry.outcome.disposition,
-        Disposition::Published { .. }
-    ));
-    assert_eq!(stack.drain_notices().await.len(), 1);
+    retry_publishes_exactly_once(&stack, &stack.pipeline(TriageSettings::default()), raw).await;
 }
