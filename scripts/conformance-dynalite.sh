@@ -5,13 +5,13 @@
 # stays on the moto server of infra/local/up.sh.
 #
 #   scripts/conformance-dynalite.sh                          # the integration tests, DynamoDB on dynalite
-#   scripts/conformance-dynalite.sh -E 'binary(dedupe)'      # extra arguments go to cargo nextest
+#   scripts/conformance-dynalite.sh -E 'binary(dedupe)'      # a nextest filter instead of all integration tests
 #
 # What it does: installs dynalite@4.0.0 with npm into a cache dir (once), starts the moto stack
 # (`eval "$(infra/local/up.sh)"`, stopped again on exit only if this script started it), starts an
 # in-memory dynalite on 127.0.0.1, creates the triage table there with the key schema, attributes and
 # indexes that infra/local/provision.py derives from infra/template.yaml (its own code, imported), and
-# runs `cargo nextest run -p integration-tests` with
+# runs the integration tests (`cargo nextest run --workspace -E 'package(integration-tests)'`) with
 #   AWS_ENDPOINT_URL_DYNAMODB   the dynalite endpoint (the SDK prefers it to AWS_ENDPOINT_URL for DynamoDB)
 #   TRIAGE_TABLE_NAME           a table name that exists on dynalite only, so a request that still went
 #                               to moto fails with ResourceNotFoundException instead of passing unseen
@@ -197,8 +197,12 @@ export TRIAGE_DYNAMODB_IS_DYNALITE=1
 log "integration tests with AWS_ENDPOINT_URL_DYNAMODB=$endpoint TRIAGE_TABLE_NAME=$table (rest on $moto_endpoint)"
 logged_before_tests="$(wc -c <"$workdir/dynalite.log")" # the canary's own rejections come before
 status=0
+# --workspace with a filter, not -p integration-tests: the same feature resolution as the workspace
+# run before it, so the test binaries are reused instead of every dependency being rebuilt (~60 s).
 if command -v cargo-nextest >/dev/null 2>&1; then
-  cargo nextest run -p integration-tests --locked --no-fail-fast "$@" || status=$?
+  filter=(-E 'package(integration-tests)')
+  (($# > 0)) && filter=("$@")
+  cargo nextest run --workspace --locked --no-fail-fast "${filter[@]}" || status=$?
 else
   cargo test -p integration-tests --locked --no-fail-fast "$@" || status=$?
 fi
