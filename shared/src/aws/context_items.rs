@@ -60,7 +60,7 @@ impl ObjectId {
 
 /// Whether an item's sort key (`...#<object>#<chunk>`) names an [`ObjectId::live`] object.
 pub fn is_live(sort_key: &str) -> bool {
-    sort_key.contains(&format!("#{LIVE_MARK}"))
+    sort_key.split('#').any(|part| part.starts_with(LIVE_MARK))
 }
 
 /// Items and their cost, for `--dry-run` and the ingest summary.
@@ -377,8 +377,9 @@ pub fn decode_baseline_rows(blob: &[u8]) -> Vec<BaselineRow> {
         .collect()
 }
 
-/// The notable events of one item (JSON objects).
-pub fn decode_notable_rows(blob: &[u8]) -> Vec<serde_json::Value> {
+/// The notable events of one item, as written by [`cloudtrail_items`] (a line that does not
+/// read back is dropped, never a panic).
+pub fn decode_notable_rows(blob: &[u8]) -> Vec<cloudtrail::NotableEvent> {
     inflate(blob)
         .lines()
         .filter_map(|line| serde_json::from_str(line).ok())

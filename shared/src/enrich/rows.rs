@@ -1,5 +1,6 @@
 //! The rows the ingest functions store, as the enrichment reads them back.
 
+use crate::context::cloudtrail::NotableEvent;
 use chrono::{DateTime, Utc};
 
 /// One flow aggregate of a local interface or address.
@@ -101,12 +102,10 @@ impl Context {
         let mut covered = covered.into_iter();
         self.activity.retain(|_| !covered.next().unwrap_or(false));
         let mut seen = std::collections::HashSet::new();
-        self.notable.retain(
-            |event| match event.get("event_id").and_then(|id| id.as_str()) {
-                Some(id) => seen.insert(id.to_owned()),
-                None => true,
-            },
-        );
+        self.notable.retain(|event| match &event.event_id {
+            Some(id) => seen.insert(id.clone()),
+            None => true,
+        });
     }
 }
 
@@ -116,8 +115,8 @@ pub struct Context {
     pub flows: Vec<FlowRow>,
     pub activity: Vec<ActivityRow>,
     pub baseline: Vec<BaselineRow>,
-    /// Notable CloudTrail events in the window (compact JSON objects).
-    pub notable: Vec<serde_json::Value>,
+    /// Notable CloudTrail events in the window.
+    pub notable: Vec<NotableEvent>,
     /// How many lookups were made: with no rows at all, the notice says context was missing.
     pub lookups: usize,
 }

@@ -1,6 +1,7 @@
 //! The principal's API calls in the window: how many, which, failed or not, and when.
 
 use super::{ContextSummary, top};
+use crate::context::cloudtrail::{NotableEvent, api_name};
 use crate::enrich::rows::{ActivityRow, Context};
 use crate::enrich::timeline::Timeline;
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,8 +27,7 @@ pub(super) fn own_activity(context: &Context) -> Vec<&ActivityRow> {
 }
 
 impl ContextSummary {
-    pub(super) fn summarise_activity(&mut self, context: &Context) {
-        let own = own_activity(context);
+    pub(super) fn summarise_activity(&mut self, context: &Context, own: &[&ActivityRow]) {
         let mut apis: BTreeMap<String, u64> = BTreeMap::new();
         let mut first_failure: BTreeMap<&str, chrono::DateTime<chrono::Utc>> = BTreeMap::new();
         for row in own.iter().copied() {
@@ -57,12 +57,9 @@ impl ContextSummary {
         self.notable_calls = context
             .notable
             .iter()
-            .filter_map(|e| {
-                let api = notable_api(e)?;
-                Some(match e.get("error_code").and_then(|v| v.as_str()) {
-                    Some(code) => format!("{api} ({code})"),
-                    None => api,
-                })
+            .map(|e| match &e.error_code {
+                Some(code) => format!("{} ({code})", notable_api(e)),
+                None => notable_api(e),
             })
             .collect::<BTreeSet<_>>()
             .into_iter()
@@ -71,13 +68,7 @@ impl ContextSummary {
     }
 }
 
-/// `service:Api` of a notable event as stored (the spelling of activity rows and baselines).
-pub(super) fn notable_api(event: &serde_json::Value) -> Option<String> {
-    let name = event.get("event_name")?.as_str()?;
-    let service = event
-        .get("event_source")
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .trim_end_matches(".amazonaws.com");
-    Some(format!("{service}:{name}"))
+/// `service:Api` of a notable event (the spelling of activity rows and baselines).
+pub(super) fn notable_api(event: &NotableEvent) -> String {
+    api_name(event.event_source.as_deref(), &event.event_name)
 }

@@ -2,51 +2,51 @@
 //! it called and the networks its sensitive calls came from, each checked against the
 //! baseline from *before* the window (the window's own activity is in the baseline too).
 
-use super::activity::{notable_api, own_activity};
+use super::activity::notable_api;
 use super::{CallsFromNewNetwork, ContextSummary};
-use crate::context::cloudtrail::{network, parse_ip};
-use crate::enrich::rows::Context;
+use crate::context::cloudtrail::{NotableReason, network, parse_ip};
+use crate::enrich::rows::{ActivityRow, Context};
 use crate::enrich::subjects::Subjects;
 use crate::finding::Finding;
 use crate::scope::ScopeWindow;
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// At most this many new APIs are listed: past a handful, the count is what matters.
 const NEW_APIS_MAX: usize = 5;
 
-/// Notable-event reasons (as stored) that make a successful call sensitive: it changed
-/// something, touched identity, audit or keys, or opened a console session.
-const SENSITIVE_REASONS: [&str; 4] = [
-    "Mutating",
-    "SensitiveService",
-    "S3PolicyChange",
-    "ConsoleSignIn",
+/// Why a successful call is sensitive: it changed something, touched identity, audit or keys,
+/// or opened a console session.
+const SENSITIVE_REASONS: [NotableReason; 4] = [
+    NotableReason::Mutating,
+    NotableReason::SensitiveService,
+    NotableReason::S3PolicyChange,
+    NotableReason::ConsoleSignIn,
 ];
 
 impl ContextSummary {
     pub(super) fn summarise_behaviour(
         &mut self,
         context: &Context,
+        own: &[&ActivityRow],
         subjects: &Subjects,
         finding: &Finding,
         window: &ScopeWindow,
     ) {
-        let first_use = |kind: &str, value: &str| -> Option<DateTime<Utc>> {
-            context
-                .baseline
-                .iter()
-                .filter(|b| b.kind == kind && b.value == value && b.first < window.start)
-                .map(|b| b.first)
-                .min()
-        };
-        self.history_days = context
-            .baseline
-            .iter()
-            .map(|b| b.first)
+        // First use of each (kind, value) before the window: every object the principal
+        // appears in stores its own baseline rows, so one value has many.
+        let mut known: HashMap<(&str, &str), DateTime<Utc>> = HashMap::new();
+        for b in context.baseline.iter().filter(|b| b.first < window.start) {
+            known
+                .entry((b.kind.as_str(), b.value.as_str()))
+                .and_modify(|first| *first = (*first).min(b.first))
+                .or_insert(b.first);
+        }
+        let first_use = |kind: &str, value: &str| known.get(&(kind, value)).copied();
+        self.history_days = known
+            .values()
             .min()
-            .filter(|first| *first < window.start)
-            .map(|first| (window.start - first).num_days());
+            .map(|first| (window.start - *first).num_days());
         if self.history_days.is_none() {
             // Without history before the window, "new" would be true of everything.
             return;
@@ -70,8 +70,8 @@ impl ContextSummary {
         {
             self.new_user_agents.push(ua);
         }
-        let mut new_apis: Vec<String> = own_activity(context)
-            .into_iter()
+        let mut new_apis: Vec<String> = own
+            .iter()
             .filter(|r| !r.failed())
             .map(|r| r.api())
             .filter(|api| first_use("api", api).is_none())
@@ -83,15 +83,11 @@ impl ContextSummary {
 
         let mut by_network: BTreeMap<String, CallsFromNewNetwork> = BTreeMap::new();
         for event in &context.notable {
-            if event.get("error_code").is_some_and(|c| !c.is_null()) || !is_sensitive(event) {
+            let sensitive = event.reasons.iter().any(|r| SENSITIVE_REASONS.contains(r));
+            if event.error_code.is_some() || !sensitive {
                 continue;
             }
-            let Some(net) = event
-                .get("source_ip")
-                .and_then(|ip| ip.as_str())
-                .and_then(parse_ip)
-                .map(network)
-            else {
+            let Some(net) = event.source_ip.as_deref().and_then(parse_ip).map(network) else {
                 continue; // an AWS service acting for the principal
             };
             if first_use("network", &net).is_some() {
@@ -104,22 +100,10 @@ impl ContextSummary {
                     ..CallsFromNewNetwork::default()
                 });
             calls.count += 1;
-            calls.calls.extend(notable_api(event));
+            calls.calls.insert(notable_api(event));
         }
         self.sensitive_from_new_networks = by_network.into_values().collect();
     }
-}
-
-fn is_sensitive(event: &serde_json::Value) -> bool {
-    event
-        .get("reasons")
-        .and_then(|r| r.as_array())
-        .is_some_and(|reasons| {
-            reasons
-                .iter()
-                .filter_map(|r| r.as_str())
-                .any(|r| SENSITIVE_REASONS.contains(&r))
-        })
 }
 
 fn finding_user_agent(finding: &Finding) -> Option<String> {

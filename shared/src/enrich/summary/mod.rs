@@ -56,7 +56,7 @@ pub struct ContextSummary {
     pub flows: Option<FlowTotals>,
     pub remotes: Vec<RemoteTraffic>,
     /// Accepted vs rejected flows over time: with the finding's remote IPs when there are
-    /// any, else all flows of the resource (the label says which).
+    /// any, else all flows of the resource (the title says which).
     pub flow_timeline: Option<(String, Timeline)>,
     pub api_calls: u64,
     pub api_failures: u64,
@@ -107,8 +107,9 @@ impl ContextSummary {
             ..Self::default()
         };
         s.summarise_flows(context, subjects);
-        s.summarise_activity(context);
-        s.summarise_behaviour(context, subjects, finding, window);
+        let own = activity::own_activity(context);
+        s.summarise_activity(context, &own);
+        s.summarise_behaviour(context, &own, subjects, finding, window);
         s
     }
 
