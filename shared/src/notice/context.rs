@@ -42,7 +42,7 @@ pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::R
         )?;
     }
     if let Some((label, timeline)) = &c.flow_timeline {
-        write_timeline(out, &capitalised(label), timeline)?;
+        write_timeline(out, label, timeline)?;
     }
     if let Some(f) = &c.flows {
         let top: Vec<String> = f
@@ -145,14 +145,6 @@ pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::R
         None => {}
     }
     Ok(())
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// `  API calls per 1 h, 2024-07-30 21:00 - 23:00 UTC:` then one sparkline per series with

@@ -66,13 +66,13 @@ fn flow_timeline(
 ) -> Option<(String, Timeline)> {
     let (label, rows): (String, Vec<&FlowRow>) = if remotes.is_empty() {
         (
-            "all flows of the resource".into(),
+            "All flows of the resource".into(),
             context.flows.iter().collect(),
         )
     } else {
         let ips: Vec<&str> = remotes.iter().map(|r| r.ip.as_str()).collect();
         (
-            format!("flows with {}", ips.join(", ")),
+            format!("Flows with {}", ips.join(", ")),
             context
                 .flows
                 .iter()
