@@ -9,11 +9,10 @@
 use chrono::Utc;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use std::io::Read;
 use std::path::Path;
 use triage_core::aws::MemoryContextSource;
-use triage_core::aws::context_items::{ObjectId, cloudtrail_items, flow_items};
-use triage_core::context::{cloudtrail, flowlogs};
+use triage_core::aws::context_items::ObjectId;
+use triage_core::context::objects;
 use triage_core::enrich::{ContextSummary, subjects};
 use triage_core::finding::parse_event_bytes;
 use triage_core::pipeline::{TriageSettings, preview, preview_with};
@@ -60,31 +59,26 @@ fn parse_classify_render(c: &mut Criterion) {
     });
 }
 
-/// `events/context/` as the demo backfills it, in memory.
+/// `events/context/` as the demo backfills it, in memory, through the ingest functions'
+/// per-object code.
 fn sample_context() -> MemoryContextSource {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/context");
+    let limits = objects::CloudTrailLimits::BACKFILL;
     let mut table = MemoryContextSource::new();
     for name in [
         "ops-automation-history.json.gz",
         "ops-automation-window.json.gz",
     ] {
-        let gz = std::fs::read(dir.join("cloudtrail").join(name)).expect("sample context");
-        let mut body = Vec::new();
-        flate2::read::GzDecoder::new(&gz[..])
-            .read_to_end(&mut body)
-            .expect("gzip");
-        let report = cloudtrail::aggregate_object(
-            &body[..],
-            &cloudtrail::ReadOptions::default(),
-            &cloudtrail::Settings::default(),
-        )
-        .expect("CloudTrail object");
-        table.put_all(cloudtrail_items(&report.aggregates, &ObjectId::of(name), 0));
+        let file = std::fs::File::open(dir.join("cloudtrail").join(name)).expect("sample context");
+        let body = objects::load_cloudtrail(file, &limits).expect("CloudTrail object");
+        let read = objects::cloudtrail_object_items(&body, &limits, &ObjectId::of(name), 0)
+            .expect("CloudTrail object");
+        table.put_all(read.items);
     }
-    let flows = std::fs::read(dir.join("flowlogs/ssh-brute-force-target.log.gz")).expect("flows");
-    let (aggregates, _) =
-        flowlogs::ingest_gzip(&flows[..], &flowlogs::IngestOptions::default()).expect("flow log");
-    table.put_all(flow_items(&aggregates, &ObjectId::of("flows"), 0));
+    let flows = std::fs::File::open(dir.join("flowlogs/ssh-brute-force-target.log.gz"))
+        .expect("sample flows");
+    let read = objects::read_flow_log(flows, &ObjectId::of("flows"), 0).expect("flow log");
+    table.put_all(read.items);
     table
 }
 
