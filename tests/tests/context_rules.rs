@@ -12,9 +12,9 @@ use chrono::{DateTime, Duration, Utc};
 use integration_tests::event;
 use serde_json::{Value, json};
 use triage_core::aws::MemoryContextSource;
-use triage_core::aws::context_items::{ObjectId, cloudtrail_items, flow_items};
+use triage_core::aws::context_items::ObjectId;
 use triage_core::classify::{Assessment, Verdict};
-use triage_core::context::{cloudtrail, flowlogs, objects};
+use triage_core::context::objects;
 use triage_core::dedupe::memory::MemoryStore;
 use triage_core::notice::Notice;
 use triage_core::pipeline::{Triage, TriageSettings};
@@ -53,26 +53,22 @@ fn shifted(records: &[Value], days: i64, source_ip: Option<&str>) -> Vec<Value> 
         .collect()
 }
 
-/// Ingest one CloudTrail object as the ingest function would (S3 delivery shape).
+/// Ingest one CloudTrail object with the ingest functions' per-object code (S3 delivery shape).
 fn ingest_cloudtrail(table: &mut MemoryContextSource, object: &str, records: &[Value]) {
     let body = serde_json::to_vec(&json!({ "Records": records })).unwrap();
-    let report = cloudtrail::aggregate_object(
-        &body[..],
-        &cloudtrail::ReadOptions::default(),
-        &cloudtrail::Settings::default(),
-    )
-    .unwrap();
-    table.put_all(cloudtrail_items(
-        &report.aggregates,
+    let read = objects::cloudtrail_object_items(
+        &body,
+        &objects::CloudTrailLimits::FUNCTION,
         &ObjectId::of(object),
         i64::MAX,
-    ));
+    )
+    .unwrap();
+    table.put_all(read.items);
 }
 
 fn ingest_flows(table: &mut MemoryContextSource, object: &str, text: &str) {
-    let (aggregates, _) =
-        flowlogs::ingest(text.as_bytes(), &flowlogs::IngestOptions::default()).unwrap();
-    table.put_all(flow_items(&aggregates, &ObjectId::of(object), i64::MAX));
+    let read = objects::read_flow_log(text.as_bytes(), &ObjectId::of(object), i64::MAX).unwrap();
+    table.put_all(read.items);
 }
 
 /// An IAM-user finding about the principal and access key of `records`, spanning their times,
