@@ -1,5 +1,6 @@
 //! `triage-cli`: replay and explain GuardDuty findings with the same code the Lambda runs.
 
+mod eval;
 mod ingest;
 mod report;
 
@@ -74,6 +75,22 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Measure the verdicts on labelled scenarios (tests/scenarios/): each scenario's logs are
+    /// read in memory with the ingest code and its finding classified with them; prints each
+    /// verdict, a confusion matrix, and the same figures for two baselines (severity band
+    /// alone, always true positive). Fails when an attack is called likely false positive or
+    /// exact accuracy is below --min-exact.
+    Eval {
+        /// One JSON object per scenario, then {"summary": {...}}.
+        #[arg(long)]
+        json: bool,
+        /// Fail when fewer than this percentage of verdicts are exact.
+        #[arg(long, default_value_t = 0.0)]
+        min_exact: f64,
+        /// Scenario folders, or folders of them.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -134,12 +151,58 @@ async fn main() -> anyhow::Result<ExitCode> {
             }
             failures
         }
+        Command::Eval {
+            json,
+            min_exact,
+            dirs,
+        } => run_eval(json, min_exact, &dirs).await?,
     };
     if failures > 0 {
         eprintln!("{failures} input(s) failed");
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Evaluate every scenario; the number of failures is the scenarios that could not be run,
+/// plus one when the suite misses its contract (an attack called benign, accuracy too low).
+async fn run_eval(json: bool, min_exact: f64, dirs: &[PathBuf]) -> anyhow::Result<usize> {
+    let settings = TriageSettings::default();
+    let mut outcomes = Vec::new();
+    let mut failures = 0;
+    for dir in eval::scenario_dirs(dirs)? {
+        match eval::run_one(&dir, &settings).await {
+            Ok(outcome) => {
+                if json {
+                    println!("{}", serde_json::to_string(&outcome)?);
+                }
+                outcomes.push(outcome);
+            }
+            Err(e) => {
+                eprintln!("{}: {e:#}", dir.display());
+                failures += 1;
+            }
+        }
+    }
+    let summary = eval::summarise(&outcomes);
+    if json {
+        println!("{}", serde_json::json!({ "summary": summary }));
+    } else {
+        eval::print_readable(&outcomes);
+    }
+    let exact = 100.0 * summary.exact as f64 / summary.scenarios.max(1) as f64;
+    if summary.attacks_called_fp > 0 {
+        eprintln!(
+            "{} attack(s) called likely false positive",
+            summary.attacks_called_fp
+        );
+        failures += 1;
+    }
+    if exact < min_exact {
+        eprintln!("exact accuracy {exact:.1} % is below the floor of {min_exact} %");
+        failures += 1;
+    }
+    Ok(failures)
 }
 
 /// Read and parse one input file; the error says which step failed and why.
@@ -191,7 +254,7 @@ async fn explain_one(
     let summary = match context {
         Some(source) => {
             let window = ScopeWindow::for_finding(&event.finding, settings.look_back, now);
-            load_context(source, &event, &window).await
+            load_context(source, &event, &window, settings.min_history).await
         }
         None => None,
     };

@@ -109,7 +109,13 @@ fn enrichment(c: &mut Criterion) {
                     let window = ScopeWindow::for_finding(&event.finding, settings.look_back, now);
                     let subjects = subjects(&event);
                     let context = table.context(&subjects, &window);
-                    let summary = ContextSummary::of(&context, &subjects, &event.finding, &window);
+                    let summary = ContextSummary::of(
+                        &context,
+                        &subjects,
+                        &event.finding,
+                        &window,
+                        settings.min_history,
+                    );
                     black_box(preview_with(&event, &settings, now, Some(&summary)))
                 })
             },

@@ -81,6 +81,7 @@ impl Config {
                 },
                 record_ttl: Duration::days(number("TRIAGE_RECORD_TTL_DAYS", 90, 1, 3650)?),
                 look_back: Duration::minutes(number("TRIAGE_LOOKBACK_MINUTES", 60, 0, 24 * 60)?),
+                min_history: Duration::days(number("TRIAGE_MIN_HISTORY_DAYS", 7, 0, 365)?),
             },
             aws_timeout: std::time::Duration::from_millis(number(
                 "TRIAGE_AWS_TIMEOUT_MS",

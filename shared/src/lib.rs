@@ -5,6 +5,7 @@
 //! AWS adapters in [`aws`] sit behind the traits in [`dedupe::store`] and [`publish`].
 
 pub mod aws;
+pub mod behaviour;
 pub mod classify;
 pub mod config;
 pub mod context;

@@ -24,6 +24,9 @@ pub struct TriageSettings {
     pub record_ttl: Duration,
     /// How far before the first sighting the scope window starts.
     pub look_back: Duration,
+    /// Less CloudTrail history than this before the window, and nothing is called new for the
+    /// principal: a week covers the weekly rhythm of people and jobs.
+    pub min_history: Duration,
 }
 
 impl Default for TriageSettings {
@@ -32,6 +35,7 @@ impl Default for TriageSettings {
             policy: DedupePolicy::default(),
             record_ttl: Duration::days(90),
             look_back: Duration::minutes(60),
+            min_history: Duration::days(7),
         }
     }
 }
@@ -145,6 +149,7 @@ pub async fn load_context(
     source: &dyn ContextSource,
     event: &FindingEvent,
     window: &ScopeWindow,
+    min_history: Duration,
 ) -> Option<ContextSummary> {
     let subjects = subjects(event);
     if subjects.is_empty() {
@@ -156,6 +161,7 @@ pub async fn load_context(
             &subjects,
             &event.finding,
             window,
+            min_history,
         )),
         Err(e) => {
             tracing::warn!(error = %e, "context lookup failed; triaging without it");
@@ -192,7 +198,13 @@ impl<S: DedupeStore, P: NoticePublisher> Triage<S, P> {
         event: &FindingEvent,
         window: &ScopeWindow,
     ) -> Option<ContextSummary> {
-        load_context(self.context.as_deref()?, event, window).await
+        load_context(
+            self.context.as_deref()?,
+            event,
+            window,
+            self.settings.min_history,
+        )
+        .await
     }
 
     pub fn settings(&self) -> &TriageSettings {

@@ -3,6 +3,7 @@
 //! they need: missing context is neutral, never evidence.
 
 use super::Evidence;
+use crate::context::cloudtrail::{network, parse_ip};
 use crate::enrich::ContextSummary;
 use crate::finding::{Family, Finding};
 use crate::text::field;
@@ -34,6 +35,25 @@ pub fn subject_phrase(signal: &str) -> Option<&'static str> {
         "usual_behaviour" => "usual behaviour",
         _ => return None,
     })
+}
+
+/// One piece of evidence per behaviour of the catalogue seen in the window, and per benign
+/// reading of it (their weights and reasons are documented in [`crate::behaviour`]).
+pub fn behaviour_evidence(c: &ContextSummary) -> impl Iterator<Item = Evidence> + '_ {
+    let observed = c.behaviours.iter().map(|o| Evidence {
+        signal: o.technique.signal,
+        sentence: format!(
+            "{} {} ({}): {}",
+            o.technique.id, o.technique.name, o.technique.tactic, o.summary
+        ),
+        weight: o.weight,
+    });
+    let benign = c.benign.iter().map(|b| Evidence {
+        signal: b.signal,
+        sentence: b.sentence.clone(),
+        weight: b.weight,
+    });
+    observed.chain(benign)
 }
 
 fn mb(bytes: u64) -> String {
@@ -132,11 +152,21 @@ fn data_sent_to_remote(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
 /// A principal calling from an address it has used for weeks is most likely its owner; one it
 /// never used before, with history to compare against, is what stolen credentials look like.
 /// A new address inside a network the principal already uses is how dynamic addresses look,
-/// so it weighs less than a new address in a new network.
+/// so it weighs less than a new address in a new network. When sensitive calls came from that
+/// new network, [`sensitive_calls_from_new_network`] already counts the address: one
+/// observation is one piece of evidence.
 fn remote_ip_history(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
-    let days = c.history_days?;
+    let days = c.history_days.filter(|_| c.history_sufficient)?;
     if let Some(ip) = c.new_ips.first() {
         let known_network = c.new_networks.is_empty();
+        let counted_as_network = c.sensitive_from_new_networks.iter().any(|n| {
+            parse_ip(ip)
+                .map(network)
+                .is_some_and(|net| net == n.network)
+        });
+        if counted_as_network {
+            return None;
+        }
         return ev(
             "new_ip_for_principal",
             format!(
@@ -164,7 +194,7 @@ fn remote_ip_history(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
 }
 
 fn new_user_agent(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
-    let days = c.history_days?;
+    let days = c.history_days.filter(|_| c.history_sufficient)?;
     let ua = c.new_user_agents.first()?;
     ev(
         "new_user_agent",
@@ -176,16 +206,16 @@ fn new_user_agent(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
     )
 }
 
-/// Failed calls followed by successful ones from the same address is how an intruder probes
-/// what stolen credentials can do.
+/// Denied calls followed by successful ones from the same address is how an intruder probes
+/// what stolen credentials can do. Only refusals count: NotFound and conflicts are noise.
 fn failures_then_successes(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
     let ip = c.failures_then_success.as_ref()?;
     ev(
         "failures_then_successes",
         format!(
-            "failed calls then successful ones from {} ({} of {} calls failed)",
+            "denied calls then successful ones from {} ({} of {} calls denied)",
             field(ip, 60),
-            c.api_failures,
+            c.api_denied,
             c.api_calls
         ),
         20,
@@ -196,7 +226,7 @@ fn failures_then_successes(_: &Finding, c: &ContextSummary) -> Option<Evidence> 
 /// never used are the step after stolen credentials work: persistence or defence evasion.
 /// Calls from its usual networks are what administrators do every day, and weigh nothing.
 fn sensitive_calls_from_new_network(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
-    let days = c.history_days?;
+    let days = c.history_days.filter(|_| c.history_sufficient)?;
     let worst = c
         .sensitive_from_new_networks
         .iter()
@@ -215,21 +245,22 @@ fn sensitive_calls_from_new_network(_: &Finding, c: &ContextSummary) -> Option<E
     )
 }
 
-/// A principal that, in the window, only used known addresses, made no failed and no
+/// A principal that, in the window, only used known addresses, made no denied and no
 /// sensitive call, behaved as usual.
 fn quiet_known_principal(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
-    (c.history_days.is_some()
+    (c.history_sufficient
         && c.new_ips.is_empty()
         && !c.known_ips.is_empty()
         && c.new_user_agents.is_empty()
         && c.api_calls > 0
-        && c.api_failures == 0
-        && c.notable_calls.is_empty())
+        && c.api_denied == 0
+        && c.sensitive_calls == 0
+        && c.behaviours.is_empty())
     .then_some(())?;
     ev(
         "usual_behaviour",
         format!(
-            "{} calls in the window, none failed or sensitive, from known addresses and user agents",
+            "{} calls in the window, none denied or sensitive, from known addresses and user agents",
             c.api_calls
         ),
         -20,
@@ -293,6 +324,7 @@ mod tests {
             new_ips: vec!["1.2.3.4".into()],
             new_networks: vec!["1.2.3.0/24".into()],
             history_days: Some(30),
+            history_sufficient: true,
             ..Default::default()
         };
         assert_eq!(remote_ip_history(&f, &new).unwrap().weight, 15);
@@ -304,6 +336,7 @@ mod tests {
         let known = ContextSummary {
             known_ips: vec![("203.0.113.7".into(), 14)],
             history_days: Some(30),
+            history_sufficient: true,
             api_calls: 6,
             ..Default::default()
         };

@@ -11,7 +11,7 @@ mod scanners;
 
 use crate::enrich::ContextSummary;
 use crate::finding::Finding;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub use scanners::known_scanner;
@@ -21,7 +21,7 @@ pub const TRUE_POSITIVE_AT: i32 = 30;
 /// At or below this score the finding is called likely false positive.
 pub const FALSE_POSITIVE_AT: i32 = -20;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     LikelyTruePositive,
@@ -116,6 +116,7 @@ pub fn classify_with(finding: &Finding, context: Option<&ContextSummary>) -> Ass
                 .iter()
                 .filter_map(|rule| rule(finding, context)),
         );
+        evidence.extend(context_rules::behaviour_evidence(context));
     }
     evidence.sort_by_key(|e| std::cmp::Reverse(e.weight.abs()));
     if let Some(sample) = evidence.iter().find(|e| e.signal == rules::SAMPLE) {

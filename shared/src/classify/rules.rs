@@ -5,7 +5,7 @@
 
 use super::Evidence;
 use super::scanners::known_scanner;
-use crate::finding::{Finding, ResourceRole, ResourceType, SeverityBand};
+use crate::finding::{Family, Finding, ResourceRole, ResourceType, SeverityBand};
 use crate::text::field;
 
 pub const SAMPLE: &str = "sample_finding";
@@ -22,6 +22,7 @@ pub const ALL: &[Rule] = &[
     tor,
     high_fidelity_type,
     policy_finding,
+    family_reading,
 ];
 
 fn evidence(signal: &'static str, sentence: String, weight: i32) -> Option<Evidence> {
@@ -230,6 +231,52 @@ fn policy_finding(f: &Finding) -> Option<Evidence> {
         "a Policy finding: a best-practice violation, not in itself evidence of an attacker".into(),
         -5,
     )
+}
+
+/// What a finding of a family means on its own, for the families no other field rule reads.
+/// Most weigh nothing: GuardDuty's anomaly model and unusual-traffic detectors fire on a new
+/// job, tool or deployment as often as on an intruder, so the window's context decides (the
+/// behaviour catalogue and the benign readings). The exception says why.
+fn family_reading(f: &Finding) -> Option<Evidence> {
+    let tactic = f.finding_type.split(':').next().unwrap_or_default();
+    let (sentence, weight) = match f.family() {
+        Family::IamAnomaly => (
+            format!(
+                "GuardDuty's model found this principal's {} calls unusual for it: an anomaly, not an attack, until the calls show one",
+                field(tactic, 40)
+            ),
+            0,
+        ),
+        Family::Stealth => (
+            "audit logging or a password policy was weakened: routine only as a planned change".into(),
+            0,
+        ),
+        Family::NetworkAnomaly => (
+            "the workload's traffic departs from its usual ports, volumes or resolvers".into(),
+            0,
+        ),
+        Family::MaliciousCaller => (
+            "the calls came from an address on a threat list (shared VPNs and cloud ranges are listed too)".into(),
+            0,
+        ),
+        Family::S3Exposure => (
+            "a bucket or the account was opened to the public: an exposure, whoever did it".into(),
+            0,
+        ),
+        Family::OutboundAbuse => (
+            "the workload sent attack traffic (denial of service, spam or sweeps) to others".into(),
+            0,
+        ),
+        // Day-to-day administration is not done from Kali, Parrot or Pentoo: the calls come
+        // from a penetration tester or from an intruder's toolkit, and only the first is
+        // benign, which a scheduled test confirms outside the logs.
+        Family::PenTest => (
+            "the calls came from a penetration-testing distribution (Kali, Parrot or Pentoo): a scheduled test or an intruder's toolkit".into(),
+            15,
+        ),
+        _ => return None,
+    };
+    evidence("family_reading", sentence, weight)
 }
 
 #[cfg(test)]

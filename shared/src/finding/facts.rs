@@ -26,18 +26,34 @@ pub struct ResourceSummary {
     pub name: Option<String>,
 }
 
-/// A broad family of finding types, each with its own "do next" steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A broad family of finding types, each with its own reading (classification rules) and its
+/// own "do next" steps. Every type GuardDuty documents belongs to one; `Other` is for types it
+/// has not documented yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Family {
     BruteForce,
     PortProbe,
     RootCredential,
     CredentialExfiltration,
     CryptoMining,
+    /// Traffic to command-and-control, malware, phishing or drop-point infrastructure.
     CommandAndControl,
+    /// Our workload attacking others: denial of service, spam, port sweeps.
+    OutboundAbuse,
+    /// Unusual ports, volumes, resolvers or metadata access of a workload.
+    NetworkAnomaly,
     Tor,
+    /// API calls from an address on a threat list.
+    MaliciousCaller,
     S3,
+    /// A bucket or the account opened to the public.
+    S3Exposure,
+    /// GuardDuty's anomaly model: an IAM principal's calls of one tactic are unusual for it.
     IamAnomaly,
+    /// Audit logging or password policy weakened.
+    Stealth,
+    /// Calls from a penetration-testing distribution.
+    PenTest,
     Kubernetes,
     Rds,
     Malware,
@@ -45,6 +61,35 @@ pub enum Family {
     AttackSequence,
     Lambda,
     Other,
+}
+
+impl Family {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BruteForce => "brute force",
+            Self::PortProbe => "port probe",
+            Self::RootCredential => "root credential use",
+            Self::CredentialExfiltration => "credential exfiltration",
+            Self::CryptoMining => "crypto mining",
+            Self::CommandAndControl => "command and control",
+            Self::OutboundAbuse => "outbound abuse",
+            Self::NetworkAnomaly => "network anomaly",
+            Self::Tor => "Tor",
+            Self::MaliciousCaller => "malicious caller",
+            Self::S3 => "S3 data access",
+            Self::S3Exposure => "S3 exposure",
+            Self::IamAnomaly => "IAM anomalous behaviour",
+            Self::Stealth => "logging or policy weakened",
+            Self::PenTest => "penetration-testing tools",
+            Self::Kubernetes => "Kubernetes",
+            Self::Rds => "RDS",
+            Self::Malware => "malware",
+            Self::Runtime => "runtime",
+            Self::AttackSequence => "attack sequence",
+            Self::Lambda => "Lambda",
+            Self::Other => "other",
+        }
+    }
 }
 
 impl Finding {
@@ -298,11 +343,12 @@ impl Finding {
     pub fn family(&self) -> Family {
         let t = self.finding_type.as_str();
         let has = |needle: &str| t.contains(needle);
-        if t.starts_with("AttackSequence:") {
+        let prefix = |p: &str| t.starts_with(p);
+        if prefix("AttackSequence:") {
             Family::AttackSequence
         } else if has("RootCredentialUsage") {
             Family::RootCredential
-        } else if has("InstanceCredentialExfiltration") {
+        } else if has("CredentialExfiltration") {
             Family::CredentialExfiltration
         } else if has("BruteForce") {
             if has("RDS/") {
@@ -310,32 +356,54 @@ impl Finding {
             } else {
                 Family::BruteForce
             }
-        } else if t.starts_with("Recon:") && (has("PortProbe") || has("Portscan")) {
+        } else if prefix("Recon:") && (has("PortProbe") || has("Portscan")) {
             Family::PortProbe
-        } else if t.starts_with("CryptoCurrency:") || has("Cryptomining") {
+        } else if prefix("CryptoCurrency:")
+            || has("Cryptomining")
+            || has("CryptoMiner")
+            || has("BitcoinDomainRequest")
+        {
             Family::CryptoMining
+        } else if has("DenialOfService") || has("Spambot") || has("PortSweep") {
+            Family::OutboundAbuse
+        } else if prefix("PenTest:") {
+            Family::PenTest
+        } else if prefix("Stealth:") || has("LoggingDisabled") {
+            Family::Stealth
         } else if has("Tor") {
             Family::Tor
-        } else if has("C&CActivity") || t.starts_with("Backdoor:") {
+        } else if has("C&CActivity") || prefix("Backdoor:") {
             if has("Lambda/") {
                 Family::Lambda
             } else {
                 Family::CommandAndControl
             }
+        } else if (prefix("Trojan:") || has("DomainRequest")) && !has("Lambda/") {
+            Family::CommandAndControl
         } else if has("Kubernetes/") || has("EKS") {
             Family::Kubernetes
         } else if has("RDS/") {
             Family::Rds
+        } else if has("MaliciousFile") || has("SuspiciousFile") {
+            Family::Malware
         } else if has("Runtime/") {
             Family::Runtime
-        } else if has("MaliciousFile") || t.starts_with("Execution:S3/Malicious") {
-            Family::Malware
+        } else if prefix("Policy:S3/") {
+            Family::S3Exposure
         } else if has("S3/") {
             Family::S3
         } else if has("Lambda/") {
             Family::Lambda
+        } else if has("IAMUser/") && has("MaliciousIPCaller") {
+            Family::MaliciousCaller
         } else if has("IAMUser/") {
             Family::IamAnomaly
+        } else if prefix("Behavior:EC2/")
+            || prefix("DefenseEvasion:EC2/")
+            || has("MetadataDNSRebind")
+            || has("EC2/MaliciousIPCaller")
+        {
+            Family::NetworkAnomaly
         } else {
             Family::Other
         }

@@ -1,7 +1,7 @@
 //! The plain-text body, laid out for a phone: verdict and reasons first, details below.
 
 use super::context::write_context;
-use super::{MAX_LINES, NoticeInput, NoticeKind, links, next_steps};
+use super::{MAX_LINES, NoticeInput, NoticeKind, behaviour, links, next_steps};
 use crate::classify::Verdict;
 use crate::finding::{Finding, RemoteIpDetails, ResourceRole};
 use crate::text::{FIELD_MAX, field};
@@ -73,6 +73,7 @@ fn write_body(out: &mut String, input: &NoticeInput<'_>) -> std::fmt::Result {
         )?;
     }
     writeln!(out, "  = score {:+}", a.score)?;
+    behaviour::write_behaviour(out, input.context)?;
 
     writeln!(out, "\nWhat happened")?;
     if let Some(description) = &f.description {
@@ -106,7 +107,10 @@ fn write_body(out: &mut String, input: &NoticeInput<'_>) -> std::fmt::Result {
     }
 
     writeln!(out, "\nDo next")?;
-    for (i, step) in next_steps::for_finding(f, a).iter().enumerate() {
+    for (i, step) in next_steps::for_finding(f, a, input.context)
+        .iter()
+        .enumerate()
+    {
         writeln!(out, "  {}. {step}", i + 1)?;
     }
 

@@ -5,6 +5,7 @@
 //! [`crate::text`] before it is placed in the subject, the body or an attribute.
 
 mod attributes;
+mod behaviour;
 mod body;
 mod context;
 mod links;

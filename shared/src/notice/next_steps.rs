@@ -1,10 +1,15 @@
 //! "Do next": short, ordered, specific to the finding family, naming the resource involved.
 
 use crate::classify::{Assessment, Verdict};
+use crate::enrich::ContextSummary;
 use crate::finding::{Family, Finding};
 use crate::text::field;
 
-pub fn for_finding(f: &Finding, assessment: &Assessment) -> Vec<String> {
+pub fn for_finding(
+    f: &Finding,
+    assessment: &Assessment,
+    context: Option<&ContextSummary>,
+) -> Vec<String> {
     let verdict = assessment.verdict;
     let shown = |signal: &str| assessment.evidence.iter().any(|e| e.signal == signal);
     if f.is_sample() {
@@ -52,6 +57,31 @@ pub fn for_finding(f: &Finding, assessment: &Assessment) -> Vec<String> {
             "Block the remote IP/domain at the network firewall / DNS firewall.".into(),
             "Rotate credentials reachable from the workload's role.".into(),
         ],
+        Family::OutboundAbuse => vec![
+            format!("Isolate {id}: it is attacking others (denial of service, spam or sweeps), which also breaks the AWS acceptable use policy."),
+            format!("Find the process sending the traffic on {id} and how it got there; snapshot the volumes first."),
+            "Rotate credentials reachable from the workload's role.".into(),
+        ],
+        Family::NetworkAnomaly => vec![
+            format!("Compare {id}'s unusual traffic (port, volume, resolver) with its owner's expectations: a new deployment, or something that should not be there."),
+            "If nobody expects it: isolate the workload and look for the process behind the traffic.".into(),
+        ],
+        Family::MaliciousCaller => vec![
+            format!("Ask the owner of {id} whether they work from the listed address; threat lists include shared VPNs and cloud ranges."),
+            "If not: disable the access key, revoke sessions, and review what it did in CloudTrail.".into(),
+        ],
+        Family::Stealth => vec![
+            "Restore the logging or policy that was weakened, now: it is cheap to undo and blinds every later investigation.".into(),
+            format!("Confirm with the owner of {id} that the change was planned (change ticket, pipeline run)."),
+        ],
+        Family::PenTest => vec![
+            "Check whether a penetration test is scheduled for this account and uses that address.".into(),
+            format!("If not: treat {id}'s credentials as stolen: disable them and review what they did in CloudTrail."),
+        ],
+        Family::S3Exposure => vec![
+            format!("Check who changed {id}'s public access and whether the bucket must be public; re-enable Block Public Access if not."),
+            "Review the bucket's data events since the change for reads from unknown addresses.".into(),
+        ],
         Family::Tor => vec![
             format!("Check whether {id} is expected to use Tor; if not, treat its credentials as compromised."),
             "Review the calls made through Tor in CloudTrail and rotate the credentials used.".into(),
@@ -94,6 +124,14 @@ pub fn for_finding(f: &Finding, assessment: &Assessment) -> Vec<String> {
             "Review and revert the sensitive calls made from the new network (see Context): users, keys, roles and policies created there are how an intruder stays."
                 .into(),
         );
+    }
+    // Behaviour recognised in the window says more than the finding type: its steps lead,
+    // unless the verdict is that it is benign.
+    if verdict != Verdict::LikelyFalsePositive
+        && let Some(c) = context
+    {
+        let first = super::behaviour::first_steps(&c.behaviours);
+        steps.splice(0..0, first);
     }
     if verdict == Verdict::LikelyFalsePositive {
         steps.push(

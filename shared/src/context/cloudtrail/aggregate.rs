@@ -318,7 +318,8 @@ impl Aggregator {
         let mut caller = NONE;
         for key in &keys {
             let subject = self.subject(key);
-            let is_issuer = key.kind == EntityKind::Arn && Some(key.id.as_ref()) == issuer;
+            let is_issuer =
+                key.kind == EntityKind::Arn && Some(key.id.as_ref()) == issuer.as_deref();
             if caller == NONE || is_issuer {
                 caller = subject;
             }

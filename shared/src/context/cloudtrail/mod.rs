@@ -17,6 +17,7 @@
 
 mod aggregate;
 mod baseline;
+mod call_details;
 mod credentials;
 mod de;
 mod input;
@@ -36,6 +37,7 @@ pub use aggregate::{
     Summary, aggregate_object, bucket_start,
 };
 pub use baseline::{Baseline, BaselineEntry, ObservationKind, api_name};
+pub use call_details::CallDetails;
 pub use credentials::{CredentialIssue, ISSUING_CALLS, credential_issue};
 pub use input::{
     InputError, ParsedObject, ReadOptions, Shape, Skips, for_each_record, parse_object,
@@ -45,7 +47,7 @@ pub use limits::{ERROR_MESSAGE_MAX, NAME_MAX, TARGETS_MAX, USER_AGENT_MAX};
 pub use net::{IPV4_NETWORK_BITS, IPV6_NETWORK_BITS, network, normalize_source, parse_ip};
 pub use notable::{
     KMS_CRYPTO_OPERATIONS, NotableEvent, NotableReason, READ_PREFIXES, S3_POLICY_CHANGES,
-    SENSITIVE_SERVICES, notable_reasons,
+    SECRET_READS, SENSITIVE_SERVICES, is_auth_error, notable_reasons,
 };
 pub use principal::{EntityKey, EntityKind, PrincipalType, issuer_arn};
 pub use record::{

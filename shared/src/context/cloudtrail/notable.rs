@@ -5,6 +5,7 @@
 //! would make storage grow with records, so only some are kept: the rule is on
 //! [`notable_reasons`].
 
+use super::call_details::CallDetails;
 use super::limits::{self, ERROR_MESSAGE_MAX, NAME_MAX, TARGETS_MAX, USER_AGENT_MAX};
 use super::net;
 use super::principal::{PrincipalType, issuer_arn};
@@ -22,6 +23,8 @@ pub enum NotableReason {
     SensitiveService,
     S3PolicyChange,
     Insight,
+    /// A read of a secret value: Secrets Manager, decrypted SSM parameters, Windows passwords.
+    SecretRead,
 }
 
 impl NotableReason {
@@ -33,6 +36,7 @@ impl NotableReason {
             Self::SensitiveService => "sensitive service",
             Self::S3PolicyChange => "S3 policy change",
             Self::Insight => "insight",
+            Self::SecretRead => "secret read",
         }
     }
 }
@@ -106,6 +110,17 @@ pub const READ_PREFIXES: [&str; 20] = [
     "GenerateDataKey",
 ];
 
+/// Calls that return a secret's value (ATT&CK T1555.006, T1552): what an intruder harvests
+/// first. SSM `GetParameter*` counts only with decryption (see [`CallDetails::with_decryption`]).
+pub const SECRET_READS: [(&str, &str); 6] = [
+    ("secretsmanager.amazonaws.com", "GetSecretValue"),
+    ("secretsmanager.amazonaws.com", "BatchGetSecretValue"),
+    ("ec2.amazonaws.com", "GetPasswordData"),
+    ("ssm.amazonaws.com", "GetParameter"),
+    ("ssm.amazonaws.com", "GetParameters"),
+    ("ssm.amazonaws.com", "GetParametersByPath"),
+];
+
 /// Error codes that mean the caller was refused (as opposed to a missing object or a throttle).
 const AUTH_ERROR_MARKERS: [&str; 8] = [
     "AccessDenied",
@@ -168,6 +183,10 @@ const TARGET_PARAMETERS: [&str; 22] = [
 ///   block or ownership controls (see [`S3_POLICY_CHANGES`]), including object ACLs, which are
 ///   data events.
 /// - **Insight**: a CloudTrail Insights event (unusual API call or error rate).
+/// - **SecretRead**: a call returning a secret's value ([`SECRET_READS`]), success or not: a
+///   burst of them is credential harvesting, which the hourly counts cannot tell from one
+///   application reading its own secret. Applications that cache their secrets read them a few
+///   times an hour, so this adds little volume.
 pub fn notable_reasons(record: &Record) -> Vec<NotableReason> {
     let mut reasons = Vec::new();
     let raw = record.raw();
@@ -198,6 +217,9 @@ pub fn notable_reasons(record: &Record) -> Vec<NotableReason> {
     if record.is_insight() {
         reasons.push(NotableReason::Insight);
     }
+    if is_secret_read(record) {
+        reasons.push(NotableReason::SecretRead);
+    }
     reasons
 }
 
@@ -208,7 +230,19 @@ fn is_mutating(read_only: Option<bool>, name: &str) -> bool {
     }
 }
 
-fn is_auth_error(code: &str) -> bool {
+fn is_secret_read(record: &Record) -> bool {
+    let source = record.event_source().unwrap_or_default();
+    let name = record.event_name();
+    if !SECRET_READS.contains(&(source, name)) {
+        return false;
+    }
+    source != "ssm.amazonaws.com"
+        || CallDetails::of(source, name, record.raw().request_parameters.as_ref()).with_decryption
+}
+
+/// Whether an error code means the caller was refused: denied, unauthorised or bad
+/// credentials, as opposed to a missing resource, a conflict or a throttle.
+pub fn is_auth_error(code: &str) -> bool {
     AUTH_ERROR_MARKERS.iter().any(|m| code.contains(m))
 }
 
@@ -244,6 +278,9 @@ pub struct NotableEvent {
     /// What the call acted on: resource ARNs and `parameter=value` for the request parameters
     /// that name a resource (bucket, trail, role, user, key, ...). At most [`TARGETS_MAX`].
     pub targets: Vec<String>,
+    /// What the call granted, launched or changed (absent in items written before it existed).
+    #[serde(default, skip_serializing_if = "CallDetails::is_empty")]
+    pub details: CallDetails,
 }
 
 impl NotableEvent {
@@ -269,7 +306,7 @@ impl NotableEvent {
             read_only: raw.read_only,
             principal_type: record.principal_type(),
             principal_arn: text(identity.and_then(|i| i.arn.as_deref())),
-            issuer_arn: text(identity.and_then(issuer_arn)),
+            issuer_arn: text(identity.and_then(issuer_arn).as_deref()),
             access_key_id: text(identity.and_then(|i| i.access_key_id.as_deref())),
             account_id: text(identity.and_then(|i| i.account_id.as_deref())),
             user_name: text(identity.and_then(|i| i.user_name.as_deref())),
@@ -283,6 +320,11 @@ impl NotableEvent {
             mfa: record.mfa(),
             insight,
             targets: targets(record),
+            details: CallDetails::of(
+                record.event_source().unwrap_or_default(),
+                record.event_name(),
+                raw.request_parameters.as_ref(),
+            ),
         }
     }
 }
@@ -308,15 +350,25 @@ fn targets(record: &Record) -> Vec<String> {
             push(format!("{key}={}", limits::bounded(&value, NAME_MAX)));
         }
     }
-    // EC2 lists instances as `instancesSet.items[].instanceId`.
+    // EC2 lists instances as `instancesSet.items[].instanceId`, SSM `SendCommand` as
+    // `instanceIds`, `StartSession` names its instance `target`.
     let items = params
         .get("instancesSet")
         .and_then(|s| s.get("items"))
         .and_then(Value::as_array);
-    for item in items.into_iter().flatten() {
-        if let Some(id) = item.get("instanceId").and_then(Value::as_str) {
-            push(format!("instanceId={}", limits::bounded(id, NAME_MAX)));
-        }
+    let listed = items
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.get("instanceId").and_then(Value::as_str));
+    let ssm = params
+        .get("instanceIds")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .chain(params.get("target").and_then(Value::as_str));
+    for id in listed.chain(ssm) {
+        push(format!("instanceId={}", limits::bounded(id, NAME_MAX)));
     }
     out
 }

@@ -222,19 +222,19 @@ pub(super) fn principal_keys(identity: Option<&UserIdentity>) -> Vec<KeyRef<'_>>
     let Some(identity) = identity else {
         return keys;
     };
-    let arn = identity.arn.as_deref();
-    if let Some(arn) = arn {
+    let arn = identity.arn.as_deref().map(without_iam_path);
+    if let Some(arn) = &arn {
         keys.push(KeyRef {
             kind: EntityKind::Arn,
-            id: Cow::Borrowed(arn),
+            id: arn.clone(),
         });
     }
     if let Some(issuer) = issuer_arn(identity)
-        && Some(issuer) != arn
+        && Some(&issuer) != arn.as_ref()
     {
         keys.push(KeyRef {
             kind: EntityKind::Arn,
-            id: Cow::Borrowed(issuer),
+            id: issuer,
         });
     }
     if keys.is_empty() {
@@ -275,14 +275,14 @@ pub(super) fn primary_key(identity: Option<&UserIdentity>) -> Option<KeyRef<'_>>
     if let Some(issuer) = issuer_arn(identity) {
         return Some(KeyRef {
             kind: EntityKind::Arn,
-            id: Cow::Borrowed(issuer),
+            id: issuer,
         });
     }
     principal_keys(Some(identity)).into_iter().next()
 }
 
-/// `sessionContext.sessionIssuer.arn`.
-pub fn issuer_arn(identity: &UserIdentity) -> Option<&str> {
+/// `sessionContext.sessionIssuer.arn`, without its IAM path (see [`without_iam_path`]).
+pub fn issuer_arn(identity: &UserIdentity) -> Option<Cow<'_, str>> {
     identity
         .session_context
         .as_ref()?
@@ -290,6 +290,26 @@ pub fn issuer_arn(identity: &UserIdentity) -> Option<&str> {
         .as_ref()?
         .arn
         .as_deref()
+        .map(without_iam_path)
+}
+
+/// An IAM role or user ARN without its path: `arn:aws:iam::1:role/aws-reserved/sso.amazonaws.com/R`
+/// becomes `arn:aws:iam::1:role/R`. A finding names a principal by user name only, so triage
+/// rebuilds its ARN without a path; role and user names are unique in an account whatever
+/// their path, so dropping it loses nothing (and Identity Center roles always have one).
+pub fn without_iam_path(arn: &str) -> Cow<'_, str> {
+    for kind in [":role/", ":user/"] {
+        if let Some(at) = arn.find(kind)
+            && arn.starts_with("arn:")
+            && arn[..at].contains(":iam:")
+        {
+            let rest = &arn[at + kind.len()..];
+            if let Some(name) = rest.rsplit('/').next().filter(|_| rest.contains('/')) {
+                return Cow::Owned(format!("{}{kind}{name}", &arn[..at]));
+            }
+        }
+    }
+    Cow::Borrowed(arn)
 }
 
 #[cfg(test)]
@@ -306,6 +326,28 @@ mod tests {
             .iter()
             .map(|k| k.to_owned_key().to_string())
             .collect()
+    }
+
+    #[test]
+    fn iam_paths_are_dropped_so_a_finding_s_user_name_finds_the_principal() {
+        assert_eq!(
+            without_iam_path(
+                "arn:aws:iam::1:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_admin_59"
+            ),
+            "arn:aws:iam::1:role/AWSReservedSSO_admin_59"
+        );
+        assert_eq!(
+            without_iam_path("arn:aws:iam::1:user/ops/alice"),
+            "arn:aws:iam::1:user/alice"
+        );
+        assert_eq!(
+            without_iam_path("arn:aws:iam::1:role/R"),
+            "arn:aws:iam::1:role/R"
+        );
+        assert_eq!(
+            without_iam_path("arn:aws:sts::1:assumed-role/R/i-1"),
+            "arn:aws:sts::1:assumed-role/R/i-1"
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The principal's API calls in the window: how many, which, failed or not, and when.
 
+use super::behaviour::is_sensitive;
 use super::{ContextSummary, top};
-use crate::context::cloudtrail::{NotableEvent, api_name};
+use crate::context::cloudtrail::{NotableEvent, api_name, is_auth_error};
 use crate::enrich::rows::{ActivityRow, Context};
 use crate::enrich::timeline::Timeline;
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,6 +36,11 @@ impl ContextSummary {
             *apis.entry(row.api()).or_default() += row.count;
             if row.failed() {
                 self.api_failures += row.count;
+            }
+            // Only refusals: NotFound and conflicts are the everyday noise of the console and
+            // of infrastructure-as-code refreshes, not someone testing what keys may do.
+            if is_auth_error(&row.outcome) {
+                self.api_denied += row.count;
                 let t = first_failure.entry(&row.source_ip).or_insert(row.first);
                 *t = (*t).min(row.first);
             }
@@ -54,6 +60,11 @@ impl ContextSummary {
             .map(|r| (r.first.timestamp(), usize::from(r.failed()), r.count))
             .collect();
         self.api_timeline = Timeline::build(ACTIVITY_BUCKET_SECS, ["ok", "failed"], &points);
+        self.sensitive_calls = context
+            .notable
+            .iter()
+            .filter(|e| e.error_code.is_none() && is_sensitive(e))
+            .count() as u64;
         self.notable_calls = context
             .notable
             .iter()

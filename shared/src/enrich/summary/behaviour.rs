@@ -15,14 +15,21 @@ use std::collections::{BTreeMap, HashMap};
 /// At most this many new APIs are listed: past a handful, the count is what matters.
 const NEW_APIS_MAX: usize = 5;
 
-/// Why a successful call is sensitive: it changed something, touched identity, audit or keys,
-/// or opened a console session.
-const SENSITIVE_REASONS: [NotableReason; 4] = [
+/// Why a successful call is sensitive: it changed something (identity, audit, keys, access
+/// policies included), read a secret, or opened a console session. A plain read of IAM or STS
+/// (`GetCallerIdentity`, `ListUsers`) is kept in detail but is not sensitive: every tool and
+/// console page makes them.
+pub(super) const SENSITIVE_REASONS: [NotableReason; 4] = [
     NotableReason::Mutating,
-    NotableReason::SensitiveService,
     NotableReason::S3PolicyChange,
     NotableReason::ConsoleSignIn,
+    NotableReason::SecretRead,
 ];
+
+/// Whether a notable event is a sensitive call (see [`SENSITIVE_REASONS`]).
+pub(super) fn is_sensitive(event: &crate::context::cloudtrail::NotableEvent) -> bool {
+    event.reasons.iter().any(|r| SENSITIVE_REASONS.contains(r))
+}
 
 impl ContextSummary {
     pub(super) fn summarise_behaviour(
@@ -32,6 +39,7 @@ impl ContextSummary {
         subjects: &Subjects,
         finding: &Finding,
         window: &ScopeWindow,
+        min_history: chrono::Duration,
     ) {
         // First use of each (kind, value) before the window: every object the principal
         // appears in stores its own baseline rows, so one value has many.
@@ -47,10 +55,14 @@ impl ContextSummary {
             .values()
             .min()
             .map(|first| (window.start - *first).num_days());
-        if self.history_days.is_none() {
-            // Without history before the window, "new" would be true of everything.
+        if self
+            .history_days
+            .is_none_or(|days| days < min_history.num_days())
+        {
+            // Without enough history before the window, "new" would be true of everything.
             return;
         }
+        self.history_sufficient = true;
         for ip in &subjects.remote_ips {
             match first_use("ip", ip) {
                 Some(first) => self
@@ -83,8 +95,7 @@ impl ContextSummary {
 
         let mut by_network: BTreeMap<String, CallsFromNewNetwork> = BTreeMap::new();
         for event in &context.notable {
-            let sensitive = event.reasons.iter().any(|r| SENSITIVE_REASONS.contains(r));
-            if event.error_code.is_some() || !sensitive {
+            if event.error_code.is_some() || !is_sensitive(event) {
                 continue;
             }
             let Some(net) = event.source_ip.as_deref().and_then(parse_ip).map(network) else {

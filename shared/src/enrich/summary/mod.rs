@@ -3,10 +3,12 @@
 mod activity;
 mod behaviour;
 mod flows;
+mod techniques;
 
 use super::rows::Context;
 use super::subjects::Subjects;
 use super::timeline::Timeline;
+use crate::behaviour::{BenignReading, Observation};
 use crate::finding::Finding;
 use crate::scope::ScopeWindow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,6 +83,17 @@ pub struct ContextSummary {
     pub known_ips: Vec<(String, i64)>,
     /// Days between the principal's oldest baseline entry and the window start.
     pub history_days: Option<i64>,
+    /// Whether that history is long enough to call anything new (the `min_history` setting).
+    pub history_sufficient: bool,
+    /// Refused calls (AccessDenied, UnauthorizedOperation, bad credentials) of the principal:
+    /// unlike NotFound or a conflict, these say the caller lacked the right.
+    pub api_denied: u64,
+    /// Sensitive calls (changes, secret reads, console sign-ins) in the window.
+    pub sensitive_calls: u64,
+    /// Attacker behaviours the window's calls show, strongest first.
+    pub behaviours: Vec<Observation>,
+    /// Benign explanations the window's calls support.
+    pub benign: Vec<BenignReading>,
 }
 
 /// The `n` largest counts, largest first, ties in key order.
@@ -97,6 +110,7 @@ impl ContextSummary {
         subjects: &Subjects,
         finding: &Finding,
         window: &ScopeWindow,
+        min_history: chrono::Duration,
     ) -> Self {
         let mut s = Self {
             lookups: context.lookups,
@@ -109,7 +123,8 @@ impl ContextSummary {
         s.summarise_flows(context, subjects);
         let own = activity::own_activity(context);
         s.summarise_activity(context, &own);
-        s.summarise_behaviour(context, &own, subjects, finding, window);
+        s.summarise_behaviour(context, &own, subjects, finding, window, min_history);
+        s.recognise_techniques(context, &own, subjects, finding, window);
         s
     }
 

@@ -1,0 +1,224 @@
+//! The benign explanations an analyst checks before calling activity an intrusion, each read
+//! from the window's calls and each with why it lowers suspicion, and by how much.
+//!
+//! None of them is proof: user agents are set by the client, and a hijacked console session
+//! carries MFA. So each weighs less than a decisive behaviour ([`super::catalogue::DECISIVE`]):
+//! a benign reading can turn "likely true positive" into "needs review", never clear an
+//! intrusion on its own.
+
+use super::WindowCalls;
+use super::calls::{ToolKind, is_read_only, tool_of_user_agent};
+use crate::context::cloudtrail::{NotableEvent, NotableReason, api_name, is_auth_error};
+use std::collections::BTreeSet;
+
+/// One benign explanation that the window's calls support.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenignReading {
+    pub signal: &'static str,
+    pub sentence: String,
+    pub weight: i32,
+}
+
+fn reading(signal: &'static str, sentence: String, weight: i32) -> Option<BenignReading> {
+    Some(BenignReading {
+        signal,
+        sentence,
+        weight,
+    })
+}
+
+/// Every benign reading the window supports. `caller_ips` are the addresses the finding names
+/// (an MFA sign-in from one of them vouches for the calls made from it).
+pub fn read_benign(w: &WindowCalls, caller_ips: &BTreeSet<String>) -> Vec<BenignReading> {
+    [
+        infrastructure_as_code(w),
+        aws_service_acting(w),
+        mfa_session(w, caller_ips),
+        read_only_window(w),
+        audit_tool(w),
+        own_teardown(w),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn is_change(e: &NotableEvent) -> bool {
+    e.reasons.contains(&NotableReason::Mutating)
+        || e.reasons.contains(&NotableReason::S3PolicyChange)
+}
+
+/// Every change in the window came from an infrastructure-as-code tool (by user agent or an
+/// `invokedBy` CloudFormation): planned, reviewed changes applied by a pipeline.
+fn infrastructure_as_code(w: &WindowCalls) -> Option<BenignReading> {
+    let changes: Vec<&NotableEvent> = w.events.iter().copied().filter(|e| is_change(e)).collect();
+    let tools: BTreeSet<&'static str> = changes
+        .iter()
+        .filter_map(|e| {
+            let ua = e.invoked_by.as_deref().or(e.user_agent.as_deref())?;
+            tool_of_user_agent(ua).filter(|(_, kind)| *kind == ToolKind::InfrastructureAsCode)
+        })
+        .map(|(name, _)| name)
+        .collect();
+    let all_by_tools = changes.iter().all(|e| {
+        e.invoked_by
+            .as_deref()
+            .or(e.user_agent.as_deref())
+            .and_then(tool_of_user_agent)
+            .is_some_and(|(_, kind)| kind == ToolKind::InfrastructureAsCode)
+    });
+    (!changes.is_empty() && all_by_tools).then_some(())?;
+    let tools: Vec<&str> = tools.into_iter().collect();
+    reading(
+        "infrastructure_as_code",
+        format!(
+            "all {} changes in the window were made by {} (infrastructure as code)",
+            changes.len(),
+            tools.join(", ")
+        ),
+        -25,
+    )
+}
+
+/// An AWS service made the calls on the principal's behalf (`invokedBy`, or a service name
+/// where the address would be): the principal configured it, nobody typed them.
+fn aws_service_acting(w: &WindowCalls) -> Option<BenignReading> {
+    let by_service = |e: &NotableEvent| {
+        e.invoked_by.is_some()
+            || e.source_ip
+                .as_deref()
+                .is_some_and(|s| s.ends_with(".amazonaws.com"))
+    };
+    let changes: Vec<&NotableEvent> = w.events.iter().copied().filter(|e| is_change(e)).collect();
+    (!changes.is_empty() && changes.iter().all(|e| by_service(e))).then_some(())?;
+    let services: BTreeSet<&str> = changes
+        .iter()
+        .filter_map(|e| e.invoked_by.as_deref().or(e.source_ip.as_deref()))
+        .collect();
+    reading(
+        "aws_service_acting",
+        format!(
+            "the window's changes were made by an AWS service on the principal's behalf ({})",
+            services.into_iter().collect::<Vec<_>>().join(", ")
+        ),
+        -20,
+    )
+}
+
+/// The changes were made in MFA-authenticated sessions, or from an address where the principal
+/// had just signed in to the console with MFA: stolen access keys carry no MFA, so this is
+/// most likely the person who holds the device.
+fn mfa_session(w: &WindowCalls, caller_ips: &BTreeSet<String>) -> Option<BenignReading> {
+    let mfa_sign_in_from: BTreeSet<&str> = w
+        .events
+        .iter()
+        .filter(|e| e.reasons.contains(&NotableReason::ConsoleSignIn))
+        .filter(|e| e.error_code.is_none() && e.mfa == Some(true))
+        .filter_map(|e| e.source_ip.as_deref())
+        .collect();
+    let calls: Vec<&NotableEvent> = w
+        .events
+        .iter()
+        .copied()
+        .filter(|e| !e.reasons.contains(&NotableReason::ConsoleSignIn))
+        .collect();
+    let vouched = |e: &NotableEvent| {
+        e.mfa == Some(true)
+            || e.source_ip
+                .as_deref()
+                .is_some_and(|ip| mfa_sign_in_from.contains(ip))
+    };
+    let sign_in_matches_finding = caller_ips
+        .iter()
+        .any(|ip| mfa_sign_in_from.contains(ip.as_str()));
+    let all_vouched = !calls.is_empty() && calls.iter().all(|e| vouched(e));
+    (all_vouched || (calls.is_empty() && sign_in_matches_finding)).then_some(())?;
+    reading(
+        "mfa_session",
+        if mfa_sign_in_from.is_empty() {
+            format!(
+                "all {} notable calls came from MFA-authenticated sessions",
+                calls.len()
+            )
+        } else {
+            format!(
+                "console sign-in with MFA from {}, the address of the calls",
+                mfa_sign_in_from.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        },
+        -20,
+    )
+}
+
+/// Nothing in the window changed anything, read a secret or was refused: whatever the reason
+/// for the finding, the principal only looked.
+fn read_only_window(w: &WindowCalls) -> Option<BenignReading> {
+    let calls: u64 = w.activity.iter().map(|r| r.count).sum();
+    let only_reads = w.activity.iter().all(|r| is_read_only(None, &r.event_name))
+        && !w.activity.iter().any(|r| is_auth_error(&r.outcome))
+        && w.events.iter().all(|e| {
+            is_read_only(e.read_only, &e.event_name)
+                && !e.reasons.contains(&NotableReason::SecretRead)
+                && !e.reasons.contains(&NotableReason::ConsoleSignIn)
+                && !e.error_code.as_deref().is_some_and(is_auth_error)
+        });
+    (calls > 0 && only_reads).then_some(())?;
+    let apis: BTreeSet<String> = w
+        .activity
+        .iter()
+        .map(|r| api_name(Some(r.event_source.as_str()), &r.event_name))
+        .collect();
+    let shown: Vec<String> = apis.iter().take(3).cloned().collect();
+    reading(
+        "read_only_window",
+        format!(
+            "all {calls} calls in the window were reads ({}{}), none denied, no secret read",
+            shown.join(", "),
+            if apis.len() > 3 { ", ..." } else { "" }
+        ),
+        -15,
+    )
+}
+
+/// The reads came from a posture or audit scanner, by its documented user agent, and nothing
+/// was changed.
+fn audit_tool(w: &WindowCalls) -> Option<BenignReading> {
+    let tool = w
+        .activity
+        .iter()
+        .filter_map(|r| tool_of_user_agent(&r.user_agent))
+        .find(|(_, kind)| *kind == ToolKind::Audit)?;
+    w.events.iter().all(|e| !is_change(e)).then_some(())?;
+    reading(
+        "audit_tool",
+        format!("the reads came from {}, a posture/audit scanner", tool.0),
+        -10,
+    )
+}
+
+/// Every deletion removed something the same principal created in the window: a test or a
+/// deployment cleaning up after itself.
+fn own_teardown(w: &WindowCalls) -> Option<BenignReading> {
+    let created: BTreeSet<&String> = w
+        .events
+        .iter()
+        .filter(|e| e.error_code.is_none() && e.event_name.starts_with("Create"))
+        .flat_map(|e| e.targets.iter())
+        .collect();
+    let deletes: Vec<&NotableEvent> = w
+        .events
+        .iter()
+        .copied()
+        .filter(|e| e.error_code.is_none() && e.event_name.starts_with("Delete"))
+        .collect();
+    let own = |e: &NotableEvent| e.targets.first().is_some_and(|t| created.contains(t));
+    (!deletes.is_empty() && deletes.iter().all(|e| own(e))).then_some(())?;
+    reading(
+        "own_teardown",
+        format!(
+            "{} deletion(s), each of a resource the same principal created in the window",
+            deletes.len()
+        ),
+        -10,
+    )
+}

@@ -1,0 +1,79 @@
+//! What a call name or a user agent says about the call: read or write, which tool sent it.
+
+use crate::context::cloudtrail::READ_PREFIXES;
+
+/// A call that only reads: CloudTrail's `readOnly` when the record has it, else the verb.
+pub fn is_read_only(read_only: Option<bool>, name: &str) -> bool {
+    read_only.unwrap_or_else(|| READ_PREFIXES.iter().any(|p| name.starts_with(p)))
+}
+
+/// Tools whose user agent names them, and what kind of tool each is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolKind {
+    /// Infrastructure as code: planned changes from a pipeline or an engineer's review.
+    InfrastructureAsCode,
+    /// Posture and audit scanners: read-only by design.
+    Audit,
+}
+
+/// User-agent fragments of well-known tools, matched case-insensitively. Each tool documents its
+/// user agent: Terraform's AWS provider sends `HashiCorp/1.0 Terraform/<v>`, CloudFormation calls
+/// other services as `cloudformation.amazonaws.com`, the CDK and Pulumi name themselves, Prowler,
+/// ScoutSuite, Steampipe and Cloud Custodian (`c7n`) set their names in the SDK's user agent.
+const TOOLS: [(&str, &str, ToolKind); 11] = [
+    ("terraform", "Terraform", ToolKind::InfrastructureAsCode),
+    (
+        "cloudformation.amazonaws.com",
+        "CloudFormation",
+        ToolKind::InfrastructureAsCode,
+    ),
+    ("aws-cdk", "AWS CDK", ToolKind::InfrastructureAsCode),
+    ("pulumi", "Pulumi", ToolKind::InfrastructureAsCode),
+    ("ansible", "Ansible", ToolKind::InfrastructureAsCode),
+    ("prowler", "Prowler", ToolKind::Audit),
+    ("scoutsuite", "ScoutSuite", ToolKind::Audit),
+    ("steampipe", "Steampipe", ToolKind::Audit),
+    ("c7n", "Cloud Custodian", ToolKind::Audit),
+    ("config.amazonaws.com", "AWS Config", ToolKind::Audit),
+    ("securityhub.amazonaws.com", "Security Hub", ToolKind::Audit),
+];
+
+/// The tool a user agent (or an `invokedBy` service) names, if it is one we know.
+pub fn tool_of_user_agent(user_agent: &str) -> Option<(&'static str, ToolKind)> {
+    let ua = user_agent.to_ascii_lowercase();
+    TOOLS
+        .iter()
+        .find(|(needle, _, _)| ua.contains(needle))
+        .map(|(_, name, kind)| (*name, *kind))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tools_are_told_by_their_documented_user_agents() {
+        let tf = "APN/1.0 HashiCorp/1.0 Terraform/1.5.7 (+https://www.terraform.io) terraform-provider-aws/5.17.0";
+        assert_eq!(
+            tool_of_user_agent(tf),
+            Some(("Terraform", ToolKind::InfrastructureAsCode))
+        );
+        assert_eq!(
+            tool_of_user_agent("cloudformation.amazonaws.com").map(|t| t.1),
+            Some(ToolKind::InfrastructureAsCode)
+        );
+        assert_eq!(
+            tool_of_user_agent("Boto3/1.26 Python/3.11 prowler/3.8").map(|t| t.1),
+            Some(ToolKind::Audit)
+        );
+        assert_eq!(tool_of_user_agent("aws-cli/2.13.0 Python/3.11"), None);
+    }
+
+    #[test]
+    fn read_only_follows_the_record_then_the_verb() {
+        assert!(is_read_only(Some(true), "AssumeRole"));
+        assert!(!is_read_only(Some(false), "GetObject"));
+        assert!(is_read_only(None, "ListUsers"));
+        assert!(!is_read_only(None, "CreateUser"));
+    }
+}
