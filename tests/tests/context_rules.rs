@@ -34,7 +34,8 @@ fn stratus(technique: &str) -> Vec<Value> {
     .unwrap()
 }
 
-/// The records moved `days` earlier, optionally from another source address.
+/// The records moved `days` earlier, optionally from another source address; as copies they get
+/// their own `eventID`s (CloudTrail's are unique, and triage keeps one event per ID).
 fn shifted(records: &[Value], days: i64, source_ip: Option<&str>) -> Vec<Value> {
     records
         .iter()
@@ -47,6 +48,9 @@ fn shifted(records: &[Value], days: i64, source_ip: Option<&str>) -> Vec<Value> 
                 .into();
             if let Some(ip) = source_ip {
                 r["sourceIPAddress"] = ip.into();
+            }
+            if let Some(id) = r["eventID"].as_str() {
+                r["eventID"] = format!("{id}-{days}d-earlier").into();
             }
             r
         })
@@ -157,7 +161,7 @@ async fn failed_then_successful_calls_from_one_address_are_evidence_and_their_ti
     assert_eq!(weight_of(&a, "failures_then_successes"), Some(20), "{body}");
     assert!(
         body.contains(
-            "failed calls then successful ones from 200.249.253.51 (2 of 4 calls failed)"
+            "denied calls then successful ones from 200.249.253.51 (2 of 4 calls denied)"
         ),
         "{body}"
     );
@@ -202,7 +206,11 @@ async fn admin_user_created_from_a_network_never_used_is_sensitive_and_new() {
         ),
         "{body}"
     );
-    assert_eq!(weight_of(&a, "new_ip_for_principal"), Some(15), "{body}");
+    assert_eq!(
+        weight_of(&a, "new_ip_for_principal"),
+        None,
+        "the new address is counted once, as the new network its sensitive calls came from: {body}"
+    );
     assert_eq!(weight_of(&a, "new_user_agent"), None, "same tool as before");
     assert!(
         body.contains("New for this principal: IP 75.50.255.67, network 75.50.255.0/24"),
@@ -214,7 +222,9 @@ async fn admin_user_created_from_a_network_never_used_is_sensitive_and_new() {
     );
     assert_eq!(weight_of(&a, "usual_behaviour"), None);
     assert!(
-        body.contains("\n  1. Review and revert the sensitive calls made from the new network"),
+        body.contains("\n  1. Delete or disable what the principal created or widened")
+            && body
+                .contains("\n  2. Review and revert the sensitive calls made from the new network"),
         "{body}"
     );
 }
@@ -242,8 +252,14 @@ async fn the_same_sensitive_calls_from_the_usual_network_weigh_nothing() {
 
 #[tokio::test]
 async fn a_principal_repeating_its_read_only_routine_from_known_addresses_is_usual() {
-    // History: the same 10 read-only SSM calls two weeks earlier, same address and tool.
-    let records = stratus("credential-access.ssm-retrieve-securestring-parameters");
+    // History: the same 5 DescribeParameters calls two weeks earlier, same address and tool
+    // (varied: only the detonation's plain reads are kept; its decrypting GetParameters are
+    // secret reads, which are never "usual").
+    let records: Vec<Value> = stratus("credential-access.ssm-retrieve-securestring-parameters")
+        .into_iter()
+        .filter(|r| r["eventName"] == "DescribeParameters")
+        .collect();
+    assert_eq!(records.len(), 5);
     let mut table = MemoryContextSource::new();
     ingest_cloudtrail(&mut table, "history", &shifted(&records, 14, None));
     ingest_cloudtrail(&mut table, "window", &records);
@@ -524,5 +540,207 @@ async fn megabytes_sent_to_a_command_and_control_address_are_evidence() {
     assert!(
         body.contains("23.3 MB sent to 52.213.180.42 in accepted flows"),
         "{body}"
+    );
+}
+
+/// Every technique of the behaviour catalogue that a Stratus Red Team detonation by an IAM user
+/// shows, recognised from the verbatim records with no history at all (the IAM user's records
+/// of each detonation; set-up calls by the roles it assumes are left out).
+#[tokio::test]
+async fn each_detonation_is_recognised_as_its_technique_without_history() {
+    let cases = [
+        (
+            "defense-evasion.cloudtrail-stop",
+            "impair_cloud_logs",
+            "T1562.008",
+        ),
+        (
+            "defense-evasion.cloudtrail-delete",
+            "impair_cloud_logs",
+            "T1562.008",
+        ),
+        (
+            "defense-evasion.cloudtrail-event-selectors",
+            "impair_cloud_logs",
+            "T1562.008",
+        ),
+        (
+            "defense-evasion.vpc-remove-flow-logs",
+            "impair_cloud_logs",
+            "T1562.008",
+        ),
+        (
+            "defense-evasion.dns-delete-logs",
+            "impair_cloud_logs",
+            "T1562.008",
+        ),
+        (
+            "exfiltration.ec2-share-ami",
+            "share_outside_account",
+            "T1537",
+        ),
+        (
+            "exfiltration.ec2-share-ebs-snapshot",
+            "share_outside_account",
+            "T1537",
+        ),
+        (
+            "exfiltration.rds-share-snapshot",
+            "share_outside_account",
+            "T1537",
+        ),
+        (
+            "exfiltration.ec2-security-group-open-port-22-ingress",
+            "open_cloud_firewall",
+            "T1562.007",
+        ),
+        (
+            "persistence.iam-backdoor-role",
+            "trust_outside_account",
+            "T1098.003",
+        ),
+        (
+            "persistence.iam-create-backdoor-role",
+            "trust_outside_account",
+            "T1098.003",
+        ),
+        (
+            "persistence.iam-backdoor-user",
+            "credentials_for_others",
+            "T1098.001",
+        ),
+        (
+            "persistence.iam-create-admin-user",
+            "privileged_policy_attached",
+            "T1098.003",
+        ),
+        (
+            "persistence.iam-create-admin-user",
+            "cloud_account_created",
+            "T1136.003",
+        ),
+        (
+            "persistence.iam-create-user-login-profile",
+            "credentials_for_others",
+            "T1098.001",
+        ),
+        (
+            "privilege-escalation.iam-update-user-login-profile",
+            "credentials_for_others",
+            "T1098.001",
+        ),
+        (
+            "persistence.lambda-backdoor-function",
+            "function_opened_outside",
+            "T1098",
+        ),
+        (
+            "persistence.lambda-overwrite-code",
+            "function_code_changed",
+            "T1648",
+        ),
+        (
+            "persistence.rolesanywhere-create-trust-anchor",
+            "credentials_for_others",
+            "T1098.001",
+        ),
+        (
+            "persistence.sts-federation-token",
+            "credentials_for_others",
+            "T1098.001",
+        ),
+        (
+            "credential-access.secretsmanager-retrieve-secrets",
+            "secrets_harvest",
+            "T1555.006",
+        ),
+        (
+            "credential-access.secretsmanager-batch-retrieve-secrets",
+            "secrets_harvest",
+            "T1555.006",
+        ),
+        (
+            "credential-access.ssm-retrieve-securestring-parameters",
+            "secrets_harvest",
+            "T1555.006",
+        ),
+        ("execution.ec2-user-data", "user_data_changed", "T1059.009"),
+        ("execution.ssm-send-command", "remote_command", "T1651"),
+        ("execution.ssm-start-session", "remote_command", "T1651"),
+        (
+            "lateral-movement.ec2-instance-connect",
+            "direct_vm_connection",
+            "T1021.008",
+        ),
+        (
+            "initial-access.console-login-without-mfa",
+            "console_without_mfa",
+            "T1078.004",
+        ),
+    ];
+    for (technique, signal, id) in cases {
+        let records: Vec<Value> = stratus(technique)
+            .into_iter()
+            .filter(|r| r["userIdentity"]["type"] == "IAMUser")
+            .collect();
+        let mut table = MemoryContextSource::new();
+        ingest_cloudtrail(&mut table, technique, &records);
+        let finding = iam_finding("iam-anomalous-behavior-credential-access.json", &records);
+        let (a, body) = triage(table, finding).await;
+        assert!(
+            weight_of(&a, signal).is_some_and(|w| w > 0),
+            "{technique}: no {signal}\n{body}"
+        );
+        assert!(
+            body.contains("Behaviour observed") && body.contains(id),
+            "{technique}: the notice names {id}\n{body}"
+        );
+        assert!(
+            !body.contains("History available: 0 days")
+                || weight_of(&a, "new_user_agent").is_none(),
+            "{technique}: nothing is new without history"
+        );
+    }
+}
+
+/// A baseline shorter than the minimum (a week by default) calls nothing new: here the same
+/// detonation's calls an hour earlier from another network and tool (varied: time, address and
+/// user agent), which is history of 0 days.
+#[tokio::test]
+async fn a_baseline_of_zero_days_calls_nothing_new() {
+    let records = stratus("persistence.iam-create-admin-user");
+    let mut earlier: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            let t = chrono::DateTime::parse_from_rfc3339(r["eventTime"].as_str().unwrap()).unwrap()
+                - Duration::minutes(90);
+            r["eventTime"] = t.format("%Y-%m-%dT%H:%M:%SZ").to_string().into();
+            r["sourceIPAddress"] = "192.0.2.10".into();
+            r["eventID"] = format!("{}-earlier", r["eventID"].as_str().unwrap()).into();
+            r
+        })
+        .collect();
+    for r in &mut earlier {
+        r["userAgent"] = "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64.amzn.2023".into();
+    }
+    let mut table = MemoryContextSource::new();
+    ingest_cloudtrail(&mut table, "earlier", &earlier);
+    ingest_cloudtrail(&mut table, "window", &records);
+    let (a, body) = triage(table, iam_finding("tor-ip-caller-iam.json", &records)).await;
+    assert!(body.contains("History available: 0 days"), "{body}");
+    for signal in [
+        "new_ip_for_principal",
+        "new_user_agent",
+        "sensitive_calls_from_new_network",
+        "known_ip_for_principal",
+        "usual_behaviour",
+    ] {
+        assert_eq!(weight_of(&a, signal), None, "{signal}\n{body}");
+    }
+    assert!(!body.contains("New for this principal"), "{body}");
+    assert!(
+        weight_of(&a, "privileged_policy_attached").is_some(),
+        "the window's own behaviour still counts: {body}"
     );
 }
