@@ -19,6 +19,7 @@ pub const ALL: &[ContextRule] = &[
     failures_then_successes,
     sensitive_calls_from_new_network,
     quiet_known_principal,
+    familiar_changes,
 ];
 
 /// A few words for the subject line, for the signals that change what GuardDuty alone says
@@ -264,6 +265,29 @@ fn quiet_known_principal(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
             c.api_calls
         ),
         -20,
+    )
+}
+
+/// Changes made with APIs the principal has used before, from addresses and networks it has
+/// used before, with enough history to say so: the owner's habits. An intruder with stolen
+/// keys rarely repeats the owner's calls from the owner's networks.
+fn familiar_changes(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
+    (c.history_sufficient
+        && c.sensitive_calls > 0
+        && c.new_apis.is_empty()
+        && c.new_ips.is_empty()
+        && c.new_networks.is_empty()
+        && c.sensitive_from_new_networks.is_empty()
+        && c.api_denied == 0)
+        .then_some(())?;
+    let days = c.history_days?;
+    ev(
+        "familiar_changes",
+        format!(
+            "{} sensitive call(s) in the window, all with APIs and from networks this principal used in the {days} days before",
+            c.sensitive_calls
+        ),
+        -15,
     )
 }
 

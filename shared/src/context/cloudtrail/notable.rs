@@ -134,7 +134,7 @@ const AUTH_ERROR_MARKERS: [&str; 8] = [
 ];
 
 /// Request parameters that name what a call acted on, reported as targets of a notable event.
-const TARGET_PARAMETERS: [&str; 22] = [
+const TARGET_PARAMETERS: [&str; 23] = [
     "bucketName",
     "name",
     "trailName",
@@ -157,6 +157,7 @@ const TARGET_PARAMETERS: [&str; 22] = [
     "accountId",
     "targetId",
     "serialNumber",
+    "stackName",
 ];
 
 /// Every reason `record` is notable; empty when it is not. The rule (every reason that applies
