@@ -3,8 +3,9 @@
 #   scripts/test.sh
 # Installs what it needs (rustfmt/clippy components, the local-stack venv, the infra linters),
 # starts the local AWS stack (moto), and runs: format check, clippy, every workspace test
-# (unit + integration against the local server), the integration tests again with DynamoDB on
-# dynalite (scripts/conformance-dynalite.sh), the infrastructure checks, and the triage
+# (unit + integration against the local server), the verdicts on the labelled scenarios
+# (triage-cli eval), the integration tests again with DynamoDB on dynalite
+# (scripts/conformance-dynalite.sh), the infrastructure checks, and the triage
 # acceptance check when ../shared/acceptance is present.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -30,6 +31,9 @@ if command -v cargo-nextest >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+
+step "verdicts on the labelled scenarios (triage-cli eval, floor in scripts/eval-floor)"
+cargo run -q -p triage-cli --locked -- eval --min-exact "$(cat scripts/eval-floor)" tests/scenarios
 
 step "DynamoDB conformance: integration tests with DynamoDB on dynalite"
 scripts/conformance-dynalite.sh

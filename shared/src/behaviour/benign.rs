@@ -30,9 +30,13 @@ fn reading(signal: &'static str, sentence: String, weight: i32) -> Option<Benign
 /// Every benign reading the window supports. `caller_ips` are the addresses the finding names
 /// (an MFA sign-in from one of them vouches for the calls made from it).
 pub fn read_benign(w: &WindowCalls, caller_ips: &BTreeSet<String>) -> Vec<BenignReading> {
+    // CloudFormation is both: its calls carry `invokedBy` and its name as user agent. One
+    // observation, counted once, as infrastructure as code.
+    let iac = infrastructure_as_code(w);
+    let service = aws_service_acting(w).filter(|_| iac.is_none());
     [
-        infrastructure_as_code(w),
-        aws_service_acting(w),
+        iac,
+        service,
         mfa_session(w, caller_ips),
         read_only_window(w),
         audit_tool(w),

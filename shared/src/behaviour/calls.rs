@@ -7,6 +7,20 @@ pub fn is_read_only(read_only: Option<bool>, name: &str) -> bool {
     read_only.unwrap_or_else(|| READ_PREFIXES.iter().any(|p| name.starts_with(p)))
 }
 
+/// A call made through the AWS Management Console: CloudTrail records the console's own user
+/// agents (`console.amazonaws.com`, `console.ec2.amazonaws.com`, `signin.amazonaws.com`,
+/// `AWS Internal`, `...ConsoleFrontend, aws-internal/3 ...`). One person browsing a console page
+/// makes dozens of Describe calls across services; enumeration tools use the SDK or the CLI.
+pub fn is_console_user_agent(user_agent: &str) -> bool {
+    let ua = user_agent.to_ascii_lowercase();
+    (ua.contains("console") && ua.contains("amazonaws.com"))
+        || ua.contains("signin.amazonaws.com")
+        || ua.starts_with("aws internal")
+        || ua.contains("aws-internal")
+        || ua.contains("consolefrontend")
+        || ua.contains("s3console")
+}
+
 /// Tools whose user agent names them, and what kind of tool each is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToolKind {
@@ -67,6 +81,22 @@ mod tests {
             Some(ToolKind::Audit)
         );
         assert_eq!(tool_of_user_agent("aws-cli/2.13.0 Python/3.11"), None);
+    }
+
+    #[test]
+    fn console_user_agents_are_told_from_sdk_and_cli() {
+        assert!(is_console_user_agent("console.ec2.amazonaws.com"));
+        assert!(is_console_user_agent("AWS Internal"));
+        assert!(is_console_user_agent(
+            "EC2ConsoleFrontend, aws-internal/3 aws-sdk-java/1.11.848"
+        ));
+        assert!(is_console_user_agent(
+            "[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.750]"
+        ));
+        assert!(!is_console_user_agent("aws-cli/2.13.0 Python/3.11"));
+        assert!(!is_console_user_agent(
+            "Boto3/1.26.0 Python/3.9 Botocore/1.29"
+        ));
     }
 
     #[test]

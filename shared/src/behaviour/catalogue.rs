@@ -27,7 +27,7 @@
 //! References: the Stratus Red Team AWS technique catalogue, the ATT&CK cloud matrix (IaaS),
 //! and the AWS API reference of each call.
 
-use super::calls::is_read_only;
+use super::calls::{is_console_user_agent, is_read_only};
 use super::{CallRef, Technique, WindowCalls};
 use crate::context::cloudtrail::{NotableEvent, NotableReason, api_name, is_auth_error};
 use std::collections::{BTreeMap, BTreeSet};
@@ -823,26 +823,25 @@ fn instance_credentials_harvest(w: &WindowCalls) -> Option<Observation> {
     })
 }
 
-/// Twenty distinct read APIs across four services or more: the console's pages and an
-/// application's polling stay within a service or two; enumeration tools walk them all.
+/// Twenty distinct read APIs across four services or more, outside the console: an
+/// application's polling stays within a service or two, and the console's pages (which call
+/// dozens of Describe APIs for one person browsing) are left out; enumeration tools walk them
+/// all through the SDK or the CLI.
 const DISCOVERY_APIS_AT: usize = 20;
 const DISCOVERY_SERVICES_AT: usize = 4;
 
 fn discovery_burst(w: &WindowCalls) -> Option<Observation> {
-    let reads: BTreeSet<(&str, &str)> = w
-        .activity
-        .iter()
-        .filter(|r| is_read_only(None, &r.event_name))
+    let tool_reads = || {
+        w.activity
+            .iter()
+            .filter(|r| is_read_only(None, &r.event_name) && !is_console_user_agent(&r.user_agent))
+    };
+    let reads: BTreeSet<(&str, &str)> = tool_reads()
         .map(|r| (r.event_source.as_str(), r.event_name.as_str()))
         .collect();
     let services: BTreeSet<&str> = reads.iter().map(|(s, _)| *s).collect();
     (reads.len() >= DISCOVERY_APIS_AT && services.len() >= DISCOVERY_SERVICES_AT).then_some(())?;
-    let calls: u64 = w
-        .activity
-        .iter()
-        .filter(|r| is_read_only(None, &r.event_name))
-        .map(|r| r.count)
-        .sum();
+    let calls: u64 = tool_reads().map(|r| r.count).sum();
     Some(Observation {
         technique: &CLOUD_DISCOVERY,
         weight: MODERATE,

@@ -268,9 +268,9 @@ fn quiet_known_principal(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
     )
 }
 
-/// Changes made with APIs the principal has used before, from addresses and networks it has
-/// used before, with enough history to say so: the owner's habits. An intruder with stolen
-/// keys rarely repeats the owner's calls from the owner's networks.
+/// Changes made with APIs the principal has used before (from networks it used before, which
+/// `known_ip_for_principal` counts), with enough history to say so: the owner's habits. An
+/// intruder with stolen keys rarely repeats the owner's calls.
 fn familiar_changes(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
     (c.history_sufficient
         && c.sensitive_calls > 0
@@ -284,7 +284,7 @@ fn familiar_changes(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
     ev(
         "familiar_changes",
         format!(
-            "{} sensitive call(s) in the window, all with APIs and from networks this principal used in the {days} days before",
+            "{} sensitive call(s) in the window, all with APIs this principal used in the {days} days before",
             c.sensitive_calls
         ),
         -15,

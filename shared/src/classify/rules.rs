@@ -233,13 +233,70 @@ fn policy_finding(f: &Finding) -> Option<Evidence> {
     )
 }
 
-/// What a finding of a family means on its own, for the families no other field rule reads.
-/// Most weigh nothing: GuardDuty's anomaly model and unusual-traffic detectors fire on a new
-/// job, tool or deployment as often as on an intruder, so the window's context decides (the
-/// behaviour catalogue and the benign readings). The exception says why.
+/// What a finding of its family means, said once in every notice so the reader knows what the
+/// type claims and what would confirm or clear it. Most weigh nothing: the severity, the
+/// finding's own fields (resource role, threat lists, blocked) and the window's context carry
+/// the weight, and GuardDuty's anomaly model and unusual-traffic detectors fire on a new job,
+/// tool or deployment as often as on an intruder. The exception says why.
 fn family_reading(f: &Finding) -> Option<Evidence> {
     let tactic = f.finding_type.split(':').next().unwrap_or_default();
-    let (sentence, weight) = match f.family() {
+    let (sentence, weight): (String, i32) = match f.family() {
+        Family::BruteForce => (
+            "repeated login attempts: noise on an exposed port unless a session was accepted (flow logs say)".into(),
+            0,
+        ),
+        Family::PortProbe => (
+            "a probe of an open port: exposure, not compromise, unless the prober got an answer it used".into(),
+            0,
+        ),
+        Family::RootCredential => (
+            "the root user was used: against best practice, an intrusion only if the owner did not do it".into(),
+            0,
+        ),
+        Family::CredentialExfiltration => (
+            "a resource's role credentials were used from somewhere the resource is not".into(),
+            0,
+        ),
+        Family::CryptoMining => (
+            "mining pools or mining software: confirmed by the traffic volume to the pool".into(),
+            0,
+        ),
+        Family::CommandAndControl => (
+            "traffic to known malicious infrastructure: confirmed by data sent to it, cleared by a blocked query".into(),
+            0,
+        ),
+        Family::Tor => (
+            "Tor in the path: rare in business use, common in intrusions and in privacy-minded testing".into(),
+            0,
+        ),
+        Family::S3 => (
+            "S3 data access unusual for the caller or from a listed address: who called, and whether data left, decide".into(),
+            0,
+        ),
+        Family::Kubernetes => (
+            "EKS audit-log or runtime finding: the Kubernetes user, verb and source decide (no audit-log context is read yet)".into(),
+            0,
+        ),
+        Family::Rds => (
+            "RDS login activity: a successful login after failures, or from a listed address, is what matters".into(),
+            0,
+        ),
+        Family::Malware => (
+            "a malware scan matched a file: real unless the file is a test sample or a quarantined copy".into(),
+            0,
+        ),
+        Family::Runtime => (
+            "the runtime agent saw the process do it on the workload itself: the process and its parent decide".into(),
+            0,
+        ),
+        Family::AttackSequence => (
+            "GuardDuty correlated several signals of one principal or resource into a sequence".into(),
+            0,
+        ),
+        Family::Lambda => (
+            "a Lambda function's network activity: functions talk to a fixed set of endpoints, so a new one stands out".into(),
+            0,
+        ),
         Family::IamAnomaly => (
             format!(
                 "GuardDuty's model found this principal's {} calls unusual for it: an anomaly, not an attack, until the calls show one",

@@ -72,6 +72,15 @@ fn write_body(out: &mut String, input: &NoticeInput<'_>) -> std::fmt::Result {
             e.weight
         )?;
     }
+    // The printed lines must still add up to the score.
+    if let Some(rest) = a.evidence.get(MAX_LINES..).filter(|r| !r.is_empty()) {
+        let weight: i32 = rest.iter().map(|e| e.weight).sum();
+        writeln!(
+            out,
+            "  ~ {} weaker pieces of evidence   ({weight:+})",
+            rest.len()
+        )?;
+    }
     writeln!(out, "  = score {:+}", a.score)?;
     behaviour::write_behaviour(out, input.context)?;
 
