@@ -124,11 +124,103 @@ fn enrichment(c: &mut Criterion) {
     group.finish();
 }
 
+/// A labelled scenario's CloudTrail (`tests/scenarios/<name>/cloudtrail/`), in memory through
+/// the ingest code, with its finding; `repeat` copies every record that many times more (each
+/// copy its own eventID and a second later), the shape of a busy intruder.
+fn scenario(name: &str, repeat: usize) -> (MemoryContextSource, Vec<u8>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/scenarios")
+        .join(name);
+    let limits = objects::CloudTrailLimits::BACKFILL;
+    let mut table = MemoryContextSource::new();
+    for entry in std::fs::read_dir(dir.join("cloudtrail")).expect("scenario logs") {
+        let path = entry.expect("file").path();
+        let body = std::fs::read(&path).expect("CloudTrail file");
+        let parsed: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        let records = parsed
+            .get("Records")
+            .cloned()
+            .unwrap_or(parsed)
+            .as_array()
+            .cloned()
+            .expect("records");
+        let mut all = records.clone();
+        for n in 1..=repeat {
+            for r in &records {
+                let mut r = r.clone();
+                r["eventID"] = format!("{}-{n}", r["eventID"].as_str().unwrap_or("x")).into();
+                let t = chrono::DateTime::parse_from_rfc3339(r["eventTime"].as_str().unwrap())
+                    .unwrap()
+                    + chrono::Duration::seconds(n as i64);
+                r["eventTime"] = t.format("%Y-%m-%dT%H:%M:%SZ").to_string().into();
+                all.push(r);
+            }
+        }
+        let body = serde_json::to_vec(&serde_json::json!({ "Records": all })).unwrap();
+        let read = objects::cloudtrail_object_items(
+            &body,
+            &limits,
+            &ObjectId::of(&path.display().to_string()),
+            0,
+        )
+        .expect("CloudTrail object");
+        table.put_all(read.items);
+    }
+    let finding = std::fs::read(dir.join("finding.json")).expect("finding");
+    (table, finding)
+}
+
+/// Enrichment of findings whose window shows attacker behaviour: the catalogue and the benign
+/// readings run on every notable event and activity row of the window. The busy case repeats
+/// a multi-step intrusion's 12 records 200 times (2,412 calls in the window).
+fn behaviour(c: &mut Criterion) {
+    let settings = TriageSettings::default();
+    let mut group = c.benchmark_group("behaviour");
+    for (label, name, repeat) in [
+        (
+            "multi_step",
+            "attack-admin-role-session-deletes-trail-reads-secrets-and-shares-snapshot",
+            0,
+        ),
+        (
+            "busy_multi_step_x200",
+            "attack-admin-role-session-deletes-trail-reads-secrets-and-shares-snapshot",
+            200,
+        ),
+        ("console_browsing", "benign-mfa-console-user-browses-ec2", 0),
+    ] {
+        let (table, bytes) = scenario(name, repeat);
+        let event = parse_event_bytes(&bytes).expect("finding");
+        let now = event.finding.updated_at().unwrap_or_else(Utc::now);
+        group.bench_with_input(
+            BenchmarkId::new("with_context", label),
+            &bytes,
+            |b, bytes| {
+                b.iter(|| {
+                    let event = parse_event_bytes(black_box(bytes)).expect("finding parses");
+                    let window = ScopeWindow::for_finding(&event.finding, settings.look_back, now);
+                    let subjects = subjects(&event);
+                    let context = table.context(&subjects, &window);
+                    let summary = ContextSummary::of(
+                        &context,
+                        &subjects,
+                        &event.finding,
+                        &window,
+                        settings.min_history,
+                    );
+                    black_box(preview_with(&event, &settings, now, Some(&summary)))
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(std::time::Duration::from_millis(300))
         .measurement_time(std::time::Duration::from_secs(1));
-    targets = parse_classify_render, enrichment
+    targets = parse_classify_render, enrichment, behaviour
 }
 criterion_main!(benches);

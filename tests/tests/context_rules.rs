@@ -196,7 +196,7 @@ async fn admin_user_created_from_a_network_never_used_is_sensitive_and_new() {
     assert!(
         notice
             .subject
-            .contains("Medium IAMUser/TorIPCaller - sensitive calls, new network |"),
+            .contains("Medium IAMUser/TorIPCaller - admin policy attached |"),
         "{}",
         notice.subject
     );
@@ -314,7 +314,7 @@ async fn without_history_before_the_window_nothing_is_called_new() {
     );
     assert!(
         body.contains(
-            "Sensitive or failed calls: iam:AttachUserPolicy, iam:CreateAccessKey, iam:CreateUser"
+            "Notable calls (changes, errors, identity, audit and key services): iam:AttachUserPolicy, iam:CreateAccessKey, iam:CreateUser"
         ),
         "{body}"
     );

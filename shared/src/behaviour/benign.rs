@@ -41,6 +41,7 @@ pub fn read_benign(w: &WindowCalls, caller_ips: &BTreeSet<String>) -> Vec<Benign
         read_only_window(w),
         audit_tool(w),
         own_teardown(w),
+        restrictive_changes(w),
     ]
     .into_iter()
     .flatten()
@@ -197,6 +198,43 @@ fn audit_tool(w: &WindowCalls) -> Option<BenignReading> {
         "audit_tool",
         format!("the reads came from {}, a posture/audit scanner", tool.0),
         -10,
+    )
+}
+
+/// AWS managed policies that only take access away: what responders attach to contain a
+/// principal (`AWSCompromisedKeyQuarantine`, `...V2`, `...V3`, `AWSDenyAll`).
+const RESTRICTIVE_POLICIES: [&str; 2] = ["policy/AWSCompromisedKeyQuarantine", "policy/AWSDenyAll"];
+
+/// Every change in the window took access away: quarantine or deny-all policies attached,
+/// deny-only inline policies, access keys deactivated or deleted, console passwords removed.
+/// That is containment, what responders do after a finding; intruders widen access. (Locking
+/// defenders out, ATT&CK T1531, also removes access, which is why this weighs little.)
+fn restrictive_changes(w: &WindowCalls) -> Option<BenignReading> {
+    let changes: Vec<&NotableEvent> = w
+        .events
+        .iter()
+        .copied()
+        .filter(|e| is_change(e) && e.error_code.is_none())
+        .collect();
+    let restricts = |e: &NotableEvent| match e.event_name.as_str() {
+        "AttachUserPolicy" | "AttachRolePolicy" | "AttachGroupPolicy" => {
+            e.targets.iter().any(|t| {
+                t.starts_with("policyArn=") && RESTRICTIVE_POLICIES.iter().any(|p| t.contains(p))
+            })
+        }
+        "PutUserPolicy" | "PutRolePolicy" | "PutGroupPolicy" => e.details.denies_only,
+        "UpdateAccessKey" => e.targets.iter().any(|t| t == "status=Inactive"),
+        "DeleteAccessKey" | "DeleteLoginProfile" => true,
+        _ => false,
+    };
+    (!changes.is_empty() && changes.iter().all(|e| restricts(e))).then_some(())?;
+    reading(
+        "restrictive_changes",
+        format!(
+            "all {} changes in the window took access away (quarantine or deny policies, keys or passwords removed)",
+            changes.len()
+        ),
+        -15,
     )
 }
 

@@ -12,19 +12,29 @@ pub fn is_read_only(read_only: Option<bool>, name: &str) -> bool {
 /// `AWS Internal`, `...ConsoleFrontend, aws-internal/3 ...`). One person browsing a console page
 /// makes dozens of Describe calls across services; enumeration tools use the SDK or the CLI.
 pub fn is_console_user_agent(user_agent: &str) -> bool {
-    let ua = user_agent.to_ascii_lowercase();
-    (ua.contains("console") && ua.contains("amazonaws.com"))
-        || ua.contains("signin.amazonaws.com")
-        || ua.starts_with("aws internal")
-        || ua.contains("aws-internal")
-        || ua.contains("consolefrontend")
-        || ua.contains("s3console")
+    let has = |needle: &str| contains_ignoring_case(user_agent, needle);
+    (has("console") && has("amazonaws.com"))
+        || has("signin.amazonaws.com")
+        || user_agent
+            .get(..12)
+            .is_some_and(|p| p.eq_ignore_ascii_case("aws internal"))
+        || has("aws-internal")
+        || has("consolefrontend")
+}
+
+/// `haystack` contains the lower-case ASCII `needle`, in any case, without allocating: these
+/// run on every aggregate of a busy window.
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// Tools whose user agent names them, and what kind of tool each is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToolKind {
-    /// Infrastructure as code: planned changes from a pipeline or an engineer's review.
+    /// Infrastructure or policy as code: planned changes from a pipeline or a reviewed policy.
     InfrastructureAsCode,
     /// Posture and audit scanners: read-only by design.
     Audit,
@@ -33,8 +43,9 @@ pub enum ToolKind {
 /// User-agent fragments of well-known tools, matched case-insensitively. Each tool documents its
 /// user agent: Terraform's AWS provider sends `HashiCorp/1.0 Terraform/<v>`, CloudFormation calls
 /// other services as `cloudformation.amazonaws.com`, the CDK and Pulumi name themselves, Prowler,
-/// ScoutSuite, Steampipe and Cloud Custodian (`c7n`) set their names in the SDK's user agent.
-const TOOLS: [(&str, &str, ToolKind); 11] = [
+/// ScoutSuite and Steampipe set their names in the SDK's user agent, and Cloud Custodian
+/// (`CloudCustodian(<policy>)/<v>`) applies policies as code, so its changes are planned ones.
+const TOOLS: [(&str, &str, ToolKind); 12] = [
     ("terraform", "Terraform", ToolKind::InfrastructureAsCode),
     (
         "cloudformation.amazonaws.com",
@@ -47,17 +58,21 @@ const TOOLS: [(&str, &str, ToolKind); 11] = [
     ("prowler", "Prowler", ToolKind::Audit),
     ("scoutsuite", "ScoutSuite", ToolKind::Audit),
     ("steampipe", "Steampipe", ToolKind::Audit),
-    ("c7n", "Cloud Custodian", ToolKind::Audit),
+    (
+        "cloudcustodian",
+        "Cloud Custodian",
+        ToolKind::InfrastructureAsCode,
+    ),
+    ("c7n", "Cloud Custodian", ToolKind::InfrastructureAsCode),
     ("config.amazonaws.com", "AWS Config", ToolKind::Audit),
     ("securityhub.amazonaws.com", "Security Hub", ToolKind::Audit),
 ];
 
 /// The tool a user agent (or an `invokedBy` service) names, if it is one we know.
 pub fn tool_of_user_agent(user_agent: &str) -> Option<(&'static str, ToolKind)> {
-    let ua = user_agent.to_ascii_lowercase();
     TOOLS
         .iter()
-        .find(|(needle, _, _)| ua.contains(needle))
+        .find(|(needle, _, _)| contains_ignoring_case(user_agent, needle))
         .map(|(_, name, kind)| (*name, *kind))
 }
 

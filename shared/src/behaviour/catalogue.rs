@@ -29,7 +29,9 @@
 
 use super::calls::{is_console_user_agent, is_read_only};
 use super::{CallRef, Technique, WindowCalls};
-use crate::context::cloudtrail::{NotableEvent, NotableReason, api_name, is_auth_error};
+use crate::context::cloudtrail::{
+    NotableEvent, NotableReason, PrincipalType, api_name, is_auth_error,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const DECISIVE: i32 = 40;
@@ -339,270 +341,64 @@ fn hijacking_launch(e: &NotableEvent, _: &WindowCalls) -> bool {
     accelerated || e.details.instance_count.is_some_and(|n| n >= 10)
 }
 
-/// A console sign-in that worked without MFA, by an IAM user or root.
+/// A console sign-in that worked without MFA, by an IAM user or root. Federated and Identity
+/// Center sign-ins always record `MFAUsed: No`: their MFA happens at the identity provider.
 fn signed_in_without_mfa(e: &NotableEvent, _: &WindowCalls) -> bool {
-    e.error_code.is_none() && e.mfa == Some(false)
+    e.error_code.is_none()
+        && e.mfa == Some(false)
+        && matches!(
+            e.principal_type,
+            PrincipalType::IamUser | PrincipalType::Root
+        )
 }
 
+#[rustfmt::skip]
 const TELLING_CALLS: &[TellingCall] = &[
-    TellingCall {
-        source: "cloudtrail.amazonaws.com",
-        names: &["StopLogging", "DeleteTrail"],
-        technique: &IMPAIR_CLOUD_LOGS,
-        weight: DECISIVE,
-        when: always,
-    },
-    TellingCall {
-        source: "cloudtrail.amazonaws.com",
-        names: &["PutEventSelectors"],
-        technique: &IMPAIR_CLOUD_LOGS,
-        weight: DECISIVE,
-        when: narrowed,
-    },
-    TellingCall {
-        source: "ec2.amazonaws.com",
-        names: &["DeleteFlowLogs"],
-        technique: &IMPAIR_CLOUD_LOGS,
-        weight: DECISIVE,
-        when: always,
-    },
-    TellingCall {
-        source: "route53resolver.amazonaws.com",
-        names: &[
-            "DeleteResolverQueryLogConfig",
-            "DisassociateResolverQueryLogConfig",
-        ],
-        technique: &IMPAIR_CLOUD_LOGS,
-        weight: DECISIVE,
-        when: always,
-    },
-    TellingCall {
-        source: "config.amazonaws.com",
-        names: &[
-            "StopConfigurationRecorder",
-            "DeleteConfigurationRecorder",
-            "DeleteDeliveryChannel",
-        ],
-        technique: &IMPAIR_CLOUD_LOGS,
-        weight: DECISIVE,
-        when: always,
-    },
+    TellingCall { source: "cloudtrail.amazonaws.com", names: &["StopLogging", "DeleteTrail"], technique: &IMPAIR_CLOUD_LOGS, weight: DECISIVE, when: always },
+    TellingCall { source: "cloudtrail.amazonaws.com", names: &["PutEventSelectors"], technique: &IMPAIR_CLOUD_LOGS, weight: DECISIVE, when: narrowed },
+    TellingCall { source: "ec2.amazonaws.com", names: &["DeleteFlowLogs"], technique: &IMPAIR_CLOUD_LOGS, weight: DECISIVE, when: always },
+    TellingCall { source: "route53resolver.amazonaws.com", names: &["DeleteResolverQueryLogConfig", "DisassociateResolverQueryLogConfig"], technique: &IMPAIR_CLOUD_LOGS, weight: DECISIVE, when: always },
+    // The record of every prompt and answer: what an investigation of model abuse rests on.
+    TellingCall { source: "bedrock.amazonaws.com", names: &["DeleteModelInvocationLoggingConfiguration"], technique: &IMPAIR_CLOUD_LOGS, weight: DECISIVE, when: always },
+    TellingCall { source: "config.amazonaws.com", names: &["StopConfigurationRecorder", "DeleteConfigurationRecorder", "DeleteDeliveryChannel"], technique: &IMPAIR_CLOUD_LOGS, weight: DECISIVE, when: always },
     // Log groups are torn down with the stacks that own them: a deletion alone weighs less.
-    TellingCall {
-        source: "logs.amazonaws.com",
-        names: &["DeleteLogGroup", "DeleteLogStream"],
-        technique: &IMPAIR_CLOUD_LOGS,
-        weight: MODERATE,
-        when: always,
-    },
-    TellingCall {
-        source: "guardduty.amazonaws.com",
-        names: &[
-            "DeleteDetector",
-            "DisassociateFromMasterAccount",
-            "DisassociateFromAdministratorAccount",
-            "DeleteMembers",
-            "StopMonitoringMembers",
-            "CreateIPSet",
-            "UpdateIPSet",
-        ],
-        technique: &IMPAIR_SECURITY_TOOLS,
-        weight: DECISIVE,
-        when: always,
-    },
-    TellingCall {
-        source: "securityhub.amazonaws.com",
-        names: &["DisableSecurityHub", "BatchDisableStandards"],
-        technique: &IMPAIR_SECURITY_TOOLS,
-        weight: DECISIVE,
-        when: always,
-    },
-    TellingCall {
-        source: "access-analyzer.amazonaws.com",
-        names: &["DeleteAnalyzer"],
-        technique: &IMPAIR_SECURITY_TOOLS,
-        weight: DECISIVE,
-        when: always,
-    },
-    TellingCall {
-        source: "organizations.amazonaws.com",
-        names: &["LeaveOrganization"],
-        technique: &LEAVE_ORGANIZATION,
-        weight: DECISIVE,
-        when: always,
-    },
-    TellingCall {
-        source: "ec2.amazonaws.com",
-        names: &["ModifySnapshotAttribute", "ModifyImageAttribute"],
-        technique: &TRANSFER_TO_CLOUD_ACCOUNT,
-        weight: DECISIVE,
-        when: grants_outside,
-    },
-    TellingCall {
-        source: "rds.amazonaws.com",
-        names: &[
-            "ModifyDBSnapshotAttribute",
-            "ModifyDBClusterSnapshotAttribute",
-        ],
-        technique: &TRANSFER_TO_CLOUD_ACCOUNT,
-        weight: DECISIVE,
-        when: grants_outside,
-    },
-    TellingCall {
-        source: "s3.amazonaws.com",
-        names: &["PutBucketPolicy"],
-        technique: &TRANSFER_TO_CLOUD_ACCOUNT,
-        weight: DECISIVE,
-        when: grants_outside,
-    },
-    TellingCall {
-        source: "iam.amazonaws.com",
-        names: &["CreateRole", "UpdateAssumeRolePolicy"],
-        technique: &OUTSIDE_TRUST,
-        weight: DECISIVE,
-        when: grants_outside,
-    },
-    TellingCall {
-        source: "iam.amazonaws.com",
-        names: &["AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy"],
-        technique: &PRIVILEGED_POLICY,
-        weight: STRONG,
-        when: privileged_policy,
-    },
+    TellingCall { source: "logs.amazonaws.com", names: &["DeleteLogGroup", "DeleteLogStream"], technique: &IMPAIR_CLOUD_LOGS, weight: MODERATE, when: always },
+    TellingCall { source: "guardduty.amazonaws.com", names: &["DeleteDetector", "DisassociateFromMasterAccount", "DisassociateFromAdministratorAccount", "DeleteMembers", "StopMonitoringMembers", "CreateIPSet", "UpdateIPSet"], technique: &IMPAIR_SECURITY_TOOLS, weight: DECISIVE, when: always },
+    TellingCall { source: "securityhub.amazonaws.com", names: &["DisableSecurityHub", "BatchDisableStandards"], technique: &IMPAIR_SECURITY_TOOLS, weight: DECISIVE, when: always },
+    TellingCall { source: "access-analyzer.amazonaws.com", names: &["DeleteAnalyzer"], technique: &IMPAIR_SECURITY_TOOLS, weight: DECISIVE, when: always },
+    // Guardrails filter prompt attacks and sensitive data in model use; they are also retired
+    // with the applications that used them, so a deletion alone is moderate.
+    TellingCall { source: "bedrock.amazonaws.com", names: &["DeleteGuardrail"], technique: &IMPAIR_SECURITY_TOOLS, weight: MODERATE, when: always },
+    TellingCall { source: "organizations.amazonaws.com", names: &["LeaveOrganization"], technique: &LEAVE_ORGANIZATION, weight: DECISIVE, when: always },
+    TellingCall { source: "ec2.amazonaws.com", names: &["ModifySnapshotAttribute", "ModifyImageAttribute"], technique: &TRANSFER_TO_CLOUD_ACCOUNT, weight: DECISIVE, when: grants_outside },
+    TellingCall { source: "rds.amazonaws.com", names: &["ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute"], technique: &TRANSFER_TO_CLOUD_ACCOUNT, weight: DECISIVE, when: grants_outside },
+    TellingCall { source: "s3.amazonaws.com", names: &["PutBucketPolicy"], technique: &TRANSFER_TO_CLOUD_ACCOUNT, weight: DECISIVE, when: grants_outside },
+    TellingCall { source: "iam.amazonaws.com", names: &["CreateRole", "UpdateAssumeRolePolicy"], technique: &OUTSIDE_TRUST, weight: DECISIVE, when: grants_outside },
+    TellingCall { source: "iam.amazonaws.com", names: &["AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy"], technique: &PRIVILEGED_POLICY, weight: STRONG, when: privileged_policy },
     // A new default policy version can grant anything; its content is not in the aggregates.
-    TellingCall {
-        source: "iam.amazonaws.com",
-        names: &["CreatePolicyVersion", "SetDefaultPolicyVersion"],
-        technique: &PRIVILEGED_POLICY,
-        weight: MODERATE,
-        when: always,
-    },
-    TellingCall {
-        source: "iam.amazonaws.com",
-        names: &[
-            "CreateAccessKey",
-            "CreateLoginProfile",
-            "UpdateLoginProfile",
-        ],
-        technique: &ADDITIONAL_CREDENTIALS,
-        weight: STRONG,
-        when: for_another_user,
-    },
+    TellingCall { source: "iam.amazonaws.com", names: &["CreatePolicyVersion", "SetDefaultPolicyVersion"], technique: &PRIVILEGED_POLICY, weight: MODERATE, when: always },
+    TellingCall { source: "iam.amazonaws.com", names: &["CreateAccessKey", "CreateLoginProfile", "UpdateLoginProfile"], technique: &ADDITIONAL_CREDENTIALS, weight: STRONG, when: for_another_user },
     // Trust anchors let certificates from outside AWS obtain role credentials.
-    TellingCall {
-        source: "rolesanywhere.amazonaws.com",
-        names: &["CreateTrustAnchor", "UpdateTrustAnchor"],
-        technique: &ADDITIONAL_CREDENTIALS,
-        weight: STRONG,
-        when: always,
-    },
+    TellingCall { source: "rolesanywhere.amazonaws.com", names: &["CreateTrustAnchor", "UpdateTrustAnchor"], technique: &ADDITIONAL_CREDENTIALS, weight: STRONG, when: always },
     // Federation tokens outlive the deletion of the access key that minted them; people rarely
     // need them, brokers do (so only moderate).
-    TellingCall {
-        source: "sts.amazonaws.com",
-        names: &["GetFederationToken"],
-        technique: &ADDITIONAL_CREDENTIALS,
-        weight: MODERATE,
-        when: always,
-    },
-    TellingCall {
-        source: "iam.amazonaws.com",
-        names: &["CreateUser"],
-        technique: &CREATE_CLOUD_ACCOUNT,
-        weight: MODERATE,
-        when: always,
-    },
-    TellingCall {
-        source: "lambda.amazonaws.com",
-        names: &["AddPermission*"],
-        technique: &FUNCTION_OPENED,
-        weight: STRONG,
-        when: grants_outside,
-    },
-    TellingCall {
-        source: "lambda.amazonaws.com",
-        names: &["UpdateFunctionConfiguration*", "CreateFunction*"],
-        technique: &SERVERLESS_CODE,
-        weight: STRONG,
-        when: foreign_layers,
-    },
-    TellingCall {
-        source: "lambda.amazonaws.com",
-        names: &["UpdateFunctionCode*"],
-        technique: &SERVERLESS_CODE,
-        weight: MODERATE,
-        when: always,
-    },
-    TellingCall {
-        source: "ec2.amazonaws.com",
-        names: &["ModifyInstanceAttribute"],
-        technique: &USER_DATA_CHANGED,
-        weight: STRONG,
-        when: user_data,
-    },
-    TellingCall {
-        source: "ec2.amazonaws.com",
-        names: &["AuthorizeSecurityGroupIngress"],
-        technique: &OPEN_CLOUD_FIREWALL,
-        weight: MODERATE,
-        when: admin_port_to_world,
-    },
-    TellingCall {
-        source: "ssm.amazonaws.com",
-        names: &["SendCommand", "StartSession"],
-        technique: &CLOUD_ADMIN_COMMAND,
-        weight: MODERATE,
-        when: always,
-    },
-    TellingCall {
-        source: "ec2-instance-connect.amazonaws.com",
-        names: &["SendSSHPublicKey", "SendSerialConsoleSSHPublicKey"],
-        technique: &DIRECT_VM_CONNECTION,
-        weight: MODERATE,
-        when: always,
-    },
-    TellingCall {
-        source: "ec2.amazonaws.com",
-        names: &["EnableSerialConsoleAccess"],
-        technique: &DIRECT_VM_CONNECTION,
-        weight: MODERATE,
-        when: always,
-    },
-    TellingCall {
-        source: "ec2.amazonaws.com",
-        names: &["RunInstances"],
-        technique: &RESOURCE_HIJACKING,
-        weight: STRONG,
-        when: hijacking_launch,
-    },
+    TellingCall { source: "sts.amazonaws.com", names: &["GetFederationToken"], technique: &ADDITIONAL_CREDENTIALS, weight: MODERATE, when: always },
+    TellingCall { source: "iam.amazonaws.com", names: &["CreateUser"], technique: &CREATE_CLOUD_ACCOUNT, weight: MODERATE, when: always },
+    TellingCall { source: "lambda.amazonaws.com", names: &["AddPermission*"], technique: &FUNCTION_OPENED, weight: STRONG, when: grants_outside },
+    TellingCall { source: "lambda.amazonaws.com", names: &["UpdateFunctionConfiguration*", "CreateFunction*"], technique: &SERVERLESS_CODE, weight: STRONG, when: foreign_layers },
+    TellingCall { source: "lambda.amazonaws.com", names: &["UpdateFunctionCode*"], technique: &SERVERLESS_CODE, weight: MODERATE, when: always },
+    TellingCall { source: "ec2.amazonaws.com", names: &["ModifyInstanceAttribute"], technique: &USER_DATA_CHANGED, weight: STRONG, when: user_data },
+    TellingCall { source: "ec2.amazonaws.com", names: &["AuthorizeSecurityGroupIngress"], technique: &OPEN_CLOUD_FIREWALL, weight: MODERATE, when: admin_port_to_world },
+    TellingCall { source: "ssm.amazonaws.com", names: &["SendCommand", "StartSession"], technique: &CLOUD_ADMIN_COMMAND, weight: MODERATE, when: always },
+    TellingCall { source: "ec2-instance-connect.amazonaws.com", names: &["SendSSHPublicKey", "SendSerialConsoleSSHPublicKey"], technique: &DIRECT_VM_CONNECTION, weight: MODERATE, when: always },
+    TellingCall { source: "ec2.amazonaws.com", names: &["EnableSerialConsoleAccess"], technique: &DIRECT_VM_CONNECTION, weight: MODERATE, when: always },
+    TellingCall { source: "ec2.amazonaws.com", names: &["RunInstances"], technique: &RESOURCE_HIJACKING, weight: STRONG, when: hijacking_launch },
     // Enabling model access is a one-off account setup; done by a principal then invoking
     // models is how stolen keys are resold for LLM use.
-    TellingCall {
-        source: "bedrock.amazonaws.com",
-        names: &[
-            "PutFoundationModelEntitlement",
-            "CreateFoundationModelAgreement",
-            "PutUseCaseForModelAccess",
-        ],
-        technique: &SERVICE_HIJACKING,
-        weight: MODERATE,
-        when: always,
-    },
-    TellingCall {
-        source: "kms.amazonaws.com",
-        names: &["ScheduleKeyDeletion", "DisableKey"],
-        technique: &KEY_DESTRUCTION,
-        weight: MODERATE,
-        when: always,
-    },
+    TellingCall { source: "bedrock.amazonaws.com", names: &["PutFoundationModelEntitlement", "CreateFoundationModelAgreement", "PutUseCaseForModelAccess"], technique: &SERVICE_HIJACKING, weight: MODERATE, when: always },
+    TellingCall { source: "kms.amazonaws.com", names: &["ScheduleKeyDeletion", "DisableKey"], technique: &KEY_DESTRUCTION, weight: MODERATE, when: always },
     // Weak: many people still sign in without MFA; it matters beside what follows.
-    TellingCall {
-        source: "signin.amazonaws.com",
-        names: &["ConsoleLogin"],
-        technique: &CONSOLE_WITHOUT_MFA,
-        weight: 10,
-        when: signed_in_without_mfa,
-    },
+    TellingCall { source: "signin.amazonaws.com", names: &["ConsoleLogin"], technique: &CONSOLE_WITHOUT_MFA, weight: 10, when: signed_in_without_mfa },
 ];
 
 fn name_matches(patterns: &[&str], name: &str) -> bool {
@@ -692,15 +488,17 @@ pub fn observe(w: &WindowCalls) -> Vec<Observation> {
     out
 }
 
-/// Remote commands and direct connections reaching several instances within the window: an
-/// operator fixes the one instance in front of them; reaching three or more in minutes is an
-/// intruder fanning out (the same threshold as password harvesting, [`INSTANCES_AT`]).
+/// Interactive sessions (Session Manager, Instance Connect, serial console) opened on several
+/// instances within the window: a person works in the one shell in front of them; three or
+/// more in minutes is someone fanning out (the threshold of password harvesting,
+/// [`INSTANCES_AT`]). `SendCommand` is left out: Run Command exists to reach fleets at once.
 fn fan_out(technique: &Technique, events: &[&NotableEvent]) -> (i32, String) {
     if *technique != CLOUD_ADMIN_COMMAND && *technique != DIRECT_VM_CONNECTION {
         return (0, String::new());
     }
     let instances: BTreeSet<&str> = events
         .iter()
+        .filter(|e| e.event_name != "SendCommand")
         .flat_map(|e| e.targets.iter())
         .filter_map(|t| t.strip_prefix("instanceId="))
         .collect();
@@ -746,8 +544,8 @@ fn telling_observation(
 }
 
 /// Reads of five different secrets or more within the window: an application reads its own one
-/// or two, an intruder reads everything its keys can reach. A batch read or a read that names
-/// no secret counts as one more.
+/// or two, an intruder reads everything its keys can reach. Every name a call reads counts (one
+/// `GetParameters` may name ten); a read that names none counts as one more.
 const SECRETS_AT: usize = 5;
 
 fn secrets_harvest(w: &WindowCalls) -> Option<Observation> {
@@ -760,8 +558,10 @@ fn secrets_harvest(w: &WindowCalls) -> Option<Observation> {
         .collect();
     let mut distinct: BTreeSet<String> = BTreeSet::new();
     for (i, e) in reads.iter().enumerate() {
-        let named = target(e, "secretId").or_else(|| target(e, "name"));
-        distinct.insert(named.map_or_else(|| format!("#{i}"), str::to_owned));
+        if e.details.secrets.is_empty() {
+            distinct.insert(format!("#{i}"));
+        }
+        distinct.extend(e.details.secrets.iter().cloned());
     }
     (distinct.len() >= SECRETS_AT).then_some(())?;
     let denied_count = reads.iter().filter(|e| denied(e)).count();

@@ -89,7 +89,11 @@ pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::R
     }
     if !c.notable_calls.is_empty() {
         let calls: Vec<String> = c.notable_calls.iter().map(|n| field(n, 80)).collect();
-        writeln!(out, "  Sensitive or failed calls: {}", calls.join(", "))?;
+        writeln!(
+            out,
+            "  Notable calls (changes, errors, identity, audit and key services): {}",
+            calls.join(", ")
+        )?;
     }
     for n in c.sensitive_from_new_networks.iter().take(MAX_LINES) {
         let calls: Vec<String> = n.calls.iter().map(|a| field(a, 60)).collect();

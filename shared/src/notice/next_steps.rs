@@ -71,8 +71,8 @@ pub fn for_finding(
             "If not: disable the access key, revoke sessions, and review what it did in CloudTrail.".into(),
         ],
         Family::Stealth => vec![
-            "Restore the logging or policy that was weakened, now: it is cheap to undo and blinds every later investigation.".into(),
             format!("Confirm with the owner of {id} that the change was planned (change ticket, pipeline run)."),
+            "Planned or not, put logging and the password policy back to your baseline: a gap in the logs hides everything after it.".into(),
         ],
         Family::PenTest => vec![
             "Check whether a penetration test is scheduled for this account and uses that address.".into(),

@@ -11,6 +11,8 @@ use serde_json::Value;
 
 /// At most this many grantees or layers are kept per call: a handful makes the point.
 const LIST_MAX: usize = 8;
+/// At most this many secret names are kept per call: enough to count a harvest.
+const SECRETS_MAX: usize = 32;
 
 /// Facts about one call that its name does not say.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +39,13 @@ pub struct CallDetails {
     /// SSM `GetParameter*` asked for decrypted `SecureString` values.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub with_decryption: bool,
+    /// An inline policy (`Put{User,Role,Group}Policy`) whose every statement denies: it takes
+    /// access away.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub denies_only: bool,
+    /// The secrets or parameters a read names (one call may name many).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<String>,
 }
 
 impl CallDetails {
@@ -68,6 +77,10 @@ impl CallDetails {
                         out.grant(if v == "all" { "*" } else { v });
                     }
                 }
+            }
+            ("iam.amazonaws.com", "PutUserPolicy" | "PutRolePolicy" | "PutGroupPolicy") => {
+                let doc = text("policyDocument").and_then(parse_policy);
+                out.denies_only = doc.as_ref().is_some_and(denies_only);
             }
             ("iam.amazonaws.com", "CreateRole" | "UpdateAssumeRolePolicy") => {
                 let doc = text("assumeRolePolicyDocument").or_else(|| text("policyDocument"));
@@ -123,10 +136,30 @@ impl CallDetails {
                 out.with_decryption = params
                     .get("withDecryption")
                     .is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"));
+                out.name_secrets(params, &["name", "names", "path"]);
+            }
+            ("secretsmanager.amazonaws.com", "GetSecretValue" | "BatchGetSecretValue") => {
+                out.name_secrets(params, &["secretId", "secretIdList"]);
             }
             _ => {}
         }
         out
+    }
+
+    /// The names under `keys`, each a string or a list of strings.
+    fn name_secrets(&mut self, params: &Value, keys: &[&str]) {
+        for key in keys {
+            let values: Vec<&str> = match params.get(*key) {
+                Some(Value::String(s)) => vec![s.as_str()],
+                Some(Value::Array(all)) => all.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            for v in values {
+                if self.secrets.len() < SECRETS_MAX && !self.secrets.iter().any(|s| s == v) {
+                    self.secrets.push(bounded(v));
+                }
+            }
+        }
     }
 
     fn grant(&mut self, who: &str) {
@@ -214,6 +247,19 @@ impl CallDetails {
             }
         }
     }
+}
+
+/// Whether every statement of a policy denies.
+fn denies_only(policy: &Value) -> bool {
+    let statements: Vec<&Value> = match policy.get("Statement") {
+        Some(Value::Array(all)) => all.iter().collect(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    };
+    !statements.is_empty()
+        && statements
+            .iter()
+            .all(|s| s.get("Effect").and_then(Value::as_str) == Some("Deny"))
 }
 
 /// Whether event selectors leave a trail without management events, or with only reads or
@@ -336,6 +382,39 @@ mod tests {
             ),
         );
         assert!(!d.logging_narrowed);
+    }
+
+    #[test]
+    fn secret_reads_name_every_secret_they_read() {
+        let d = CallDetails::of(
+            "ssm.amazonaws.com",
+            "GetParameters",
+            Some(&json!({"names": ["/a", "/b", "/a"], "withDecryption": true})),
+        );
+        assert!(d.with_decryption);
+        assert_eq!(d.secrets, ["/a", "/b"]);
+        let d = CallDetails::of(
+            "secretsmanager.amazonaws.com",
+            "BatchGetSecretValue",
+            Some(&json!({"secretIdList": ["s1", "s2"]})),
+        );
+        assert_eq!(d.secrets, ["s1", "s2"]);
+    }
+
+    #[test]
+    fn an_inline_policy_that_only_denies_is_told_apart() {
+        let deny = json!({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]});
+        let allow = json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}});
+        let of = |doc: &Value| {
+            CallDetails::of(
+                "iam.amazonaws.com",
+                "PutUserPolicy",
+                Some(&json!({"policyDocument": doc.to_string()})),
+            )
+            .denies_only
+        };
+        assert!(of(&deny));
+        assert!(!of(&allow));
     }
 
     #[test]

@@ -134,7 +134,7 @@ const AUTH_ERROR_MARKERS: [&str; 8] = [
 ];
 
 /// Request parameters that name what a call acted on, reported as targets of a notable event.
-const TARGET_PARAMETERS: [&str; 23] = [
+const TARGET_PARAMETERS: [&str; 24] = [
     "bucketName",
     "name",
     "trailName",
@@ -158,6 +158,7 @@ const TARGET_PARAMETERS: [&str; 23] = [
     "targetId",
     "serialNumber",
     "stackName",
+    "status",
 ];
 
 /// Every reason `record` is notable; empty when it is not. The rule (every reason that applies
