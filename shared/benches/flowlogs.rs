@@ -24,7 +24,7 @@
 //!   included), then prints with the ratios and the records per aggregate (= records per
 //!   DynamoDB write, one item per aggregate).
 //!
-//! Targets (issue 3): parse + aggregate at least 0.7x the records/s of `gzip -dc`; at least 20
+//! Targets: parse + aggregate at least 0.7x the records/s of `gzip -dc`; at least 20
 //! records per aggregate.
 
 #[path = "../src/context/flowlogs/synthetic.rs"]

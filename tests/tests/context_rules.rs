@@ -744,3 +744,29 @@ async fn a_baseline_of_zero_days_calls_nothing_new() {
         "the window's own behaviour still counts: {body}"
     );
 }
+
+/// Reads only clear a finding that claims a change; for a finding about reading (discovery,
+/// credential access) they are what was claimed. The detonation's 5 plain DescribeParameters
+/// reads (varied: only those records kept), under two finding types.
+#[tokio::test]
+async fn reads_only_clear_a_finding_that_claims_a_change() {
+    let records: Vec<Value> = stratus("credential-access.ssm-retrieve-securestring-parameters")
+        .into_iter()
+        .filter(|r| r["eventName"] == "DescribeParameters")
+        .collect();
+    for (finding_type, expected) in [
+        ("Persistence:IAMUser/AnomalousBehavior", Some(-15)),
+        ("Discovery:IAMUser/AnomalousBehavior", None),
+    ] {
+        let mut table = MemoryContextSource::new();
+        ingest_cloudtrail(&mut table, "reads", &records);
+        let mut finding = iam_finding("iam-anomalous-behavior-credential-access.json", &records);
+        finding["detail"]["type"] = finding_type.into();
+        let (a, body) = triage(table, finding).await;
+        assert_eq!(
+            weight_of(&a, "read_only_window"),
+            expected,
+            "{finding_type}\n{body}"
+        );
+    }
+}

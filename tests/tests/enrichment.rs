@@ -1,4 +1,4 @@
-//! Issue 3's end-to-end check on the local server: context ingested into DynamoDB (with the
+//! The end-to-end check of context on the local server: context ingested into DynamoDB (with the
 //! same parsing, aggregation and item layout as the ingest functions), then a finding about the
 //! same entities replayed: its notice shows that context and its verdict uses it.
 

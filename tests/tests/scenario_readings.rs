@@ -91,8 +91,8 @@ async fn each_benign_reading_fires_on_the_records_that_support_it() {
         ),
         (
             "benign-trusted-advisor-checks-ses-send-quota",
-            "read_only_window",
-            -15,
+            "aws_service_acting",
+            -20,
         ),
         (
             "benign-aws-config-recorder-describes-traffic-mirroring",
@@ -131,7 +131,6 @@ async fn a_person_browsing_the_console_is_not_a_discovery_burst() {
     // 87 reads across EC2 and three other services from the console's own user agents.
     let (a, body) = assess("benign-mfa-console-user-browses-ec2").await;
     assert_eq!(weight_of(&a, "discovery_burst"), None, "{body}");
-    assert_eq!(weight_of(&a, "read_only_window"), Some(-15), "{body}");
 }
 
 #[tokio::test]

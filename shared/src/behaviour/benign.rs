@@ -7,7 +7,7 @@
 //! intrusion on its own.
 
 use super::WindowCalls;
-use super::calls::{ToolKind, is_read_only, tool_of_user_agent};
+use super::calls::{ToolKind, is_data_read, is_read_only, is_service_caller, tool_of_user_agent};
 use crate::context::cloudtrail::{NotableEvent, NotableReason, api_name, is_auth_error};
 use std::collections::BTreeSet;
 
@@ -86,24 +86,36 @@ fn infrastructure_as_code(w: &WindowCalls) -> Option<BenignReading> {
 }
 
 /// An AWS service made the calls on the principal's behalf (`invokedBy`, or a service name
-/// where the address would be): the principal configured it, nobody typed them.
+/// where the address would be): the principal configured it, nobody typed them. The changes
+/// decide when there are any; a window of reads only is judged on all its calls.
 fn aws_service_acting(w: &WindowCalls) -> Option<BenignReading> {
+    let service_source = |s: &str| is_service_caller(s);
     let by_service = |e: &NotableEvent| {
-        e.invoked_by.is_some()
-            || e.source_ip
-                .as_deref()
-                .is_some_and(|s| s.ends_with(".amazonaws.com"))
+        e.invoked_by.as_deref().is_some_and(is_service_caller)
+            || e.source_ip.as_deref().is_some_and(service_source)
     };
     let changes: Vec<&NotableEvent> = w.events.iter().copied().filter(|e| is_change(e)).collect();
-    (!changes.is_empty() && changes.iter().all(|e| by_service(e))).then_some(())?;
-    let services: BTreeSet<&str> = changes
-        .iter()
-        .filter_map(|e| e.invoked_by.as_deref().or(e.source_ip.as_deref()))
-        .collect();
+    let services: BTreeSet<&str> = if changes.is_empty() {
+        let all_by_service =
+            !w.activity.is_empty() && w.activity.iter().all(|r| service_source(&r.source_ip));
+        all_by_service.then_some(())?;
+        w.activity.iter().map(|r| r.source_ip.as_str()).collect()
+    } else {
+        changes.iter().all(|e| by_service(e)).then_some(())?;
+        changes
+            .iter()
+            .filter_map(|e| e.invoked_by.as_deref().or(e.source_ip.as_deref()))
+            .collect()
+    };
     reading(
         "aws_service_acting",
         format!(
-            "the window's changes were made by an AWS service on the principal's behalf ({})",
+            "the window's {} made by an AWS service on the principal's behalf ({})",
+            if changes.is_empty() {
+                "calls were"
+            } else {
+                "changes were"
+            },
             services.into_iter().collect::<Vec<_>>().join(", ")
         ),
         -20,
@@ -159,8 +171,9 @@ fn mfa_session(w: &WindowCalls, caller_ips: &BTreeSet<String>) -> Option<BenignR
 /// for the finding, the principal only looked.
 fn read_only_window(w: &WindowCalls) -> Option<BenignReading> {
     let calls: u64 = w.activity.iter().map(|r| r.count).sum();
-    let only_reads = w.activity.iter().all(|r| is_read_only(None, &r.event_name))
-        && !w.activity.iter().any(|r| is_auth_error(&r.outcome))
+    let only_reads = w.activity.iter().all(|r| {
+        is_read_only(None, &r.event_name) && !is_data_read(&r.event_source, &r.event_name)
+    }) && !w.activity.iter().any(|r| is_auth_error(&r.outcome))
         && w.events.iter().all(|e| {
             is_read_only(e.read_only, &e.event_name)
                 && !e.reasons.contains(&NotableReason::SecretRead)
@@ -177,7 +190,7 @@ fn read_only_window(w: &WindowCalls) -> Option<BenignReading> {
     reading(
         "read_only_window",
         format!(
-            "all {calls} calls in the window were reads ({}{}), none denied, no secret read",
+            "all {calls} calls in the window were reads of configuration ({}{}), no data or secret read, none denied",
             shown.join(", "),
             if apis.len() > 3 { ", ..." } else { "" }
         ),
@@ -263,4 +276,130 @@ fn own_teardown(w: &WindowCalls) -> Option<BenignReading> {
         ),
         -10,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::cloudtrail::{CloudTrailRecord, Record, notable_reasons};
+    use serde_json::{Value, json};
+
+    /// A notable event as the ingest keeps it, from a CloudTrail record.
+    fn event(record: Value) -> NotableEvent {
+        let raw: CloudTrailRecord = serde_json::from_value(record).unwrap();
+        let record = Record::new(raw).unwrap();
+        NotableEvent::new(&record, notable_reasons(&record))
+    }
+
+    fn call(name: &str, user_agent: &str, params: Value) -> Value {
+        json!({"eventTime": "2026-01-01T10:00:00Z", "eventSource": "iam.amazonaws.com",
+            "eventName": name, "readOnly": false, "userAgent": user_agent,
+            "sourceIPAddress": "198.51.100.7", "requestParameters": params,
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/ops",
+                "accountId": "1", "userName": "ops"}})
+    }
+
+    fn signals(events: &[NotableEvent]) -> Vec<&'static str> {
+        let refs: Vec<&NotableEvent> = events.iter().collect();
+        let w = WindowCalls {
+            events: &refs,
+            activity: &[],
+            account: Some("1"),
+        };
+        read_benign(&w, &BTreeSet::from(["198.51.100.7".to_owned()]))
+            .into_iter()
+            .map(|r| r.signal)
+            .collect()
+    }
+
+    const TERRAFORM: &str = "APN/1.0 HashiCorp/1.0 Terraform/1.5.7 terraform-provider-aws/5.17.0";
+
+    #[test]
+    fn infrastructure_as_code_needs_every_change_to_come_from_the_tool() {
+        let by_tool = [
+            event(call("CreateRole", TERRAFORM, json!({"roleName": "app"}))),
+            event(call(
+                "AttachRolePolicy",
+                TERRAFORM,
+                json!({"roleName": "app"}),
+            )),
+        ];
+        assert!(signals(&by_tool).contains(&"infrastructure_as_code"));
+        let mixed = [
+            event(call("CreateRole", TERRAFORM, json!({"roleName": "app"}))),
+            event(call(
+                "CreateAccessKey",
+                "aws-cli/2.15",
+                json!({"userName": "x"}),
+            )),
+        ];
+        assert!(!signals(&mixed).contains(&"infrastructure_as_code"));
+    }
+
+    #[test]
+    fn containment_takes_access_away_and_a_grant_does_not() {
+        let quarantine = [event(call(
+            "AttachUserPolicy",
+            "AWS Internal",
+            json!({"userName": "x", "policyArn": "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2"}),
+        ))];
+        assert!(signals(&quarantine).contains(&"restrictive_changes"));
+        let admin = [event(call(
+            "AttachUserPolicy",
+            "AWS Internal",
+            json!({"userName": "x", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+        ))];
+        assert!(!signals(&admin).contains(&"restrictive_changes"));
+        let reactivated = [event(call(
+            "UpdateAccessKey",
+            "aws-cli/2.15",
+            json!({"userName": "x", "accessKeyId": "AKIA1", "status": "Active"}),
+        ))];
+        assert!(!signals(&reactivated).contains(&"restrictive_changes"));
+    }
+
+    #[test]
+    fn an_mfa_console_sign_in_vouches_for_calls_from_its_address_only() {
+        let sign_in = event(json!({"eventTime": "2026-01-01T09:58:00Z",
+            "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+            "eventType": "AwsConsoleSignIn", "sourceIPAddress": "198.51.100.7",
+            "additionalEventData": {"MFAUsed": "Yes"},
+            "responseElements": {"ConsoleLogin": "Success"},
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/ops", "accountId": "1"}}));
+        let same = event(call("CreateUser", "AWS Internal", json!({"userName": "y"})));
+        assert!(signals(&[sign_in.clone(), same]).contains(&"mfa_session"));
+        let mut elsewhere = call("CreateUser", "aws-cli/2.15", json!({"userName": "y"}));
+        elsewhere["sourceIPAddress"] = "203.0.113.9".into();
+        assert!(!signals(&[sign_in, event(elsewhere)]).contains(&"mfa_session"));
+    }
+
+    #[test]
+    fn teardown_means_deleting_only_what_was_created_in_the_window() {
+        let own = [
+            event(call(
+                "CreateRole",
+                "aws-cli/2.15",
+                json!({"roleName": "tmp"}),
+            )),
+            event(call(
+                "DeleteRole",
+                "aws-cli/2.15",
+                json!({"roleName": "tmp"}),
+            )),
+        ];
+        assert!(signals(&own).contains(&"own_teardown"));
+        let other = [
+            event(call(
+                "CreateRole",
+                "aws-cli/2.15",
+                json!({"roleName": "tmp"}),
+            )),
+            event(call(
+                "DeleteRole",
+                "aws-cli/2.15",
+                json!({"roleName": "prod"}),
+            )),
+        ];
+        assert!(!signals(&other).contains(&"own_teardown"));
+    }
 }

@@ -31,6 +31,30 @@ fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
+/// Reads of data rather than of configuration: object contents, table items. Taking data is
+/// collection or exfiltration, never "only looking".
+pub fn is_data_read(event_source: &str, event_name: &str) -> bool {
+    match event_source {
+        "s3.amazonaws.com" => {
+            event_name.starts_with("GetObject") || event_name == "SelectObjectContent"
+        }
+        "dynamodb.amazonaws.com" => {
+            matches!(
+                event_name,
+                "GetItem" | "BatchGetItem" | "Query" | "Scan" | "ExecuteStatement"
+            )
+        }
+        _ => false,
+    }
+}
+
+/// An AWS service acting on its own for the principal (`invokedBy`, or its name where the
+/// address would be). The console (`AWS Internal`, `signin.amazonaws.com`, `console...`) is a
+/// person at a browser, not a service.
+pub fn is_service_caller(caller: &str) -> bool {
+    caller.ends_with(".amazonaws.com") && !is_console_user_agent(caller)
+}
+
 /// Tools whose user agent names them, and what kind of tool each is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToolKind {

@@ -711,3 +711,97 @@ fn mass_deletion(w: &WindowCalls) -> Option<Observation> {
             .collect(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::cloudtrail::{CloudTrailRecord, Record, notable_reasons};
+    use serde_json::{Value, json};
+
+    fn event(source: &str, name: &str, params: Value, error: Option<&str>) -> NotableEvent {
+        let mut r = json!({"eventTime": "2026-01-01T10:00:00Z", "eventSource": source,
+            "eventName": name, "readOnly": false, "requestParameters": params,
+            "sourceIPAddress": "198.51.100.7",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/ops",
+                "accountId": "111122223333", "userName": "ops"}});
+        if let Some(code) = error {
+            r["errorCode"] = code.into();
+        }
+        let raw: CloudTrailRecord = serde_json::from_value(r).unwrap();
+        let record = Record::new(raw).unwrap();
+        NotableEvent::new(&record, notable_reasons(&record))
+    }
+
+    fn observed(events: &[NotableEvent]) -> Vec<(&'static str, i32)> {
+        let refs: Vec<&NotableEvent> = events.iter().collect();
+        observe(&WindowCalls {
+            events: &refs,
+            activity: &[],
+            account: Some("111122223333"),
+        })
+        .into_iter()
+        .map(|o| (o.technique.signal, o.weight))
+        .collect()
+    }
+
+    #[test]
+    fn sharing_leaves_the_account_only_when_another_account_or_anyone_gains_access() {
+        let share = |who: &str| {
+            event(
+                "ec2.amazonaws.com",
+                "ModifySnapshotAttribute",
+                json!({"createVolumePermission": {"add": {"items": [{"userId": who}]}}}),
+                None,
+            )
+        };
+        assert_eq!(
+            observed(&[share("444455556666")]),
+            [("share_outside_account", DECISIVE)]
+        );
+        assert!(observed(&[share("111122223333")]).is_empty());
+    }
+
+    #[test]
+    fn refusals_count_as_attempts_and_other_failures_as_nothing() {
+        let stop = |error| {
+            event(
+                "cloudtrail.amazonaws.com",
+                "StopLogging",
+                json!({"name": "t"}),
+                error,
+            )
+        };
+        assert_eq!(
+            observed(&[stop(Some("AccessDenied"))]),
+            [("impair_cloud_logs", DECISIVE)]
+        );
+        assert!(observed(&[stop(Some("TrailNotFoundException"))]).is_empty());
+    }
+
+    #[test]
+    fn credentials_for_oneself_are_rotation_not_persistence() {
+        let key = |user: &str| {
+            event(
+                "iam.amazonaws.com",
+                "CreateAccessKey",
+                json!({"userName": user}),
+                None,
+            )
+        };
+        assert!(observed(&[key("ops")]).is_empty());
+        assert_eq!(
+            observed(&[key("backdoor")]),
+            [("credentials_for_others", STRONG)]
+        );
+    }
+
+    #[test]
+    fn one_observation_per_technique_however_many_calls() {
+        let trails: Vec<NotableEvent> = ["StopLogging", "DeleteTrail"]
+            .iter()
+            .map(|n| event("cloudtrail.amazonaws.com", n, json!({"name": "t"}), None))
+            .collect();
+        let seen = observed(&trails);
+        assert_eq!(seen, [("impair_cloud_logs", DECISIVE)]);
+    }
+}

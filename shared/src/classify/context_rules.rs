@@ -67,7 +67,28 @@ pub fn subject_phrase(signal: &str) -> Option<&'static str> {
 
 /// One piece of evidence per behaviour of the catalogue seen in the window, and per benign
 /// reading of it (their weights and reasons are documented in [`crate::behaviour`]).
-pub fn behaviour_evidence(c: &ContextSummary) -> impl Iterator<Item = Evidence> + '_ {
+///
+/// A window of reads only clears a finding that claims a change (persistence, privilege
+/// escalation, defence evasion, impact, exfiltration, root use). Discovery, reconnaissance,
+/// credential access or credentials used from elsewhere are claims about reading or about who
+/// called: that the principal only read confirms or leaves them (an intruder's first hour with
+/// stolen keys is all reads), so that reading is left out for them.
+pub fn behaviour_evidence<'a>(
+    f: &Finding,
+    c: &'a ContextSummary,
+) -> impl Iterator<Item = Evidence> + 'a {
+    const CLAIMS_A_CHANGE: [&str; 7] = [
+        "Persistence:",
+        "PrivilegeEscalation:",
+        "DefenseEvasion:",
+        "Impact:",
+        "Exfiltration:",
+        "Stealth:",
+        "Policy:",
+    ];
+    let claims_reading = !CLAIMS_A_CHANGE
+        .iter()
+        .any(|p| f.finding_type.starts_with(p));
     let observed = c.behaviours.iter().map(|o| Evidence {
         signal: o.technique.signal,
         sentence: format!(
@@ -76,11 +97,15 @@ pub fn behaviour_evidence(c: &ContextSummary) -> impl Iterator<Item = Evidence> 
         ),
         weight: o.weight,
     });
-    let benign = c.benign.iter().map(|b| Evidence {
-        signal: b.signal,
-        sentence: b.sentence.clone(),
-        weight: b.weight,
-    });
+    let benign = c
+        .benign
+        .iter()
+        .filter(move |b| !(claims_reading && b.signal == "read_only_window"))
+        .map(|b| Evidence {
+            signal: b.signal,
+            sentence: b.sentence.clone(),
+            weight: b.weight,
+        });
     observed.chain(benign)
 }
 

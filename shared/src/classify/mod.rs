@@ -116,7 +116,7 @@ pub fn classify_with(finding: &Finding, context: Option<&ContextSummary>) -> Ass
                 .iter()
                 .filter_map(|rule| rule(finding, context)),
         );
-        evidence.extend(context_rules::behaviour_evidence(context));
+        evidence.extend(context_rules::behaviour_evidence(finding, context));
     }
     evidence.sort_by_key(|e| std::cmp::Reverse(e.weight.abs()));
     if let Some(sample) = evidence.iter().find(|e| e.signal == rules::SAMPLE) {

@@ -1,4 +1,4 @@
-//! Context for triage (issue 3): what CloudTrail and VPC Flow Logs say about the principals,
+//! Context for triage: what CloudTrail and VPC Flow Logs say about the principals,
 //! IPs and instances of a finding, parsed and compacted by the ingest functions.
 
 pub mod cloudtrail;

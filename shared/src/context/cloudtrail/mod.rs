@@ -1,4 +1,4 @@
-//! CloudTrail for triage (issue 3): a tolerant record model, every shape CloudTrail reaches us
+//! CloudTrail for triage: a tolerant record model, every shape CloudTrail reaches us
 //! in, and the compact aggregates the ingest functions store. Pure: bytes in, values out;
 //! storage is the ingest functions' business.
 //!
