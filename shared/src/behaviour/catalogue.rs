@@ -224,9 +224,16 @@ technique!(
     "Initial Access",
     "console_without_mfa"
 );
+technique!(
+    PASSWORD_GUESSING,
+    "T1110",
+    "Brute Force (console password)",
+    "Credential Access",
+    "console_password_guessing"
+);
 
 /// Every technique of the catalogue, for the README's table and tests.
-pub const TECHNIQUES: [&Technique; 23] = [
+pub const TECHNIQUES: [&Technique; 24] = [
     &IMPAIR_CLOUD_LOGS,
     &IMPAIR_SECURITY_TOOLS,
     &OPEN_CLOUD_FIREWALL,
@@ -250,6 +257,7 @@ pub const TECHNIQUES: [&Technique; 23] = [
     &DATA_DESTRUCTION,
     &KEY_DESTRUCTION,
     &CONSOLE_WITHOUT_MFA,
+    &PASSWORD_GUESSING,
 ];
 
 /// A call that shows a technique on its own, when `when` holds.
@@ -294,10 +302,12 @@ fn privileged_policy(e: &NotableEvent, _: &WindowCalls) -> bool {
 
 /// Credentials made for someone else: an access key or password of another user. A user
 /// rotating their own key is routine.
+/// Root's own access keys count too: AWS advises never to create them, so one made in the
+/// window is someone arranging to come back as root.
 fn for_another_user(e: &NotableEvent, _: &WindowCalls) -> bool {
     match target(e, "userName") {
         Some(user) => e.user_name.as_deref() != Some(user),
-        None => false,
+        None => e.principal_type == PrincipalType::Root && e.event_name == "CreateAccessKey",
     }
 }
 
@@ -479,6 +489,7 @@ pub fn observe(w: &WindowCalls) -> Vec<Observation> {
             o
         })
         .collect();
+    out.extend(console_password_guessing(w));
     out.extend(secrets_harvest(w));
     out.extend(instance_credentials_harvest(w));
     out.extend(discovery_burst(w));
@@ -541,6 +552,45 @@ fn telling_observation(
             .map(|e| call_ref(e))
             .collect(),
     }
+}
+
+/// Three failed console sign-ins or more, then one that worked: a password guessed (or
+/// sprayed) and found. People mistype once or twice and then get in; the failures alone are
+/// noise on an exposed sign-in page and are not counted.
+const FAILED_SIGN_INS_AT: usize = 3;
+
+fn console_password_guessing(w: &WindowCalls) -> Option<Observation> {
+    let sign_ins: Vec<&NotableEvent> = w
+        .events
+        .iter()
+        .copied()
+        .filter(|e| {
+            e.reasons.contains(&NotableReason::ConsoleSignIn) && e.event_name == "ConsoleLogin"
+        })
+        .collect();
+    let success = sign_ins.iter().find(|e| e.error_code.is_none())?;
+    let failures: Vec<&NotableEvent> = sign_ins
+        .iter()
+        .copied()
+        .filter(|e| e.error_code.is_some() && e.time <= success.time)
+        .collect();
+    (failures.len() >= FAILED_SIGN_INS_AT).then_some(())?;
+    let mut calls: Vec<CallRef> = failures
+        .iter()
+        .take(CALLS_SHOWN - 1)
+        .map(|e| call_ref(e))
+        .collect();
+    calls.push(call_ref(success));
+    Some(Observation {
+        technique: &PASSWORD_GUESSING,
+        weight: STRONG,
+        summary: format!(
+            "{} failed console sign-ins, then one that worked at {}",
+            failures.len(),
+            success.time.format("%H:%M:%S")
+        ),
+        calls,
+    })
 }
 
 /// Reads of five different secrets or more within the window: an application reads its own one
@@ -793,6 +843,57 @@ mod tests {
             observed(&[key("backdoor")]),
             [("credentials_for_others", STRONG)]
         );
+    }
+
+    /// Console sign-ins as CloudTrail records them (the AWS documentation's failure and success
+    /// examples, at the times given).
+    fn sign_in(time: &str, ok: bool) -> NotableEvent {
+        let raw: CloudTrailRecord = serde_json::from_value(json!({"eventTime": time,
+            "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+            "eventType": "AwsConsoleSignIn", "sourceIPAddress": "203.0.113.9",
+            "additionalEventData": {"MFAUsed": "No"},
+            "responseElements": {"ConsoleLogin": if ok { "Success" } else { "Failure" }},
+            "errorMessage": if ok { Value::Null } else { "Failed authentication".into() },
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/ops",
+                "accountId": "111122223333", "userName": "ops"}}))
+        .unwrap();
+        let record = Record::new(raw).unwrap();
+        NotableEvent::new(&record, notable_reasons(&record))
+    }
+
+    #[test]
+    fn failed_sign_ins_count_only_when_one_then_works() {
+        let failures: Vec<NotableEvent> = ["10:00:01", "10:00:04", "10:00:07"]
+            .iter()
+            .map(|t| sign_in(&format!("2026-01-01T{t}Z"), false))
+            .collect();
+        assert!(
+            !observed(&failures)
+                .iter()
+                .any(|(s, _)| *s == "console_password_guessing")
+        );
+        let mut then_in = failures.clone();
+        then_in.push(sign_in("2026-01-01T10:00:10Z", true));
+        assert!(observed(&then_in).contains(&("console_password_guessing", STRONG)));
+        let one_typo = vec![failures[0].clone(), sign_in("2026-01-01T10:00:10Z", true)];
+        assert!(
+            !observed(&one_typo)
+                .iter()
+                .any(|(s, _)| *s == "console_password_guessing")
+        );
+    }
+
+    #[test]
+    fn root_minting_its_own_access_key_is_persistence() {
+        let raw: CloudTrailRecord = serde_json::from_value(json!({
+            "eventTime": "2026-01-01T10:00:00Z", "eventSource": "iam.amazonaws.com",
+            "eventName": "CreateAccessKey", "readOnly": false, "requestParameters": {},
+            "userIdentity": {"type": "Root", "arn": "arn:aws:iam::111122223333:root",
+                "accountId": "111122223333"}}))
+        .unwrap();
+        let record = Record::new(raw).unwrap();
+        let e = NotableEvent::new(&record, notable_reasons(&record));
+        assert_eq!(observed(&[e]), [("credentials_for_others", STRONG)]);
     }
 
     #[test]
