@@ -69,22 +69,21 @@ pub fn subject_phrase(signal: &str) -> Option<&'static str> {
 /// reading of it (their weights and reasons are documented in [`crate::behaviour`]).
 ///
 /// A window of reads only clears a finding that claims a change (persistence, privilege
-/// escalation, defence evasion, impact, exfiltration, root use). Discovery, reconnaissance,
-/// credential access or credentials used from elsewhere are claims about reading or about who
+/// escalation, defence evasion, impact, exfiltration). Discovery, reconnaissance, credential
+/// access, credentials used from elsewhere or root use are claims about reading or about who
 /// called: that the principal only read confirms or leaves them (an intruder's first hour with
-/// stolen keys is all reads), so that reading is left out for them.
+/// stolen keys, or with root, is all reads), so that reading is left out for them.
 pub fn behaviour_evidence<'a>(
     f: &Finding,
     c: &'a ContextSummary,
 ) -> impl Iterator<Item = Evidence> + 'a {
-    const CLAIMS_A_CHANGE: [&str; 7] = [
+    const CLAIMS_A_CHANGE: [&str; 6] = [
         "Persistence:",
         "PrivilegeEscalation:",
         "DefenseEvasion:",
         "Impact:",
         "Exfiltration:",
         "Stealth:",
-        "Policy:",
     ];
     let claims_reading = !CLAIMS_A_CHANGE
         .iter()
