@@ -1,0 +1,249 @@
+//! The catalogue: attacker behaviours recognisable from the window's calls alone.
+//!
+//! Two kinds of entry:
+//! - **telling calls** ([`telling`]): one call shows the technique (a trail stopped, a
+//!   snapshot shared with another account). Denied attempts count: they show intent, and an
+//!   intruder's first tries with stolen keys are often refused.
+//! - **volume** ([`volume`]): each call is routine, many of them across
+//!   many resources within the hour is not. Thresholds are set where a person or an application
+//!   doing its job stays well below: an application reads its own one or two secrets, an
+//!   administrator fetches the password of the one instance they connect to, the console's
+//!   pages call a handful of Describe APIs of one service.
+//!
+//! Weights come in three classes, each with its reason:
+//! - [`DECISIVE`] (40): the action's only common legitimate purpose is a planned change
+//!   (audit logs stopped, data shared with another account, a role trusting another account,
+//!   leaving the organisation). With no benign reading it decides the verdict alone, even
+//!   against a Low severity (-10).
+//! - [`STRONG`] (30): routine for administrators in small doses, but the standard persistence,
+//!   privilege and credential-access steps of an intrusion (credentials minted for another
+//!   user, an admin policy attached, a harvest of secrets).
+//! - [`MODERATE`] (20): legitimate operations work as often as attacks (remote commands, direct
+//!   VM connections, a discovery burst): they raise a Medium finding to the threshold only
+//!   with something else.
+//!
+//! A few entries weigh less, each saying why.
+//!
+//! References: the Stratus Red Team AWS technique catalogue, the ATT&CK cloud matrix (IaaS),
+//! and the AWS API reference of each call.
+
+mod techniques;
+mod telling;
+mod volume;
+
+pub use techniques::*;
+
+use super::{CallRef, Technique, WindowCalls};
+use crate::context::cloudtrail::{NotableEvent, api_name, is_auth_error};
+
+pub const DECISIVE: i32 = 40;
+pub const STRONG: i32 = 30;
+pub const MODERATE: i32 = 20;
+
+/// At most this many calls are listed per observation: the count says the rest.
+pub(super) const CALLS_SHOWN: usize = 5;
+
+/// A behaviour seen in the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    pub technique: &'static Technique,
+    pub weight: i32,
+    /// One sentence: what was done, how often, to how many resources.
+    pub summary: String,
+    /// The calls that show it, oldest first (at most [`CALLS_SHOWN`]).
+    pub calls: Vec<CallRef>,
+}
+
+/// The value of a `key=value` target of a notable event.
+pub(super) fn target<'e>(e: &'e NotableEvent, key: &str) -> Option<&'e str> {
+    e.targets
+        .iter()
+        .find_map(|t| t.strip_prefix(key)?.strip_prefix('='))
+}
+
+pub(super) fn denied(e: &NotableEvent) -> bool {
+    e.error_code.as_deref().is_some_and(is_auth_error)
+}
+
+pub(super) fn call_ref(e: &NotableEvent) -> CallRef {
+    let target = e
+        .details
+        .granted_to
+        .first()
+        .map(|g| format!("to {g}"))
+        .or_else(|| e.details.instance_type.clone())
+        .or_else(|| e.targets.first().cloned());
+    CallRef {
+        time: e.time,
+        api: api_name(e.event_source.as_deref(), &e.event_name),
+        target,
+        denied: denied(e),
+    }
+}
+
+pub(super) fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
+/// Every behaviour the window's calls show, strongest first; one observation per technique
+/// signal, however many calls show it.
+pub fn observe(w: &WindowCalls) -> Vec<Observation> {
+    let mut out = telling::observe_telling(w);
+    out.extend(volume::console_password_guessing(w));
+    out.extend(volume::secrets_harvest(w));
+    out.extend(volume::instance_credentials_harvest(w));
+    out.extend(volume::discovery_burst(w));
+    out.extend(volume::denied_probing(w));
+    out.extend(volume::mass_deletion(w));
+    out.sort_by_key(|o| std::cmp::Reverse(o.weight));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::cloudtrail::{CloudTrailRecord, Record, notable_reasons};
+    use serde_json::{Value, json};
+
+    fn event(source: &str, name: &str, params: Value, error: Option<&str>) -> NotableEvent {
+        let mut r = json!({"eventTime": "2026-01-01T10:00:00Z", "eventSource": source,
+            "eventName": name, "readOnly": false, "requestParameters": params,
+            "sourceIPAddress": "198.51.100.7",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/ops",
+                "accountId": "111122223333", "userName": "ops"}});
+        if let Some(code) = error {
+            r["errorCode"] = code.into();
+        }
+        let raw: CloudTrailRecord = serde_json::from_value(r).unwrap();
+        let record = Record::new(raw).unwrap();
+        NotableEvent::new(&record, notable_reasons(&record))
+    }
+
+    fn observed(events: &[NotableEvent]) -> Vec<(&'static str, i32)> {
+        let refs: Vec<&NotableEvent> = events.iter().collect();
+        observe(&WindowCalls {
+            events: &refs,
+            activity: &[],
+            account: Some("111122223333"),
+        })
+        .into_iter()
+        .map(|o| (o.technique.signal, o.weight))
+        .collect()
+    }
+
+    #[test]
+    fn sharing_leaves_the_account_only_when_another_account_or_anyone_gains_access() {
+        let share = |who: &str| {
+            event(
+                "ec2.amazonaws.com",
+                "ModifySnapshotAttribute",
+                json!({"createVolumePermission": {"add": {"items": [{"userId": who}]}}}),
+                None,
+            )
+        };
+        assert_eq!(
+            observed(&[share("444455556666")]),
+            [("share_outside_account", DECISIVE)]
+        );
+        assert!(observed(&[share("111122223333")]).is_empty());
+    }
+
+    #[test]
+    fn refusals_count_as_attempts_and_other_failures_as_nothing() {
+        let stop = |error| {
+            event(
+                "cloudtrail.amazonaws.com",
+                "StopLogging",
+                json!({"name": "t"}),
+                error,
+            )
+        };
+        assert_eq!(
+            observed(&[stop(Some("AccessDenied"))]),
+            [("impair_cloud_logs", DECISIVE)]
+        );
+        assert!(observed(&[stop(Some("TrailNotFoundException"))]).is_empty());
+    }
+
+    #[test]
+    fn credentials_for_oneself_are_rotation_not_persistence() {
+        let key = |user: &str| {
+            event(
+                "iam.amazonaws.com",
+                "CreateAccessKey",
+                json!({"userName": user}),
+                None,
+            )
+        };
+        assert!(observed(&[key("ops")]).is_empty());
+        assert_eq!(
+            observed(&[key("backdoor")]),
+            [("credentials_for_others", STRONG)]
+        );
+    }
+
+    /// Console sign-ins as CloudTrail records them (the AWS documentation's failure and success
+    /// examples, at the times given).
+    fn sign_in(time: &str, ok: bool) -> NotableEvent {
+        let raw: CloudTrailRecord = serde_json::from_value(json!({"eventTime": time,
+            "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+            "eventType": "AwsConsoleSignIn", "sourceIPAddress": "203.0.113.9",
+            "additionalEventData": {"MFAUsed": "No"},
+            "responseElements": {"ConsoleLogin": if ok { "Success" } else { "Failure" }},
+            "errorMessage": if ok { Value::Null } else { "Failed authentication".into() },
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/ops",
+                "accountId": "111122223333", "userName": "ops"}}))
+        .unwrap();
+        let record = Record::new(raw).unwrap();
+        NotableEvent::new(&record, notable_reasons(&record))
+    }
+
+    #[test]
+    fn failed_sign_ins_count_only_when_one_then_works() {
+        let failures: Vec<NotableEvent> = ["10:00:01", "10:00:04", "10:00:07"]
+            .iter()
+            .map(|t| sign_in(&format!("2026-01-01T{t}Z"), false))
+            .collect();
+        assert!(
+            !observed(&failures)
+                .iter()
+                .any(|(s, _)| *s == "console_password_guessing")
+        );
+        let mut then_in = failures.clone();
+        then_in.push(sign_in("2026-01-01T10:00:10Z", true));
+        assert!(observed(&then_in).contains(&("console_password_guessing", STRONG)));
+        let one_typo = vec![failures[0].clone(), sign_in("2026-01-01T10:00:10Z", true)];
+        assert!(
+            !observed(&one_typo)
+                .iter()
+                .any(|(s, _)| *s == "console_password_guessing")
+        );
+    }
+
+    #[test]
+    fn root_minting_its_own_access_key_is_persistence() {
+        let raw: CloudTrailRecord = serde_json::from_value(json!({
+            "eventTime": "2026-01-01T10:00:00Z", "eventSource": "iam.amazonaws.com",
+            "eventName": "CreateAccessKey", "readOnly": false, "requestParameters": {},
+            "userIdentity": {"type": "Root", "arn": "arn:aws:iam::111122223333:root",
+                "accountId": "111122223333"}}))
+        .unwrap();
+        let record = Record::new(raw).unwrap();
+        let e = NotableEvent::new(&record, notable_reasons(&record));
+        assert_eq!(observed(&[e]), [("credentials_for_others", STRONG)]);
+    }
+
+    #[test]
+    fn one_observation_per_technique_however_many_calls() {
+        let trails: Vec<NotableEvent> = ["StopLogging", "DeleteTrail"]
+            .iter()
+            .map(|n| event("cloudtrail.amazonaws.com", n, json!({"name": "t"}), None))
+            .collect();
+        let seen = observed(&trails);
+        assert_eq!(seen, [("impair_cloud_logs", DECISIVE)]);
+    }
+}
