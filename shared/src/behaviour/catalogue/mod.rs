@@ -4,11 +4,10 @@
 //! - **telling calls** ([`telling`]): one call shows the technique (a trail stopped, a
 //!   snapshot shared with another account). Denied attempts count: they show intent, and an
 //!   intruder's first tries with stolen keys are often refused.
-//! - **volume** ([`volume`]): each call is routine, many of them across
-//!   many resources within the hour is not. Thresholds are set where a person or an application
-//!   doing its job stays well below: an application reads its own one or two secrets, an
-//!   administrator fetches the password of the one instance they connect to, the console's
-//!   pages call a handful of Describe APIs of one service.
+//! - **volume** ([`volume`]): each call is routine, many of them across many resources within
+//!   the window is not. Thresholds are set where a person or an application doing its job stays
+//!   well below: an application reads its own one or two secrets, an administrator fetches the
+//!   password of the one instance they connect to.
 //!
 //! Weights come in three classes, each with its reason:
 //! - [`DECISIVE`] (40): the action's only common legitimate purpose is a planned change
