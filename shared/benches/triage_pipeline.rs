@@ -82,6 +82,31 @@ fn sample_context() -> MemoryContextSource {
     table
 }
 
+/// Everything triage does with context but the queries' round trip: parse, the stored rows of
+/// the window, summary, rules and notice.
+fn triage_with_context(
+    bytes: &[u8],
+    table: &MemoryContextSource,
+    settings: &TriageSettings,
+    now: chrono::DateTime<Utc>,
+) -> (
+    triage_core::classify::Assessment,
+    triage_core::notice::Notice,
+) {
+    let event = parse_event_bytes(bytes).expect("finding parses");
+    let window = ScopeWindow::for_finding(&event.finding, settings.look_back, now);
+    let subjects = subjects(&event);
+    let context = table.context(&subjects, &window);
+    let summary = ContextSummary::of(
+        &context,
+        &subjects,
+        &event.finding,
+        &window,
+        settings.min_history,
+    );
+    preview_with(&event, settings, now, Some(&summary))
+}
+
 fn enrichment(c: &mut Criterion) {
     let settings = TriageSettings::default();
     let now = Utc::now();
@@ -105,18 +130,12 @@ fn enrichment(c: &mut Criterion) {
             &bytes,
             |b, bytes| {
                 b.iter(|| {
-                    let event = parse_event_bytes(black_box(bytes)).expect("sample event parses");
-                    let window = ScopeWindow::for_finding(&event.finding, settings.look_back, now);
-                    let subjects = subjects(&event);
-                    let context = table.context(&subjects, &window);
-                    let summary = ContextSummary::of(
-                        &context,
-                        &subjects,
-                        &event.finding,
-                        &window,
-                        settings.min_history,
-                    );
-                    black_box(preview_with(&event, &settings, now, Some(&summary)))
+                    black_box(triage_with_context(
+                        black_box(bytes),
+                        &table,
+                        &settings,
+                        now,
+                    ))
                 })
             },
         );
@@ -197,18 +216,12 @@ fn behaviour(c: &mut Criterion) {
             &bytes,
             |b, bytes| {
                 b.iter(|| {
-                    let event = parse_event_bytes(black_box(bytes)).expect("finding parses");
-                    let window = ScopeWindow::for_finding(&event.finding, settings.look_back, now);
-                    let subjects = subjects(&event);
-                    let context = table.context(&subjects, &window);
-                    let summary = ContextSummary::of(
-                        &context,
-                        &subjects,
-                        &event.finding,
-                        &window,
-                        settings.min_history,
-                    );
-                    black_box(preview_with(&event, &settings, now, Some(&summary)))
+                    black_box(triage_with_context(
+                        black_box(bytes),
+                        &table,
+                        &settings,
+                        now,
+                    ))
                 })
             },
         );

@@ -181,3 +181,11 @@ pub fn event(file: &str, id: &str) -> Value {
     event["detail"]["id"] = id.into();
     event
 }
+
+/// The weight of the evidence filed under `signal`, if the assessment has it.
+pub fn weight_of(a: &triage_core::classify::Assessment, signal: &str) -> Option<i32> {
+    a.evidence
+        .iter()
+        .find(|e| e.signal == signal)
+        .map(|e| e.weight)
+}

@@ -9,7 +9,7 @@
 //! test says what it varied.
 
 use chrono::{DateTime, Duration, Utc};
-use integration_tests::event;
+use integration_tests::{event, weight_of};
 use serde_json::{Value, json};
 use triage_core::aws::MemoryContextSource;
 use triage_core::aws::context_items::ObjectId;
@@ -142,13 +142,6 @@ async fn triage_notice(table: MemoryContextSource, raw: Value) -> (Assessment, N
         .unwrap()
         .outcome;
     (outcome.assessment, outcome.notice.unwrap())
-}
-
-fn weight_of(a: &Assessment, signal: &str) -> Option<i32> {
-    a.evidence
-        .iter()
-        .find(|e| e.signal == signal)
-        .map(|e| e.weight)
 }
 
 #[tokio::test]

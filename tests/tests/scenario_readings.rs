@@ -5,6 +5,7 @@
 //! the reasons.
 
 use chrono::{Duration, Utc};
+use integration_tests::weight_of;
 use triage_core::aws::MemoryContextSource;
 use triage_core::aws::context_items::ObjectId;
 use triage_core::classify::Assessment;
@@ -57,13 +58,6 @@ async fn assess(name: &str) -> (Assessment, String) {
         .unwrap()
         .outcome;
     (outcome.assessment, outcome.notice.unwrap().body)
-}
-
-fn weight_of(a: &Assessment, signal: &str) -> Option<i32> {
-    a.evidence
-        .iter()
-        .find(|e| e.signal == signal)
-        .map(|e| e.weight)
 }
 
 #[tokio::test]
