@@ -138,3 +138,17 @@ async fn an_identity_center_role_with_a_path_is_found_by_its_name() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_benign_lean_says_first_how_to_confirm_it() {
+    let (a, body) = assess("benign-terraform-creates-webserver-security-group").await;
+    assert_eq!(
+        a.verdict,
+        triage_core::classify::Verdict::LikelyFalsePositive,
+        "{body}"
+    );
+    assert!(
+        body.contains("Do next\n  1. Match the changes to a pipeline run or an approved plan"),
+        "{body}"
+    );
+}

@@ -1,7 +1,7 @@
 //! "Behaviour observed": the ATT&CK techniques the window's calls show, each with the calls and
 //! times that show it, and the first steps each technique calls for.
 
-use crate::behaviour::Observation;
+use crate::behaviour::{BenignReading, Observation};
 use crate::enrich::ContextSummary;
 use crate::text::field;
 use std::fmt::Write;
@@ -36,6 +36,25 @@ pub fn write_behaviour(out: &mut String, context: Option<&ContextSummary>) -> st
         }
     }
     Ok(())
+}
+
+/// How to confirm each benign reading the verdict leans on: each is evidence, not proof (user
+/// agents are set by the client), so the check closes the finding.
+pub fn confirm_steps(readings: &[BenignReading]) -> Vec<String> {
+    readings
+        .iter()
+        .filter_map(|r| {
+            Some(match r.signal {
+                "infrastructure_as_code" => "Match the changes to a pipeline run or an approved plan at those times; if none matches, treat the credentials as stolen (any client can send that user agent).",
+                "aws_service_acting" => "Find the stack, rule or scanner that had the AWS service make these calls, and confirm it is yours and configured as intended.",
+                "mfa_session" => "Confirm with the person who holds the MFA device that the session and its calls were theirs.",
+                "restrictive_changes" => "Confirm the containment was an incident responder's, and that no administrator was locked out.",
+                "own_teardown" => "Confirm the resources created and deleted belong to a test or deployment you know of.",
+                _ => return None,
+            })
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The first thing to do about each technique seen, strongest first, without repeats.

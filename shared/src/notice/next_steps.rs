@@ -133,6 +133,13 @@ pub fn for_finding(
         let first = super::behaviour::first_steps(&c.behaviours);
         steps.splice(0..0, first);
     }
+    // A benign lean rests on readings that can be checked: checking them closes the finding.
+    if verdict != Verdict::LikelyTruePositive
+        && let Some(c) = context
+    {
+        let confirm = super::behaviour::confirm_steps(&c.benign);
+        steps.splice(0..0, confirm);
+    }
     if verdict == Verdict::LikelyFalsePositive {
         steps.push(
             "If this is confirmed benign, add a GuardDuty suppression rule for this pattern rather than ignoring the notice."
