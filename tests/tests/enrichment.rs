@@ -166,3 +166,63 @@ async fn a_stolen_key_replayed_after_ingesting_its_cloudtrail_shows_what_it_did(
     );
     assert_eq!(outcome.assessment.verdict, Verdict::LikelyTruePositive);
 }
+
+#[tokio::test]
+async fn behaviour_read_from_the_stored_context_names_the_technique_and_its_grantee() {
+    let stack = LocalStack::start().await;
+    // The Stratus Red Team detonation that shares an EBS snapshot with another account
+    // (Apache-2.0), verbatim but for the user name, made unique so runs never share context.
+    let user = unique("sharer");
+    let corpus = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/cloudtrail/stratus_red_team_detonations/aws.exfiltration.ec2-share-ebs-snapshot.json"),
+    )
+    .unwrap()
+    .replace("christophe", &user);
+    let body = format!("{{\"Records\": {corpus}}}");
+    let report = cloudtrail::aggregate_object(
+        body.as_bytes(),
+        &cloudtrail::ReadOptions::default(),
+        &cloudtrail::Settings::default(),
+    )
+    .unwrap();
+    let expires = (Utc::now() + Duration::days(1)).timestamp();
+    BatchWriter::new(stack.dynamodb.clone(), &stack.table)
+        .put_all(cloudtrail_items(
+            &report.aggregates,
+            &ObjectId::of(&user),
+            expires,
+        ))
+        .await
+        .unwrap();
+
+    let mut raw = event(
+        "iam-anomalous-behavior-credential-access.json",
+        &unique("share"),
+    );
+    raw["detail"]["type"] = "Exfiltration:IAMUser/AnomalousBehavior".into();
+    raw["detail"]["accountId"] = "756680937392".into();
+    raw["detail"]["resource"]["accessKeyDetails"] = serde_json::json!({
+        "accessKeyId": "AKIAYLJU0B35TFSNKCS2", "userName": user, "userType": "IAMUser"});
+    raw["detail"]["service"]["eventFirstSeen"] = "2024-08-01T12:28:02Z".into();
+    raw["detail"]["service"]["eventLastSeen"] = "2024-08-01T12:28:02Z".into();
+
+    let pipeline = stack.pipeline_with_context(TriageSettings::default());
+    let outcome = pipeline
+        .handle_raw(raw, lease(), Utc::now())
+        .await
+        .unwrap()
+        .outcome;
+    let body = outcome.notice.unwrap().body;
+    assert!(
+        body.contains("Behaviour observed")
+            && body.contains("T1537 Transfer Data to Cloud Account")
+            && body.contains("ec2:ModifySnapshotAttribute to 098797384747"),
+        "{body}"
+    );
+    assert_eq!(
+        outcome.assessment.verdict,
+        Verdict::LikelyTruePositive,
+        "{body}"
+    );
+}
