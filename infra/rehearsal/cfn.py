@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -293,6 +294,10 @@ def sam_transform(template: dict[str, Any], combo: Combo, code: tuple[str, str])
     `sam build` would compile and upload) points at the S3 object `code` instead. Returns the expanded
     template and the number of managed-policy lookups SAM made."""
     from samtranslator.translator.transform import transform  # noqa: PLC0415 - only where SAM is needed
+
+    # SAM records metrics for its own service and warns, when the translator is garbage-collected, that
+    # nobody published them.
+    logging.getLogger("samtranslator.metrics").setLevel(logging.ERROR)
 
     t = copy.deepcopy(template)
     for res in (t.get("Resources") or {}).values():

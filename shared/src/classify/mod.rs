@@ -117,6 +117,19 @@ pub fn classify_with(finding: &Finding, context: Option<&ContextSummary>) -> Ass
                 .filter_map(|rule| rule(finding, context)),
         );
         evidence.extend(context_rules::behaviour_evidence(finding, context));
+        // The caller's network, new or known, is one observation: the principal's own history
+        // (the context) says it more precisely than GuardDuty's account-wide profile.
+        let network_from_context = evidence.iter().any(|e| {
+            matches!(
+                e.signal,
+                "new_ip_for_principal"
+                    | "sensitive_calls_from_new_network"
+                    | "known_ip_for_principal"
+            )
+        });
+        if network_from_context {
+            evidence.retain(|e| !rules::ACCOUNT_NETWORK_SIGNALS.contains(&e.signal));
+        }
     }
     evidence.sort_by_key(|e| std::cmp::Reverse(e.weight.abs()));
     if let Some(sample) = evidence.iter().find(|e| e.signal == rules::SAMPLE) {
@@ -158,6 +171,33 @@ fn verdict_for(score: i32) -> (Verdict, u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_callers_network_counts_once_from_the_context_when_it_says_so() {
+        let f: Finding = serde_json::from_value(serde_json::json!({"id": "a", "severity": 5,
+            "type": "Persistence:IAMUser/AnomalousBehavior",
+            "service": {"additionalInfo": {"value":
+                "{\"unusualBehavior\":{\"unusualASNsForAccount\":\"AS-CHOOPA\"}}"}}}))
+        .unwrap();
+        let signals = |c: Option<&ContextSummary>| -> Vec<&'static str> {
+            classify_with(&f, c)
+                .evidence
+                .iter()
+                .map(|e| e.signal)
+                .collect()
+        };
+        assert!(signals(None).contains(&"network_unseen_in_account"));
+        let new_ip = ContextSummary {
+            new_ips: vec!["198.51.100.7".into()],
+            new_networks: vec!["198.51.100.0/24".into()],
+            history_days: Some(30),
+            history_sufficient: true,
+            ..ContextSummary::default()
+        };
+        let with_context = signals(Some(&new_ip));
+        assert!(with_context.contains(&"new_ip_for_principal"));
+        assert!(!with_context.contains(&"network_unseen_in_account"));
+    }
 
     #[test]
     fn thresholds_split_the_score_into_three_verdicts() {

@@ -5,7 +5,7 @@
 
 use super::Evidence;
 use super::scanners::known_scanner;
-use crate::finding::{Family, Finding, ResourceRole, ResourceType, SeverityBand};
+use crate::finding::{AccountNetwork, Family, Finding, ResourceRole, ResourceType, SeverityBand};
 use crate::text::field;
 
 pub const SAMPLE: &str = "sample_finding";
@@ -23,6 +23,7 @@ pub const ALL: &[Rule] = &[
     high_fidelity_type,
     policy_finding,
     family_reading,
+    account_network,
 ];
 
 fn evidence(signal: &'static str, sentence: String, weight: i32) -> Option<Evidence> {
@@ -231,6 +232,36 @@ fn policy_finding(f: &Finding) -> Option<Evidence> {
         "a Policy finding: a best-practice violation, not in itself evidence of an attacker".into(),
         -5,
     )
+}
+
+/// GuardDuty's own months of account-wide profiling, carried by anomaly findings: a network
+/// nobody in the account has used is how an outsider with stolen credentials looks (hosting,
+/// VPN, Tor); one the account uses all the time is a colleague's or the office's. The first
+/// weighs like our own new-network evidence, the second less than the principal's own known
+/// address (the network is the account's, not necessarily the principal's). When the context
+/// says the same of the principal, that evidence counts instead (see [`super::classify_with`]).
+pub const ACCOUNT_NETWORK_SIGNALS: [&str; 2] =
+    ["network_unseen_in_account", "network_usual_in_account"];
+
+fn account_network(f: &Finding) -> Option<Evidence> {
+    match f.account_network()? {
+        AccountNetwork::Unseen(asn) => evidence(
+            ACCOUNT_NETWORK_SIGNALS[0],
+            format!(
+                "GuardDuty had never seen {} in this account (its account-wide profile)",
+                field(&asn, 60)
+            ),
+            15,
+        ),
+        AccountNetwork::Frequent(asn) => evidence(
+            ACCOUNT_NETWORK_SIGNALS[1],
+            format!(
+                "{} is one of this account's frequent networks in GuardDuty's profile",
+                field(&asn, 60)
+            ),
+            -10,
+        ),
+    }
 }
 
 /// What a finding of its family means, said once in every notice so the reader knows what the
