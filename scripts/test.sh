@@ -4,7 +4,8 @@
 # Installs what it needs (rustfmt/clippy components, the local-stack venv, the infra linters),
 # starts the local AWS stack (moto), and runs: format check, clippy, every workspace test
 # (unit + integration against the local server), the verdicts on the labelled scenarios
-# (triage-cli eval), the integration tests again with DynamoDB on dynalite
+# (triage-cli eval), the deploy rehearsal and the policy lint (scripts/deploy-rehearsal.sh,
+# scripts/check-policies.sh), the integration tests again with DynamoDB on dynalite
 # (scripts/conformance-dynalite.sh), the infrastructure checks, and the triage
 # acceptance check when ../shared/acceptance is present.
 set -euo pipefail
@@ -34,6 +35,12 @@ fi
 
 step "verdicts on the labelled scenarios (triage-cli eval, floor in scripts/eval-floor)"
 cargo run -q -p triage-cli --locked -- eval --min-exact "$(cat scripts/eval-floor)" tests/scenarios
+
+step "deploy rehearsal: the expanded templates created in a private moto server, per parameter combination"
+scripts/deploy-rehearsal.sh
+
+step "policy lint: every IAM and resource policy of both templates"
+scripts/check-policies.sh
 
 step "DynamoDB conformance: integration tests with DynamoDB on dynalite"
 scripts/conformance-dynalite.sh

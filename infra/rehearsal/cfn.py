@@ -73,59 +73,148 @@ RESPONDER_COMBOS = [
     Combo("emails", "defaults with NotificationEmail and AlarmEmail", dict(EMAILS)),
     Combo("no-subscriber", "AllowNoSubscriber=true, nothing else", {"AllowNoSubscriber": "true"}),
     Combo("log-buckets", "CloudTrailBucketName and FlowLogsBucketName", {**EMAILS, **BUCKETS}),
-    Combo("cloudtrail-api-events", "CloudTrailApiEvents=enabled (no bucket)", {**EMAILS, "CloudTrailApiEvents": "enabled"}),
-    Combo("alarm-topic", "NotificationEmail and AlarmTopicArn (an existing topic), no AlarmEmail",
-          {"NotificationEmail": EMAILS["NotificationEmail"], "AlarmTopicArn": EXISTING_ALARM_TOPIC}),
-    Combo("bucket-topics", "both buckets with their SNS fan-out topics (CloudTrailBucketTopicArn, FlowLogsBucketTopicArn)",
-          {**EMAILS, **BUCKETS, "CloudTrailBucketTopicArn": CLOUDTRAIL_BUCKET_TOPIC,
-           "FlowLogsBucketTopicArn": FLOWLOGS_BUCKET_TOPIC}),
-    Combo("everything-else", "extra: MinSeverity=7, ReservedConcurrency=5, both buckets in a log archive account "
-          "with an SSE-KMS key, CloudTrailApiEvents, both alarm destinations, non-default numbers",
-          {**EMAILS, **BUCKETS, "AlarmTopicArn": EXISTING_ALARM_TOPIC, "MinSeverity": "7",
-           "ReservedConcurrency": "5", "CloudTrailApiEvents": "enabled", "LogBucketsAccountId": LOG_ARCHIVE_ACCOUNT,
-           "LogBucketsKmsKeyArn": LOG_KEY, "IngestMaximumConcurrency": "10", "QuietPeriodHours": "12",
-           "RecordTtlDays": "30", "LookbackMinutes": "90", "MinHistoryDays": "14", "AwsTimeoutMs": "5000",
-           "LogLevel": "DEBUG", "LogRetentionDays": "90", "ContextTtlDays": "45"}),
+    Combo(
+        "cloudtrail-api-events", "CloudTrailApiEvents=enabled (no bucket)", {**EMAILS, "CloudTrailApiEvents": "enabled"}
+    ),
+    Combo(
+        "alarm-topic",
+        "NotificationEmail and AlarmTopicArn (an existing topic), no AlarmEmail",
+        {"NotificationEmail": EMAILS["NotificationEmail"], "AlarmTopicArn": EXISTING_ALARM_TOPIC},
+    ),
+    Combo(
+        "bucket-topics",
+        "both buckets with their SNS fan-out topics (CloudTrailBucketTopicArn, FlowLogsBucketTopicArn)",
+        {
+            **EMAILS,
+            **BUCKETS,
+            "CloudTrailBucketTopicArn": CLOUDTRAIL_BUCKET_TOPIC,
+            "FlowLogsBucketTopicArn": FLOWLOGS_BUCKET_TOPIC,
+        },
+    ),
+    Combo(
+        "everything-else",
+        "extra: MinSeverity=7, ReservedConcurrency=5, both buckets in a log archive account "
+        "with an SSE-KMS key, CloudTrailApiEvents, both alarm destinations, non-default numbers",
+        {
+            **EMAILS,
+            **BUCKETS,
+            "AlarmTopicArn": EXISTING_ALARM_TOPIC,
+            "MinSeverity": "7",
+            "ReservedConcurrency": "5",
+            "CloudTrailApiEvents": "enabled",
+            "LogBucketsAccountId": LOG_ARCHIVE_ACCOUNT,
+            "LogBucketsKmsKeyArn": LOG_KEY,
+            "IngestMaximumConcurrency": "10",
+            "QuietPeriodHours": "12",
+            "RecordTtlDays": "30",
+            "LookbackMinutes": "90",
+            "MinHistoryDays": "14",
+            "AwsTimeoutMs": "5000",
+            "LogLevel": "DEBUG",
+            "LogRetentionDays": "90",
+            "ContextTtlDays": "45",
+        },
+    ),
 ]
 
 RESPONDER_REFUSED = [
     Combo("all-defaults", "every parameter at its default", {}, refused_by="rule SomeoneReceivesTheNoticesAndAlarms"),
-    Combo("no-alarm-destination", "NotificationEmail only", {"NotificationEmail": EMAILS["NotificationEmail"]},
-          refused_by="rule SomeoneReceivesTheNoticesAndAlarms"),
-    Combo("no-notice-subscriber", "AlarmEmail only", {"AlarmEmail": EMAILS["AlarmEmail"]},
-          refused_by="rule SomeoneReceivesTheNoticesAndAlarms"),
-    Combo("reserved-zero", "ReservedConcurrency=0", {**EMAILS, "ReservedConcurrency": "0"},
-          refused_by="rule ReservedConcurrencyIsNotZero"),
-    Combo("cloudtrail-topic-alone", "CloudTrailBucketTopicArn without CloudTrailBucketName",
-          {**EMAILS, "CloudTrailBucketTopicArn": CLOUDTRAIL_BUCKET_TOPIC}, refused_by="rule BucketTopicsNeedTheirBuckets"),
-    Combo("flowlogs-topic-alone", "FlowLogsBucketTopicArn without FlowLogsBucketName",
-          {**EMAILS, "FlowLogsBucketTopicArn": FLOWLOGS_BUCKET_TOPIC}, refused_by="rule BucketTopicsNeedTheirBuckets"),
-    Combo("bucket-url", "CloudTrailBucketName as an s3:// URL", {**EMAILS, "CloudTrailBucketName": "s3://example-logs"},
-          refused_by="parameter CloudTrailBucketName"),
-    Combo("bucket-arn", "FlowLogsBucketName as an ARN", {**EMAILS, "FlowLogsBucketName": "arn:aws:s3:::example-logs"},
-          refused_by="parameter FlowLogsBucketName"),
-    Combo("ingest-concurrency-1", "IngestMaximumConcurrency=1", {**EMAILS, "IngestMaximumConcurrency": "1"},
-          refused_by="parameter IngestMaximumConcurrency"),
-    Combo("timeout-too-long", "AwsTimeoutMs=9001", {**EMAILS, "AwsTimeoutMs": "9001"}, refused_by="parameter AwsTimeoutMs"),
-    Combo("bad-email", "NotificationEmail without @", {**EMAILS, "NotificationEmail": "oncall"},
-          refused_by="parameter NotificationEmail"),
+    Combo(
+        "no-alarm-destination",
+        "NotificationEmail only",
+        {"NotificationEmail": EMAILS["NotificationEmail"]},
+        refused_by="rule SomeoneReceivesTheNoticesAndAlarms",
+    ),
+    Combo(
+        "no-notice-subscriber",
+        "AlarmEmail only",
+        {"AlarmEmail": EMAILS["AlarmEmail"]},
+        refused_by="rule SomeoneReceivesTheNoticesAndAlarms",
+    ),
+    Combo(
+        "reserved-zero",
+        "ReservedConcurrency=0",
+        {**EMAILS, "ReservedConcurrency": "0"},
+        refused_by="rule ReservedConcurrencyIsNotZero",
+    ),
+    Combo(
+        "cloudtrail-topic-alone",
+        "CloudTrailBucketTopicArn without CloudTrailBucketName",
+        {**EMAILS, "CloudTrailBucketTopicArn": CLOUDTRAIL_BUCKET_TOPIC},
+        refused_by="rule BucketTopicsNeedTheirBuckets",
+    ),
+    Combo(
+        "flowlogs-topic-alone",
+        "FlowLogsBucketTopicArn without FlowLogsBucketName",
+        {**EMAILS, "FlowLogsBucketTopicArn": FLOWLOGS_BUCKET_TOPIC},
+        refused_by="rule BucketTopicsNeedTheirBuckets",
+    ),
+    Combo(
+        "bucket-url",
+        "CloudTrailBucketName as an s3:// URL",
+        {**EMAILS, "CloudTrailBucketName": "s3://example-logs"},
+        refused_by="parameter CloudTrailBucketName",
+    ),
+    Combo(
+        "bucket-arn",
+        "FlowLogsBucketName as an ARN",
+        {**EMAILS, "FlowLogsBucketName": "arn:aws:s3:::example-logs"},
+        refused_by="parameter FlowLogsBucketName",
+    ),
+    Combo(
+        "ingest-concurrency-1",
+        "IngestMaximumConcurrency=1",
+        {**EMAILS, "IngestMaximumConcurrency": "1"},
+        refused_by="parameter IngestMaximumConcurrency",
+    ),
+    Combo(
+        "timeout-too-long", "AwsTimeoutMs=9001", {**EMAILS, "AwsTimeoutMs": "9001"}, refused_by="parameter AwsTimeoutMs"
+    ),
+    Combo(
+        "bad-email",
+        "NotificationEmail without @",
+        {**EMAILS, "NotificationEmail": "oncall"},
+        refused_by="parameter NotificationEmail",
+    ),
 ]
 
 FORWARDER_COMBOS = [
-    Combo("forwarder", f"ResponderRegion={REGION}, deployed in {FORWARDER_REGION}", {"ResponderRegion": REGION},
-          region=FORWARDER_REGION),
-    Combo("forwarder-alarms", f"with AlarmTopicArn (existing, {FORWARDER_REGION}) and MinSeverity=4",
-          {"ResponderRegion": REGION, "AlarmTopicArn": FORWARDER_ALARM_TOPIC, "MinSeverity": "4"},
-          region=FORWARDER_REGION),
+    Combo(
+        "forwarder",
+        f"ResponderRegion={REGION}, deployed in {FORWARDER_REGION}",
+        {"ResponderRegion": REGION},
+        region=FORWARDER_REGION,
+    ),
+    Combo(
+        "forwarder-alarms",
+        f"with AlarmTopicArn (existing, {FORWARDER_REGION}) and MinSeverity=4",
+        {"ResponderRegion": REGION, "AlarmTopicArn": FORWARDER_ALARM_TOPIC, "MinSeverity": "4"},
+        region=FORWARDER_REGION,
+    ),
 ]
 
 FORWARDER_REFUSED = [
-    Combo("forwarder-own-region", "ResponderRegion = the stack's own region", {"ResponderRegion": FORWARDER_REGION},
-          region=FORWARDER_REGION, refused_by="rule NotInTheResponderRegion"),
-    Combo("forwarder-china", "deployed in cn-north-1 (partition aws-cn)", {"ResponderRegion": "cn-northwest-1"},
-          region="cn-north-1", refused_by="rule CrossRegionForwardingExistsInThisPartition"),
-    Combo("forwarder-no-region", "ResponderRegion missing", {}, region=FORWARDER_REGION,
-          refused_by="parameter ResponderRegion"),
+    Combo(
+        "forwarder-own-region",
+        "ResponderRegion = the stack's own region",
+        {"ResponderRegion": FORWARDER_REGION},
+        region=FORWARDER_REGION,
+        refused_by="rule NotInTheResponderRegion",
+    ),
+    Combo(
+        "forwarder-china",
+        "deployed in cn-north-1 (partition aws-cn)",
+        {"ResponderRegion": "cn-northwest-1"},
+        region="cn-north-1",
+        refused_by="rule CrossRegionForwardingExistsInThisPartition",
+    ),
+    Combo(
+        "forwarder-no-region",
+        "ResponderRegion missing",
+        {},
+        region=FORWARDER_REGION,
+        refused_by="parameter ResponderRegion",
+    ),
 ]
 
 
@@ -228,7 +317,7 @@ def evaluate_rules(template: dict[str, Any], overrides: dict[str, str], region: 
 
     def ev(node: Any) -> Any:
         if isinstance(node, dict) and len(node) == 1:
-            (key, arg), = node.items()
+            ((key, arg),) = node.items()
             if key == "Ref":
                 return values[arg]
             if key == "Fn::Equals":
@@ -277,8 +366,12 @@ class StubManagedPolicyLoader:
     `Policies` to ARNs. Every function here has its own `Role`, so SAM should never ask; if it does, the
     names it may ask for get their well-known ARNs, and the lookups are counted for the report."""
 
-    NAMES = ("AWSLambdaBasicExecutionRole", "AWSLambdaSQSQueueExecutionRole", "AWSXRayDaemonWriteAccess",
-             "AWSLambdaVPCAccessExecutionRole")
+    NAMES = (
+        "AWSLambdaBasicExecutionRole",
+        "AWSLambdaSQSQueueExecutionRole",
+        "AWSXRayDaemonWriteAccess",
+        "AWSLambdaVPCAccessExecutionRole",
+    )
 
     def __init__(self, partition: str):
         self.partition = partition
@@ -335,8 +428,9 @@ class Resolver:
     """Conditions and intrinsic functions of a (plain CloudFormation) template. Resources resolve through
     the callbacks: ref(logical_id) and getatt(logical_id, attribute)."""
 
-    def __init__(self, template: dict[str, Any], params: dict[str, str], pseudo: dict[str, Any],
-                 ref: RefFn, getatt: GetAttFn):
+    def __init__(
+        self, template: dict[str, Any], params: dict[str, str], pseudo: dict[str, Any], ref: RefFn, getatt: GetAttFn
+    ):
         self.template = template
         self.values = {**parameter_values(template, params), **pseudo}
         self.resources = template.get("Resources") or {}
@@ -407,13 +501,13 @@ class Resolver:
         if not isinstance(node, dict):
             return node
         if len(node) == 1:
-            (key, arg), = node.items()
+            ((key, arg),) = node.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Condition" and isinstance(arg, str):
                 return self.condition(arg)
             if key == "Fn::GetAtt":
-                res, attr = (arg.split(".", 1) if isinstance(arg, str) else arg)
+                res, attr = arg.split(".", 1) if isinstance(arg, str) else arg
                 return self.getatt(res, self.eval(attr))
             if key == "Fn::Sub":
                 if isinstance(arg, str):
@@ -449,9 +543,13 @@ class Resolver:
 # Made-up physical resources (well-formed names and ARNs) for resolving a template without a server
 # ----------------------------------------------------------------------------------------------------
 NAME_PROPERTY = {
-    "AWS::SQS::Queue": "QueueName", "AWS::SNS::Topic": "TopicName", "AWS::IAM::Role": "RoleName",
-    "AWS::Lambda::Function": "FunctionName", "AWS::DynamoDB::Table": "TableName",
-    "AWS::Logs::LogGroup": "LogGroupName", "AWS::Events::Rule": "Name",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::Events::Rule": "Name",
 }
 
 

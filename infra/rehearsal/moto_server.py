@@ -64,8 +64,9 @@ def patch() -> None:
 
     key_create = Key.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
-    def key_with_json_policy(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
-                             region_name: str, **kwargs: Any) -> Any:
+    def key_with_json_policy(
+        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> Any:
         props = cloudformation_json.get("Properties") or {}
         if isinstance(props.get("KeyPolicy"), dict):
             props["KeyPolicy"] = json.dumps(props["KeyPolicy"])
@@ -75,8 +76,9 @@ def patch() -> None:
 
     rule_create = Rule.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
-    def rule_with_string_pattern(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
-                                 region_name: str, **kwargs: Any) -> Any:
+    def rule_with_string_pattern(
+        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> Any:
         props = cloudformation_json.get("Properties") or {}
         if isinstance(props.get("EventPattern"), str):
             # moto json.dumps() the property: hand it the parsed pattern, which it encodes back to the same JSON.
