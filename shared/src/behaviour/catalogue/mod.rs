@@ -97,6 +97,7 @@ pub fn observe(w: &WindowCalls) -> Vec<Observation> {
     out.extend(volume::instance_credentials_harvest(w));
     out.extend(volume::discovery_burst(w));
     out.extend(volume::denied_probing(w));
+    out.extend(volume::region_sweep(w));
     out.extend(volume::mass_deletion(w));
     out.sort_by_key(|o| std::cmp::Reverse(o.weight));
     out
@@ -106,6 +107,7 @@ pub fn observe(w: &WindowCalls) -> Vec<Observation> {
 mod tests {
     use super::*;
     use crate::context::cloudtrail::{CloudTrailRecord, Record, notable_reasons};
+    use crate::enrich::ActivityRow;
     use serde_json::{Value, json};
 
     fn event(source: &str, name: &str, params: Value, error: Option<&str>) -> NotableEvent {
@@ -234,6 +236,88 @@ mod tests {
         let record = Record::new(raw).unwrap();
         let e = NotableEvent::new(&record, notable_reasons(&record));
         assert_eq!(observed(&[e]), [("credentials_for_others", STRONG)]);
+    }
+
+    fn signals(events: &[NotableEvent]) -> Vec<&'static str> {
+        observed(events).into_iter().map(|(s, _)| s).collect()
+    }
+
+    #[test]
+    fn the_generalising_entries_fire_on_their_calls_and_not_on_their_routine_cousins() {
+        let iam = |name: &str, params: Value| event("iam.amazonaws.com", name, params, None);
+        assert!(
+            signals(&[iam("GetAccountAuthorizationDetails", json!({}))])
+                .contains(&"iam_configuration_dump")
+        );
+        assert!(
+            signals(&[iam("CreateLoginProfile", json!({"userName": "ops"}))])
+                .contains(&"credentials_for_others")
+        );
+        assert!(signals(&[iam("CreateAccessKey", json!({"userName": "ops"}))]).is_empty());
+        let sign_in_token = event("signin.amazonaws.com", "GetSigninToken", json!({}), None);
+        assert!(signals(&[sign_in_token]).contains(&"console_from_access_keys"));
+        let launch = |kind: &str| {
+            event(
+                "ec2.amazonaws.com",
+                "RunInstances",
+                json!({"instanceType": kind, "instancesSet": {"items": [{"maxCount": 1}]}}),
+                None,
+            )
+        };
+        assert!(signals(&[launch("c5.24xlarge")]).contains(&"resource_hijacking"));
+        assert!(signals(&[launch("m5.metal")]).contains(&"resource_hijacking"));
+        assert!(signals(&[launch("t3.micro")]).is_empty());
+        let unblock = event(
+            "s3.amazonaws.com",
+            "DeleteBucketPublicAccessBlock",
+            json!({"bucketName": "b"}),
+            None,
+        );
+        assert_eq!(observed(&[unblock]), [("share_outside_account", MODERATE)]);
+    }
+
+    fn activity(region: &str, user_agent: &str) -> ActivityRow {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-01-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        ActivityRow {
+            subject: "CT#arn#x".into(),
+            event_source: "ec2.amazonaws.com".into(),
+            event_name: "DescribeInstances".into(),
+            outcome: "success".into(),
+            source_ip: "198.51.100.7".into(),
+            region: region.into(),
+            count: 1,
+            first: t,
+            last: t,
+            user_agent: user_agent.into(),
+            live: false,
+        }
+    }
+
+    #[test]
+    fn calls_in_five_regions_outside_the_console_are_a_sweep() {
+        let regions = [
+            "us-east-1",
+            "us-west-2",
+            "eu-west-1",
+            "ap-south-1",
+            "sa-east-1",
+        ];
+        let sweep = |ua: &str| -> Vec<&'static str> {
+            let rows: Vec<ActivityRow> = regions.iter().map(|r| activity(r, ua)).collect();
+            let refs: Vec<&ActivityRow> = rows.iter().collect();
+            observe(&WindowCalls {
+                events: &[],
+                activity: &refs,
+                account: None,
+            })
+            .into_iter()
+            .map(|o| o.technique.signal)
+            .collect()
+        };
+        assert_eq!(sweep("aws-cli/2.15"), ["region_sweep"]);
+        assert!(sweep("console.ec2.amazonaws.com").is_empty());
     }
 
     #[test]

@@ -182,8 +182,30 @@ technique!(
     "console_password_guessing"
 );
 
+technique!(
+    ACCOUNT_DISCOVERY,
+    "T1087.004",
+    "Account Discovery: Cloud Account",
+    "Discovery",
+    "iam_configuration_dump"
+);
+technique!(
+    ALTERNATE_AUTHENTICATION,
+    "T1550.001",
+    "Use Alternate Authentication Material: Application Access Token",
+    "Defense Evasion",
+    "console_from_access_keys"
+);
+technique!(
+    REGION_SWEEP,
+    "T1580",
+    "Cloud Infrastructure Discovery (across regions)",
+    "Discovery",
+    "region_sweep"
+);
+
 /// Every technique of the catalogue, for the README's table and tests.
-pub const TECHNIQUES: [&Technique; 24] = [
+pub const TECHNIQUES: [&Technique; 27] = [
     &IMPAIR_CLOUD_LOGS,
     &IMPAIR_SECURITY_TOOLS,
     &OPEN_CLOUD_FIREWALL,
@@ -208,4 +230,7 @@ pub const TECHNIQUES: [&Technique; 24] = [
     &KEY_DESTRUCTION,
     &CONSOLE_WITHOUT_MFA,
     &PASSWORD_GUESSING,
+    &ACCOUNT_DISCOVERY,
+    &ALTERNATE_AUTHENTICATION,
+    &REGION_SWEEP,
 ];

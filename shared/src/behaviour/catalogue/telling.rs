@@ -54,10 +54,12 @@ fn privileged_policy(e: &NotableEvent, _: &WindowCalls) -> bool {
 /// Credentials made for someone else: an access key or password of another user. A user
 /// rotating their own key is routine.
 /// Root's own access keys count too: AWS advises never to create them, so one made in the
-/// window is someone arranging to come back as root.
+/// window is someone arranging to come back as root. So does a console password a user creates
+/// for itself: people get theirs from an administrator; keys giving themselves a console is how
+/// an intruder holding only an access key moves to the console.
 fn for_another_user(e: &NotableEvent, _: &WindowCalls) -> bool {
     match target(e, "userName") {
-        Some(user) => e.user_name.as_deref() != Some(user),
+        Some(user) => e.user_name.as_deref() != Some(user) || e.event_name == "CreateLoginProfile",
         None => e.principal_type == PrincipalType::Root && e.event_name == "CreateAccessKey",
     }
 }
@@ -88,18 +90,26 @@ fn admin_port_to_world(e: &NotableEvent, _: &WindowCalls) -> bool {
     })
 }
 
-/// GPU, machine-learning and FPGA families, or ten instances or more at once: what mining and
-/// model-training abuse launches.
+/// GPU, machine-learning and FPGA families, the largest sizes of any family (16xlarge and up,
+/// metal), or ten instances or more at once: what mining and model-training abuse launches.
 fn hijacking_launch(e: &NotableEvent, _: &WindowCalls) -> bool {
     const ACCELERATED: [&str; 8] = ["p2.", "p3", "p4", "p5", "g4", "g5", "g6", "inf"];
     const ALSO: [&str; 4] = ["trn", "dl1", "f1.", "vt1"];
-    let accelerated = e.details.instance_type.as_deref().is_some_and(|t| {
-        ACCELERATED
-            .iter()
-            .chain(ALSO.iter())
-            .any(|p| t.starts_with(p))
-    });
-    accelerated || e.details.instance_count.is_some_and(|n| n >= 10)
+    const LARGEST: [&str; 6] = [
+        ".16xlarge",
+        ".18xlarge",
+        ".24xlarge",
+        ".32xlarge",
+        ".48xlarge",
+        ".metal",
+    ];
+    let kind = e.details.instance_type.as_deref().unwrap_or_default();
+    let accelerated = ACCELERATED
+        .iter()
+        .chain(ALSO.iter())
+        .any(|p| kind.starts_with(p));
+    let largest = LARGEST.iter().any(|s| kind.ends_with(s));
+    accelerated || largest || e.details.instance_count.is_some_and(|n| n >= 10)
 }
 
 /// A console sign-in that worked without MFA, by an IAM user or root. Federated and Identity
@@ -134,6 +144,9 @@ const TELLING_CALLS: &[TellingCall] = &[
     TellingCall { source: "ec2.amazonaws.com", names: &["ModifySnapshotAttribute", "ModifyImageAttribute"], technique: &TRANSFER_TO_CLOUD_ACCOUNT, weight: DECISIVE, when: grants_outside },
     TellingCall { source: "rds.amazonaws.com", names: &["ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute"], technique: &TRANSFER_TO_CLOUD_ACCOUNT, weight: DECISIVE, when: grants_outside },
     TellingCall { source: "s3.amazonaws.com", names: &["PutBucketPolicy"], technique: &TRANSFER_TO_CLOUD_ACCOUNT, weight: DECISIVE, when: grants_outside },
+    // Removing a public access block is the step before a bucket or the account is opened; it
+    // is also done on purpose for websites, so moderate.
+    TellingCall { source: "s3.amazonaws.com", names: &["DeleteBucketPublicAccessBlock", "DeleteAccountPublicAccessBlock"], technique: &TRANSFER_TO_CLOUD_ACCOUNT, weight: MODERATE, when: always },
     TellingCall { source: "iam.amazonaws.com", names: &["CreateRole", "UpdateAssumeRolePolicy"], technique: &OUTSIDE_TRUST, weight: DECISIVE, when: grants_outside },
     TellingCall { source: "iam.amazonaws.com", names: &["AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy"], technique: &PRIVILEGED_POLICY, weight: STRONG, when: privileged_policy },
     // A new default policy version can grant anything; its content is not in the aggregates.
@@ -145,6 +158,12 @@ const TELLING_CALLS: &[TellingCall] = &[
     // need them, brokers do (so only moderate).
     TellingCall { source: "sts.amazonaws.com", names: &["GetFederationToken"], technique: &ADDITIONAL_CREDENTIALS, weight: MODERATE, when: always },
     TellingCall { source: "iam.amazonaws.com", names: &["CreateUser"], technique: &CREATE_CLOUD_ACCOUNT, weight: MODERATE, when: always },
+    // The whole IAM configuration in one call: users, roles, groups and every policy. Posture
+    // tools call it too, so moderate.
+    TellingCall { source: "iam.amazonaws.com", names: &["GetAccountAuthorizationDetails"], technique: &ACCOUNT_DISCOVERY, weight: MODERATE, when: always },
+    // A console session minted from access keys (the federation endpoint): how an intruder with
+    // keys gets a console; credential brokers use it too, so moderate.
+    TellingCall { source: "signin.amazonaws.com", names: &["GetSigninToken"], technique: &ALTERNATE_AUTHENTICATION, weight: MODERATE, when: always },
     TellingCall { source: "lambda.amazonaws.com", names: &["AddPermission*"], technique: &FUNCTION_OPENED, weight: STRONG, when: grants_outside },
     TellingCall { source: "lambda.amazonaws.com", names: &["UpdateFunctionConfiguration*", "CreateFunction*"], technique: &SERVERLESS_CODE, weight: STRONG, when: foreign_layers },
     TellingCall { source: "lambda.amazonaws.com", names: &["UpdateFunctionCode*"], technique: &SERVERLESS_CODE, weight: MODERATE, when: always },

@@ -161,6 +161,33 @@ pub(super) fn discovery_burst(w: &WindowCalls) -> Option<Observation> {
     })
 }
 
+/// Calls in five regions or more within the window, outside the console: workloads and people
+/// live in one to three regions (global services report `us-east-1`); enumeration tools and
+/// intruders looking for somewhere unwatched to run walk every region.
+const REGIONS_AT: usize = 5;
+
+pub(super) fn region_sweep(w: &WindowCalls) -> Option<Observation> {
+    let regions: BTreeSet<&str> = w
+        .activity
+        .iter()
+        .filter(|r| !r.region.is_empty() && !is_console_user_agent(&r.user_agent))
+        .map(|r| r.region.as_str())
+        .collect();
+    (regions.len() >= REGIONS_AT).then_some(())?;
+    let shown: Vec<&str> = regions.iter().take(6).copied().collect();
+    Some(Observation {
+        technique: &REGION_SWEEP,
+        weight: MODERATE,
+        summary: format!(
+            "calls in {} regions ({}{})",
+            regions.len(),
+            shown.join(", "),
+            if regions.len() > 6 { ", ..." } else { "" }
+        ),
+        calls: Vec::new(),
+    })
+}
+
 /// Ten distinct APIs refused within the window: someone trying what the credentials may do.
 /// A person or a tool with a too-narrow policy hits the same one or two walls repeatedly.
 const DENIED_APIS_AT: usize = 10;
