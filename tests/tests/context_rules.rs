@@ -763,3 +763,41 @@ async fn reads_only_clear_a_finding_that_claims_a_change() {
         );
     }
 }
+
+/// A role or user shared by several sessions or keys files every session's notable calls under
+/// one principal; the behaviour of another key is not the finding's. The admin-user detonation
+/// made with a second key of the same user (varied: access key), beside a read the finding's own
+/// key made (the DescribeParameters reads of another detonation, varied: identity and time).
+#[tokio::test]
+async fn behaviour_of_another_key_of_the_same_principal_is_not_the_findings() {
+    let admin = stratus("persistence.iam-create-admin-user");
+    let identity = admin[0]["userIdentity"].clone();
+    let time = admin[0]["eventTime"].clone();
+    let mut other_key = admin.clone();
+    for r in &mut other_key {
+        r["userIdentity"]["accessKeyId"] = "AKIAOTHERSESSION0001".into();
+    }
+    let mut own: Vec<Value> = stratus("credential-access.ssm-retrieve-securestring-parameters")
+        .into_iter()
+        .filter(|r| r["eventName"] == "DescribeParameters")
+        .collect();
+    for r in &mut own {
+        r["userIdentity"] = identity.clone();
+        r["eventTime"] = time.clone();
+    }
+    let mut table = MemoryContextSource::new();
+    ingest_cloudtrail(&mut table, "other-key", &other_key);
+    ingest_cloudtrail(&mut table, "own-key", &own);
+    let (a, body) = triage(table, iam_finding("tor-ip-caller-iam.json", &own)).await;
+    assert_eq!(weight_of(&a, "privileged_policy_attached"), None, "{body}");
+
+    let mut table = MemoryContextSource::new();
+    ingest_cloudtrail(&mut table, "other-key", &other_key);
+    ingest_cloudtrail(&mut table, "own-key", &own);
+    let (a, body) = triage(table, iam_finding("tor-ip-caller-iam.json", &other_key)).await;
+    assert_eq!(
+        weight_of(&a, "privileged_policy_attached"),
+        Some(30),
+        "{body}"
+    );
+}

@@ -24,10 +24,27 @@ impl ContextSummary {
         window: &ScopeWindow,
     ) {
         let end = window.end + Duration::minutes(AFTER_LAST_SEEN_MINUTES);
-        let events: Vec<&NotableEvent> = context
+        let in_window: Vec<&NotableEvent> = context
             .notable
             .iter()
             .filter(|e| window.start <= e.time && e.time <= end)
+            .collect();
+        // Notable events are filed under the role, so a shared role (an Identity Center
+        // permission set, a CI role) brings every session's calls. When the finding names its
+        // access key and the window has calls made with it, calls made with other keys are
+        // someone else's (calls without a key, console sign-ins, stay).
+        let key = finding
+            .resource
+            .as_ref()
+            .and_then(|r| r.access_key_details.as_ref())
+            .and_then(|k| k.access_key_id.as_deref());
+        // The key's own activity rows (every call, reads too) say whether it was used.
+        let key_used = key.is_some()
+            && (own.iter().any(|r| r.subject.starts_with("CT#accessKey#"))
+                || in_window.iter().any(|e| e.access_key_id.as_deref() == key));
+        let events: Vec<&NotableEvent> = in_window
+            .into_iter()
+            .filter(|e| !key_used || e.access_key_id.is_none() || e.access_key_id.as_deref() == key)
             .collect();
         let activity: Vec<&ActivityRow> = own
             .iter()
