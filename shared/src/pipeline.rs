@@ -16,6 +16,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::sync::Arc;
 
+/// Retrying the completion of a published notice: first pause, longest pause, and the time left
+/// before the invocation's deadline at which it gives up (the function must still return).
+const COMPLETE_FIRST_PAUSE: Duration = Duration::milliseconds(100);
+const COMPLETE_MAX_PAUSE: Duration = Duration::seconds(1);
+const COMPLETE_MARGIN: Duration = Duration::seconds(2);
+
 /// The knobs of the pipeline, from configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TriageSettings {
@@ -316,15 +322,30 @@ impl<S: DedupeStore, P: NoticePublisher> Triage<S, P> {
             remote_endpoints: observation.remote_endpoints,
             at: now,
         };
-        if let Err(e) = self
-            .store
-            .complete_notified(&finding.id, &lease, &notified, &seen, &message_id)
-            .await
-        {
-            // The notice is out. Failing now would make the retry publish it again, which is
-            // worse than a record that misses this notice: log loudly and carry on.
-            tracing::error!(error = %e, finding_id = %finding.id, %message_id,
-                "notice published but the finding record was not completed; a later delivery may notify again");
+        // The notice is out: the record must say so, or a later delivery notifies again. Keep
+        // trying while the invocation has time; failing the invocation would make its retry
+        // publish again, which is worse than a record that misses this notice.
+        let mut pause = COMPLETE_FIRST_PAUSE;
+        loop {
+            let result = self
+                .store
+                .complete_notified(&finding.id, &lease, &notified, &seen, &message_id)
+                .await;
+            match result {
+                Ok(()) => break,
+                Err(e)
+                    if e.is_retryable() && Utc::now() + pause + COMPLETE_MARGIN < lease.until =>
+                {
+                    tracing::warn!(error = %e, finding_id = %finding.id, "completing the finding record failed; trying again");
+                    tokio::time::sleep(pause.to_std().unwrap_or_default()).await;
+                    pause = (pause * 2).min(COMPLETE_MAX_PAUSE);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, finding_id = %finding.id, %message_id,
+                        "notice published but the finding record was not completed; a later delivery may notify again");
+                    break;
+                }
+            }
         }
         Ok(Outcome {
             assessment,
@@ -368,7 +389,8 @@ impl<S: DedupeStore, P: NoticePublisher> Triage<S, P> {
 mod tests {
     use super::*;
     use crate::dedupe::memory::MemoryStore;
-    use crate::finding::parse_event;
+    use crate::dedupe::{ClaimOutcome, FindingRecord, Lease, RecordLabels, Seen, StoreError};
+    use crate::finding::{FindingId, parse_event};
     use crate::publish::RecordingPublisher;
     use serde_json::json;
 
@@ -383,6 +405,85 @@ mod tests {
                     "remoteIpDetails": {"ipAddressV4": "198.51.100.1"}}}}}),
         )
         .unwrap()
+    }
+
+    /// A store whose first `failures` completions are throttled.
+    struct ThrottledCompletes {
+        inner: MemoryStore,
+        failures: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl DedupeStore for ThrottledCompletes {
+        async fn claim(
+            &self,
+            id: &FindingId,
+            lease: &Lease,
+            labels: &RecordLabels,
+            now: DateTime<Utc>,
+            expires_at: DateTime<Utc>,
+        ) -> Result<ClaimOutcome, StoreError> {
+            self.inner.claim(id, lease, labels, now, expires_at).await
+        }
+
+        async fn complete_notified(
+            &self,
+            id: &FindingId,
+            lease: &Lease,
+            notified: &Notified,
+            seen: &Seen,
+            message_id: &str,
+        ) -> Result<(), StoreError> {
+            let left = self.failures.load(std::sync::atomic::Ordering::SeqCst);
+            if left > 0 {
+                self.failures
+                    .store(left - 1, std::sync::atomic::Ordering::SeqCst);
+                return Err(StoreError::Throttled("test".into()));
+            }
+            self.inner
+                .complete_notified(id, lease, notified, seen, message_id)
+                .await
+        }
+
+        async fn complete_silent(
+            &self,
+            id: &FindingId,
+            lease: &Lease,
+            seen: &Seen,
+            repeat: bool,
+        ) -> Result<(), StoreError> {
+            self.inner.complete_silent(id, lease, seen, repeat).await
+        }
+
+        async fn release(&self, id: &FindingId, lease: &Lease) -> Result<(), StoreError> {
+            self.inner.release(id, lease).await
+        }
+
+        async fn get(&self, id: &FindingId) -> Result<Option<FindingRecord>, StoreError> {
+            self.inner.get(id).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_throttled_completion_is_retried_while_the_invocation_has_time() {
+        let pipeline = Triage::new(
+            ThrottledCompletes {
+                inner: MemoryStore::new(),
+                failures: 4.into(),
+            },
+            RecordingPublisher::default(),
+            TriageSettings::default(),
+        );
+        let e = event("throttled", 1, "2026-01-01T00:00:00Z");
+        let now = Utc::now();
+        let first = pipeline.handle(&e, later(now), now).await.unwrap();
+        assert!(matches!(first.disposition, Disposition::Published { .. }));
+        let again = pipeline.handle(&e, later(now), Utc::now()).await.unwrap();
+        assert_eq!(
+            again.disposition,
+            Disposition::Duplicate,
+            "the record was completed"
+        );
     }
 
     fn triage() -> Triage<MemoryStore, RecordingPublisher> {

@@ -39,6 +39,56 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for RequestCounter 
     }
 }
 
+/// Loses the response of the `nth` DynamoDB `UpdateItem` (1-based) after the server applied it:
+/// the SDK sees a 500 in its place and retries, as when a connection drops on the way back.
+#[derive(Debug, Clone)]
+pub struct LoseUpdateResponse {
+    nth: usize,
+    seen: Arc<AtomicUsize>,
+}
+
+impl LoseUpdateResponse {
+    pub fn nth(nth: usize) -> Self {
+        Self {
+            nth,
+            seen: Arc::default(),
+        }
+    }
+
+    /// `UpdateItem` requests that got a response so far (retries included).
+    pub fn seen(&self) -> usize {
+        self.seen.load(Ordering::SeqCst)
+    }
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for LoseUpdateResponse {
+    fn name(&self) -> &'static str {
+        "LoseUpdateResponse"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextMut<'_>,
+        _runtime_components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let update = cfg
+            .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+            .is_some_and(|m| m.name() == "UpdateItem");
+        if update && self.seen.fetch_add(1, Ordering::SeqCst) + 1 == self.nth {
+            let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"response lost"}"#;
+            let mut lost = aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(500)?,
+                aws_smithy_types::body::SdkBody::from(body),
+            );
+            lost.headers_mut()
+                .insert("content-type", "application/x-amz-json-1.0");
+            *context.response_mut() = lost;
+        }
+        Ok(())
+    }
+}
+
 pub struct LocalStack {
     pub sdk: SdkConfig,
     pub table: String,
@@ -128,6 +178,25 @@ impl LocalStack {
     pub fn pipeline(&self, settings: TriageSettings) -> Pipeline {
         Triage::new(
             DynamoDedupeStore::new(self.dynamodb.clone(), &self.table),
+            SnsPublisher::new(self.sns.clone(), &self.topic_arn),
+            settings,
+        )
+    }
+
+    /// [`Self::pipeline`] whose DynamoDB client goes through `interceptor` too.
+    pub fn pipeline_through(
+        &self,
+        settings: TriageSettings,
+        interceptor: impl aws_smithy_runtime_api::client::interceptors::Intercept + 'static,
+    ) -> Pipeline {
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&self.sdk)
+                .interceptor(self.requests.clone())
+                .interceptor(interceptor)
+                .build(),
+        );
+        Triage::new(
+            DynamoDedupeStore::new(dynamodb, &self.table),
             SnsPublisher::new(self.sns.clone(), &self.topic_arn),
             settings,
         )

@@ -3,7 +3,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Duration, Utc};
-use integration_tests::{LocalStack, Pipeline, event, unique};
+use integration_tests::{LocalStack, LoseUpdateResponse, Pipeline, event, unique};
 use serde_json::Value;
 use std::sync::Arc;
 use triage_core::aws::{DynamoDedupeStore, SnsPublisher};
@@ -270,4 +270,66 @@ async fn a_failed_publish_gives_the_lease_back_so_the_retry_publishes_at_once() 
     );
     // The retry (well before the 30 s lease would have expired) claims and publishes.
     retry_publishes_exactly_once(&stack, &stack.pipeline(TriageSettings::default()), raw).await;
+}
+
+/// A claim that took effect but whose response was lost is retried by the SDK; the retry finds
+/// the lease this very invocation took, recognises it by its token and goes on: one notice, no
+/// `InProgress`, no wait for the lease to expire.
+#[tokio::test]
+async fn a_claim_whose_response_was_lost_is_recognised_as_ours() {
+    let stack = LocalStack::start().await;
+    let lose = LoseUpdateResponse::nth(1);
+    let pipeline = stack.pipeline_through(TriageSettings::default(), lose.clone());
+    let raw = event("ssh-brute-force-target.json", &unique("lost-claim"));
+    let handled = pipeline
+        .handle_raw(raw.clone(), lease_end(), Utc::now())
+        .await
+        .expect("the retried claim is ours, not InProgress");
+    assert!(matches!(
+        handled.outcome.disposition,
+        Disposition::Published { .. }
+    ));
+    assert!(
+        lose.seen() >= 3,
+        "claim, its retry, complete: {}",
+        lose.seen()
+    );
+    assert_eq!(stack.drain_notices().await.len(), 1);
+    let again = stack
+        .pipeline(TriageSettings::default())
+        .handle_raw(raw, lease_end(), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(again.outcome.disposition, Disposition::Duplicate);
+}
+
+/// A completion that took effect but whose response was lost is retried by the SDK; the retry's
+/// condition fails (the lease is gone) and the record shows the completion was ours: a success,
+/// and the record is complete, so a later delivery is a duplicate, not a second notice.
+#[tokio::test]
+async fn a_completion_whose_response_was_lost_is_a_success() {
+    let stack = LocalStack::start().await;
+    let lose = LoseUpdateResponse::nth(2);
+    let pipeline = stack.pipeline_through(TriageSettings::default(), lose.clone());
+    let raw = event("ssh-brute-force-target.json", &unique("lost-complete"));
+    let handled = pipeline
+        .handle_raw(raw.clone(), lease_end(), Utc::now())
+        .await
+        .expect("a completion retried after its lost response succeeds");
+    assert!(matches!(
+        handled.outcome.disposition,
+        Disposition::Published { .. }
+    ));
+    assert!(
+        lose.seen() >= 3,
+        "claim, complete, its retry: {}",
+        lose.seen()
+    );
+    let again = stack
+        .pipeline(TriageSettings::default())
+        .handle_raw(raw, lease_end(), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(again.outcome.disposition, Disposition::Duplicate);
+    assert_eq!(stack.drain_notices().await.len(), 1);
 }

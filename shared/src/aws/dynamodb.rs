@@ -57,7 +57,10 @@ impl DynamoDedupeStore {
             .map_err(|e| store_error(&e))
     }
 
-    /// Complete an update that must still hold our lease.
+    /// Complete an update that must still hold our lease. The write records our token as
+    /// `completed_token`: when its response is lost and the SDK retries, the retry's condition
+    /// fails (the lease is gone), and the old item returned with the failure shows that the
+    /// completion was ours, which is a success, not a lost lease.
     async fn finish(
         &self,
         request: UpdateItemFluentBuilder,
@@ -66,12 +69,25 @@ impl DynamoDedupeStore {
         request
             .condition_expression("lease_token = :token")
             .expression_attribute_values(":token", s(&lease.token))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => StoreError::LostLease,
-                _ => store_error(&e),
+            .or_else(|e| match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    let ours = failed
+                        .item()
+                        .and_then(|item| item.get("completed_token"))
+                        .and_then(|t| t.as_s().ok())
+                        .is_some_and(|t| *t == lease.token);
+                    if ours {
+                        tracing::info!("completion already written by this invocation (a retry after a lost response)");
+                        Ok(())
+                    } else {
+                        Err(StoreError::LostLease)
+                    }
+                }
+                _ => Err(store_error(&e)),
             })
     }
 }
@@ -219,8 +235,25 @@ impl DedupeStore for DynamoDedupeStore {
             }
             Err(e) => match e.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
-                    let until = failed
-                        .item()
+                    let item = failed.item();
+                    let held_by_us = item
+                        .and_then(|item| item.get("lease_token"))
+                        .and_then(|t| t.as_s().ok())
+                        .is_some_and(|t| *t == lease.token);
+                    if let Some(item) = item.filter(|_| held_by_us) {
+                        // Our own claim took effect and its response was lost: the SDK's retry
+                        // found the lease this invocation holds. The record besides the lease
+                        // is as it was before the claim.
+                        tracing::info!(
+                            "claim already taken by this invocation (a retry after a lost response)"
+                        );
+                        let previous = record_from_item(item)?;
+                        let first_sight = previous == FindingRecord::default();
+                        return Ok(ClaimOutcome::Claimed {
+                            previous: (!first_sight).then_some(previous),
+                        });
+                    }
+                    let until = item
                         .and_then(|item| get_time(item, "lease_until_ms"))
                         .unwrap_or(lease.until);
                     Ok(ClaimOutcome::Busy { until })
@@ -240,6 +273,7 @@ impl DedupeStore for DynamoDedupeStore {
     ) -> Result<(), StoreError> {
         let (mut sets, mut values) = seen_clauses(seen);
         sets.extend([
+            "completed_token = :token",
             "notified_band = :band",
             "notified_count = :count",
             "notified_actors = :actors",
@@ -270,7 +304,8 @@ impl DedupeStore for DynamoDedupeStore {
         seen: &Seen,
         repeat: bool,
     ) -> Result<(), StoreError> {
-        let (sets, mut values) = seen_clauses(seen);
+        let (mut sets, mut values) = seen_clauses(seen);
+        sets.push("completed_token = :token");
         let mut expression = format!("SET {}", sets.join(", "));
         if repeat {
             expression.push_str(" ADD suppressed_updates :one");

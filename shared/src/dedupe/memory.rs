@@ -13,6 +13,8 @@ use std::sync::Mutex;
 struct Entry {
     record: FindingRecord,
     lease: Option<Lease>,
+    /// The token of the lease whose holder completed last (as `completed_token` in DynamoDB).
+    completed_token: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -25,19 +27,23 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn with_own_lease<T>(
+    fn with_own_lease(
         &self,
         id: &FindingId,
         lease: &Lease,
-        f: impl FnOnce(&mut Entry) -> T,
-    ) -> Result<T, StoreError> {
+        f: impl FnOnce(&mut Entry),
+    ) -> Result<(), StoreError> {
         let mut entries = self.entries.lock().expect("memory store lock poisoned");
         match entries.get_mut(id) {
             Some(entry) if entry.lease.as_ref().is_some_and(|l| l.token == lease.token) => {
-                let out = f(entry);
+                f(entry);
                 entry.lease = None;
-                Ok(out)
+                entry.completed_token = Some(lease.token.clone());
+                Ok(())
             }
+            // Our own completion, written once already (the DynamoDB store sees this when a
+            // response is lost and the SDK retries): done, not lost.
+            Some(entry) if entry.completed_token.as_deref() == Some(lease.token.as_str()) => Ok(()),
             _ => Err(StoreError::LostLease),
         }
     }
@@ -63,6 +69,13 @@ impl DedupeStore for MemoryStore {
         if let Some(held) = previous.as_ref().and_then(|e| e.lease.as_ref())
             && held.until > now
         {
+            if held.token == lease.token {
+                // Our own claim again (as after a lost response): ours, not busy.
+                let record = previous
+                    .map(|e| e.record)
+                    .filter(|r| *r != FindingRecord::default());
+                return Ok(ClaimOutcome::Claimed { previous: record });
+            }
             return Ok(ClaimOutcome::Busy { until: held.until });
         }
         let entry = entries.entry(id.clone()).or_default();
@@ -109,5 +122,56 @@ impl DedupeStore for MemoryStore {
     async fn get(&self, id: &FindingId) -> Result<Option<FindingRecord>, StoreError> {
         let entries = self.entries.lock().expect("memory store lock poisoned");
         Ok(entries.get(id).map(|e| e.record.clone()))
+    }
+}
+
+#[cfg(test)]
+mod lost_response_tests {
+    use super::*;
+    use crate::finding::SeverityBand;
+
+    fn lease(token: &str) -> Lease {
+        Lease {
+            token: token.into(),
+            until: Utc::now() + chrono::Duration::seconds(30),
+        }
+    }
+
+    /// The same semantics as the DynamoDB store when a response is lost and the call repeated:
+    /// a repeated claim with our own token is ours, a repeated completion is done.
+    #[tokio::test]
+    async fn repeating_our_own_claim_or_completion_is_not_an_error() {
+        let store = MemoryStore::new();
+        let id = FindingId::parse("f-1").unwrap();
+        let ours = lease("ours");
+        let now = Utc::now();
+        let labels = RecordLabels::default();
+        for _ in 0..2 {
+            let claimed = store.claim(&id, &ours, &labels, now, now).await.unwrap();
+            assert_eq!(claimed, ClaimOutcome::Claimed { previous: None });
+        }
+        let seen = Seen {
+            count: 1,
+            updated_at: None,
+        };
+        let notified = Notified {
+            band: SeverityBand::Low,
+            count: 1,
+            actors: Default::default(),
+            remote_endpoints: Default::default(),
+            at: now,
+        };
+        for _ in 0..2 {
+            store
+                .complete_notified(&id, &ours, &notified, &seen, "m-1")
+                .await
+                .unwrap();
+        }
+        assert_eq!(store.get(&id).await.unwrap().unwrap().message_ids, ["m-1"]);
+        let theirs = lease("theirs");
+        assert_eq!(
+            store.complete_silent(&id, &theirs, &seen, false).await,
+            Err(StoreError::LostLease)
+        );
     }
 }
