@@ -15,9 +15,10 @@
 #   AWS_ENDPOINT_URL_DYNAMODB   the dynalite endpoint (the SDK prefers it to AWS_ENDPOINT_URL for DynamoDB)
 #   TRIAGE_TABLE_NAME           a table name that exists on dynalite only, so a request that still went
 #                               to moto fails with ResourceNotFoundException instead of passing unseen
-#   TRIAGE_DYNAMODB_IS_DYNALITE=1  for a test that must skip what dynalite lacks, saying why (none does
-#                               today: dynalite lacks UpdateTimeToLive and TransactWriteItems, unused by
-#                               the adapters, and ignores ReturnValuesOnConditionCheckFailure)
+#   TRIAGE_DYNAMODB_IS_DYNALITE=1  for a test that must skip what dynalite lacks, saying why: dynalite
+#                               lacks UpdateTimeToLive and TransactWriteItems (unused by the adapters)
+#                               and ignores ReturnValuesOnConditionCheckFailure, which the two
+#                               lost-response tests of tests/tests/dedupe.rs rest on (they skip)
 # Before the tests it checks that dynalite still rejects what AWS rejects and moto accepts; after them,
 # that items reached it and that it rejected no request as invalid (ValidationException: AWS would
 # reject it too, even if no test noticed). dynalite is stopped on exit.

@@ -11,6 +11,17 @@ use triage_core::dedupe::{DedupeStore, Lease, RecordLabels};
 use triage_core::finding::{FindingId, parse_event};
 use triage_core::pipeline::{Disposition, Triage, TriageError, TriageSettings};
 
+/// dynalite does not return the old item with a failed condition
+/// (`ReturnValuesOnConditionCheckFailure`), which recognising a lost response rests on (DynamoDB
+/// and moto do): those tests say so and skip in the dynalite conformance run.
+fn dynalite_ignores_return_values_on_condition_check_failure() -> bool {
+    let dynalite = std::env::var("TRIAGE_DYNAMODB_IS_DYNALITE").is_ok_and(|v| v == "1");
+    if dynalite {
+        eprintln!("skipped on dynalite: it ignores ReturnValuesOnConditionCheckFailure");
+    }
+    dynalite
+}
+
 fn lease_end() -> chrono::DateTime<Utc> {
     Utc::now() + Duration::seconds(30)
 }
@@ -277,6 +288,9 @@ async fn a_failed_publish_gives_the_lease_back_so_the_retry_publishes_at_once() 
 /// `InProgress`, no wait for the lease to expire.
 #[tokio::test]
 async fn a_claim_whose_response_was_lost_is_recognised_as_ours() {
+    if dynalite_ignores_return_values_on_condition_check_failure() {
+        return;
+    }
     let stack = LocalStack::start().await;
     let lose = LoseUpdateResponse::nth(1);
     let pipeline = stack.pipeline_through(TriageSettings::default(), lose.clone());
@@ -308,6 +322,9 @@ async fn a_claim_whose_response_was_lost_is_recognised_as_ours() {
 /// and the record is complete, so a later delivery is a duplicate, not a second notice.
 #[tokio::test]
 async fn a_completion_whose_response_was_lost_is_a_success() {
+    if dynalite_ignores_return_values_on_condition_check_failure() {
+        return;
+    }
     let stack = LocalStack::start().await;
     let lose = LoseUpdateResponse::nth(2);
     let pipeline = stack.pipeline_through(TriageSettings::default(), lose.clone());
