@@ -144,6 +144,7 @@ pub fn preview_with(
         scope: ScopeWindow::for_finding(&event.finding, settings.look_back, now),
         triaged_at: now,
         context,
+        possible_repeat: false,
     });
     (assessment, notice)
 }
@@ -304,6 +305,7 @@ impl<S: DedupeStore, P: NoticePublisher> Triage<S, P> {
             scope,
             triaged_at: now,
             context: context.as_ref(),
+            possible_repeat: previous.as_ref().is_some_and(|r| r.interrupted),
         });
         let message_id = match self.publisher.publish(&notice).await {
             Ok(id) => id,

@@ -164,6 +164,8 @@ fn record_from_item(item: &Item) -> Result<FindingRecord, StoreError> {
         seen_updated_at: get_time(item, "seen_updated_at_ms"),
         suppressed_updates: get_n(item, "suppressed_updates").unwrap_or(0),
         message_ids: get_list(item, "message_ids"),
+        // A claim only succeeds over an expired lease: one still there was never completed.
+        interrupted: item.contains_key("lease_token"),
     })
 }
 
@@ -247,7 +249,10 @@ impl DedupeStore for DynamoDedupeStore {
                         tracing::info!(
                             "claim already taken by this invocation (a retry after a lost response)"
                         );
-                        let previous = record_from_item(item)?;
+                        let previous = FindingRecord {
+                            interrupted: false,
+                            ..record_from_item(item)?
+                        };
                         let first_sight = previous == FindingRecord::default();
                         return Ok(ClaimOutcome::Claimed {
                             previous: (!first_sight).then_some(previous),

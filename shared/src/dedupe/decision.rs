@@ -50,6 +50,10 @@ pub struct FindingRecord {
     pub seen_updated_at: Option<DateTime<Utc>>,
     pub suppressed_updates: i64,
     pub message_ids: Vec<String>,
+    /// The last delivery claimed the record and never completed nor released it (it crashed, or
+    /// its completion failed after every retry): it may or may not have published. The next
+    /// notice says it may repeat one, rather than stay silent and risk losing it.
+    pub interrupted: bool,
 }
 
 impl FindingRecord {
@@ -222,6 +226,7 @@ mod tests {
             seen_updated_at: Some(t(at)),
             suppressed_updates: 0,
             message_ids: vec!["m-1".into()],
+            interrupted: false,
         }
     }
 

@@ -81,7 +81,10 @@ impl DedupeStore for MemoryStore {
         let entry = entries.entry(id.clone()).or_default();
         entry.lease = Some(lease.clone());
         Ok(ClaimOutcome::Claimed {
-            previous: previous.map(|e| e.record),
+            previous: previous.map(|e| FindingRecord {
+                interrupted: e.lease.is_some(),
+                ..e.record
+            }),
         })
     }
 

@@ -36,6 +36,13 @@ fn write_body(out: &mut String, input: &NoticeInput<'_>) -> std::fmt::Result {
         f.count(),
         if f.count() == 1 { "" } else { "s" }
     )?;
+    if input.possible_repeat {
+        writeln!(
+            out,
+            "Possible repeat: an earlier delivery of this finding stopped before recording its notice. If you already have notice {} of this finding, this is the same one.",
+            input.sequence
+        )?;
+    }
     if let Some(title) = &f.title {
         writeln!(out, "{}", field(title, FIELD_MAX))?;
     }

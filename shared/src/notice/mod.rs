@@ -56,6 +56,9 @@ pub struct NoticeInput<'a> {
     pub triaged_at: DateTime<Utc>,
     /// What enrichment found; `None` when no context source is configured.
     pub context: Option<&'a ContextSummary>,
+    /// An earlier delivery of this finding stopped between its claim and its completion, so
+    /// this notice may repeat one it sent (same finding ID and sequence).
+    pub possible_repeat: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
