@@ -2,12 +2,16 @@
 //! computed in one place so they agree.
 
 use super::model::{Finding, RemoteIpDetails, ResourceRole, ResourceType, Service, name_tag};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// Parse the timestamps findings carry: RFC 3339 from EventBridge and the API, and the
 /// space-separated form with up to nanoseconds that exports and copies use.
+///
+/// Years outside 0000-9999 are unreadable like any other bad time: `%Y` also takes signed and
+/// longer years (`-262143-01-01T00:00:00`, chrono's minimum), and the scope window's look-back
+/// from such a time overflowed (a panic found while fuzzing the finding parser).
 pub fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Some(t.with_timezone(&Utc));
@@ -15,6 +19,7 @@ pub fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
     NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S%.f")
         .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f"))
         .ok()
+        .filter(|t| (0..=9999).contains(&t.year()))
         .map(|t| t.and_utc())
 }
 
@@ -438,6 +443,33 @@ mod tests {
             assert!(parse_time(raw).is_some(), "{raw}");
         }
         assert!(parse_time("yesterday").is_none());
+    }
+
+    /// Regression for the `finding_event` fuzz target (found by review, replayed with it): a
+    /// finding first seen at chrono's earliest time made the scope window's `first - look_back`
+    /// overflow and panic. Such a time is now unreadable, and the window falls back on
+    /// `updatedAt`, then on now, as for any unreadable time.
+    #[test]
+    fn a_time_at_the_edge_of_the_calendar_is_unreadable_not_a_panic() {
+        for raw in [
+            "-262143-01-01T00:00:00",
+            "-0001-12-31 23:59:59",
+            "+262143-12-31T23:59:59.999999999",
+            "10000-01-01 00:00:00",
+        ] {
+            assert!(parse_time(raw).is_none(), "{raw}");
+        }
+        assert!(parse_time("0000-01-01T00:00:00").is_some());
+        let bytes = br#"{"id":"a","type":"Recon:EC2/PortProbeUnprotectedPort","severity":5,"service":{"eventFirstSeen":"-262143-01-01T00:00:00","eventLastSeen":"-262143-01-01T00:00:00"}}"#;
+        let event = crate::finding::parse_event_bytes(bytes).unwrap();
+        assert_eq!(event.finding.first_seen(), None);
+        let now = DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+        let window = crate::scope::ScopeWindow::for_finding(
+            &event.finding,
+            chrono::Duration::hours(24),
+            now,
+        );
+        assert_eq!(window.end, now);
     }
 
     #[test]

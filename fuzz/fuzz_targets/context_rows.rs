@@ -1,0 +1,16 @@
+//! The `rows` blobs of context items read back from DynamoDB (raw deflate of tab-separated
+//! lines, or JSON lines for notable events): the triage function decodes them for every
+//! finding, and their text derives from attacker-influenced log fields.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use triage_core::aws::context_items::{
+    decode_activity_rows, decode_baseline_rows, decode_flow_rows, decode_notable_rows,
+};
+
+fuzz_target!(|data: &[u8]| {
+    let _ = decode_flow_rows(data);
+    let _ = decode_activity_rows(data);
+    let _ = decode_baseline_rows(data);
+    let _ = decode_notable_rows(data);
+});

@@ -1,0 +1,38 @@
+//! What the ingest functions are invoked with: the payload (`detect_trigger`: an SQS batch or an
+//! EventBridge event) and each SQS message body (`parse_notification`: an S3 event notification,
+//! bare or inside an SNS envelope), for both log kinds.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use triage_core::context::objects::{
+    Announced, LogKind, Trigger, detect_trigger, parse_notification,
+};
+
+fn notification(body: &str) {
+    for kind in [LogKind::CloudTrail, LogKind::FlowLogs] {
+        if let Ok(announced) = parse_notification(body, kind) {
+            for a in &announced {
+                if let Announced::Object(object) = a {
+                    let _ = object.id();
+                    let _ = object.to_string();
+                }
+            }
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    notification(text);
+    if let Ok(payload) = serde_json::from_str(text)
+        && let Ok(Trigger::Sqs(event)) = detect_trigger(payload)
+    {
+        for message in &event.records {
+            if let Some(body) = message.body.as_deref() {
+                notification(body);
+            }
+        }
+    }
+});
