@@ -298,6 +298,36 @@ async fn a_failed_publish_gives_the_lease_back_so_the_retry_publishes_at_once() 
     retry_publishes_exactly_once(&stack, &stack.pipeline(TriageSettings::default()), raw).await;
 }
 
+/// Lose the response of the `nth` `UpdateItem` of one delivery after the server applied it (the
+/// SDK retries it): the delivery still publishes exactly one notice, and a second delivery of
+/// the same event is a duplicate, so the record was completed.
+async fn one_notice_despite_a_lost_update_response(nth: usize, what: &str) {
+    let stack = LocalStack::start().await;
+    let lose = LoseUpdateResponse::nth(nth);
+    let pipeline = stack.pipeline_through(TriageSettings::default(), lose.clone());
+    let raw = event("ssh-brute-force-target.json", &unique("lost"));
+    let handled = pipeline
+        .handle_raw(raw.clone(), lease_end(), Utc::now())
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(matches!(
+        handled.outcome.disposition,
+        Disposition::Published { .. }
+    ));
+    assert!(
+        lose.seen() >= 3,
+        "{what}: {} UpdateItem responses",
+        lose.seen()
+    );
+    let again = stack
+        .pipeline(TriageSettings::default())
+        .handle_raw(raw, lease_end(), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(again.outcome.disposition, Disposition::Duplicate);
+    assert_eq!(stack.drain_notices().await.len(), 1);
+}
+
 /// A claim that took effect but whose response was lost is retried by the SDK; the retry finds
 /// the lease this very invocation took, recognises it by its token and goes on: one notice, no
 /// `InProgress`, no wait for the lease to expire.
@@ -306,30 +336,7 @@ async fn a_claim_whose_response_was_lost_is_recognised_as_ours() {
     if dynalite_ignores_return_values_on_condition_check_failure() {
         return;
     }
-    let stack = LocalStack::start().await;
-    let lose = LoseUpdateResponse::nth(1);
-    let pipeline = stack.pipeline_through(TriageSettings::default(), lose.clone());
-    let raw = event("ssh-brute-force-target.json", &unique("lost-claim"));
-    let handled = pipeline
-        .handle_raw(raw.clone(), lease_end(), Utc::now())
-        .await
-        .expect("the retried claim is ours, not InProgress");
-    assert!(matches!(
-        handled.outcome.disposition,
-        Disposition::Published { .. }
-    ));
-    assert!(
-        lose.seen() >= 3,
-        "claim, its retry, complete: {}",
-        lose.seen()
-    );
-    assert_eq!(stack.drain_notices().await.len(), 1);
-    let again = stack
-        .pipeline(TriageSettings::default())
-        .handle_raw(raw, lease_end(), Utc::now())
-        .await
-        .unwrap();
-    assert_eq!(again.outcome.disposition, Disposition::Duplicate);
+    one_notice_despite_a_lost_update_response(1, "claim, its retry, complete").await;
 }
 
 /// A completion that took effect but whose response was lost is retried by the SDK; the retry's
@@ -340,28 +347,5 @@ async fn a_completion_whose_response_was_lost_is_a_success() {
     if dynalite_ignores_return_values_on_condition_check_failure() {
         return;
     }
-    let stack = LocalStack::start().await;
-    let lose = LoseUpdateResponse::nth(2);
-    let pipeline = stack.pipeline_through(TriageSettings::default(), lose.clone());
-    let raw = event("ssh-brute-force-target.json", &unique("lost-complete"));
-    let handled = pipeline
-        .handle_raw(raw.clone(), lease_end(), Utc::now())
-        .await
-        .expect("a completion retried after its lost response succeeds");
-    assert!(matches!(
-        handled.outcome.disposition,
-        Disposition::Published { .. }
-    ));
-    assert!(
-        lose.seen() >= 3,
-        "claim, complete, its retry: {}",
-        lose.seen()
-    );
-    let again = stack
-        .pipeline(TriageSettings::default())
-        .handle_raw(raw, lease_end(), Utc::now())
-        .await
-        .unwrap();
-    assert_eq!(again.outcome.disposition, Disposition::Duplicate);
-    assert_eq!(stack.drain_notices().await.len(), 1);
+    one_notice_despite_a_lost_update_response(2, "claim, complete, its retry").await;
 }
