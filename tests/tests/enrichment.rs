@@ -226,3 +226,62 @@ async fn behaviour_read_from_the_stored_context_names_the_technique_and_its_gran
         "{body}"
     );
 }
+
+/// An Identity Center user's sign-in names no IAM identity, only the user: it is stored under
+/// its address, and the role session's finding (which names that address) finds it there. The
+/// records are the real ones of the scenario, the user renamed so runs never share context.
+#[tokio::test]
+async fn an_identity_center_mfa_sign_in_stored_under_its_address_vouches_for_the_role_session() {
+    let stack = LocalStack::start().await;
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "scenarios/benign-identity-center-password-and-totp-sign-in-then-devadmin-console-login",
+    );
+    let user = unique("nicholas");
+    let read = |file: &str| {
+        std::fs::read_to_string(scenario.join(file))
+            .unwrap()
+            .replace("nicholas.hakmiller", &user)
+    };
+    let records = read("cloudtrail/records.json");
+    let report = cloudtrail::aggregate_object(
+        records.as_bytes(),
+        &cloudtrail::ReadOptions::default(),
+        &cloudtrail::Settings::default(),
+    )
+    .unwrap();
+    let items = cloudtrail_items(
+        &report.aggregates,
+        &ObjectId::of(&user),
+        (Utc::now() + Duration::days(1)).timestamp(),
+    );
+    assert!(
+        items.iter().any(|i| i
+            .get("pk")
+            .and_then(|v| v.as_s().ok())
+            .is_some_and(|pk| pk == "CT#ip#73.252.165.138")),
+        "the portal sign-in is filed under its address"
+    );
+    BatchWriter::new(stack.dynamodb.clone(), &stack.table)
+        .put_all(items)
+        .await
+        .unwrap();
+
+    let mut raw: serde_json::Value = serde_json::from_str(&read("finding.json")).unwrap();
+    raw["detail"]["id"] = unique("sso").into();
+    let outcome = stack
+        .pipeline_with_context(TriageSettings::default())
+        .handle_raw(raw, lease(), Utc::now())
+        .await
+        .unwrap()
+        .outcome;
+    let body = outcome.notice.unwrap().body;
+    assert!(
+        body.contains("console sign-in with MFA from 73.252.165.138"),
+        "{body}"
+    );
+    assert_eq!(
+        outcome.assessment.verdict,
+        Verdict::LikelyFalsePositive,
+        "{body}"
+    );
+}

@@ -257,12 +257,19 @@ pub fn cloudtrail_items(
     // a write unit per record.
     let mut notable: BTreeMap<(String, DateTime<Utc>), Vec<String>> = BTreeMap::new();
     for event in &aggregates.notable {
-        let Some(owner) = event.issuer_arn.as_ref().or(event.principal_arn.as_ref()) else {
-            continue;
+        let owner = match event.issuer_arn.as_ref().or(event.principal_arn.as_ref()) {
+            Some(arn) => format!("CT#arn#{arn}"),
+            // An Identity Center user has no IAM identity until they open a role, and the role
+            // session's finding names the address: the sign-in is filed under it.
+            None if event.is_identity_center_sign_in() => match &event.source_ip {
+                Some(ip) => format!("CT#ip#{ip}"),
+                None => continue,
+            },
+            None => continue,
         };
         let hour = cloudtrail::bucket_start(event.time, &cloudtrail::Settings::default());
         notable
-            .entry((format!("CT#arn#{owner}"), hour))
+            .entry((owner, hour))
             .or_default()
             .push(serde_json::to_string(event).unwrap_or_default());
     }

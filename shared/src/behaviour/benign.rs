@@ -8,6 +8,7 @@
 
 use super::WindowCalls;
 use super::calls::{ToolKind, is_data_read, is_read_only, is_service_caller, tool_of_user_agent};
+use super::claims::{Claim, RESTRICTIVE_POLICIES, refute};
 use crate::context::cloudtrail::{NotableEvent, NotableReason, api_name, is_auth_error};
 use std::collections::BTreeSet;
 
@@ -28,20 +29,30 @@ fn reading(signal: &'static str, sentence: String, weight: i32) -> Option<Benign
 }
 
 /// Every benign reading the window supports. `caller_ips` are the addresses the finding names
-/// (an MFA sign-in from one of them vouches for the calls made from it).
-pub fn read_benign(w: &WindowCalls, caller_ips: &BTreeSet<String>) -> Vec<BenignReading> {
+/// (an MFA sign-in from one of them vouches for the calls made from it); `claim` is what an
+/// anomaly finding says its flagged call did.
+pub fn read_benign(
+    w: &WindowCalls,
+    caller_ips: &BTreeSet<String>,
+    claim: Option<&Claim>,
+) -> Vec<BenignReading> {
     // CloudFormation is both: its calls carry `invokedBy` and its name as user agent. One
     // observation, counted once, as infrastructure as code.
     let iac = infrastructure_as_code(w);
     let service = aws_service_acting(w).filter(|_| iac.is_none());
+    // A flagged call that only took access away refutes an escalation claim; that it did is
+    // the same fact as the containment reading, counted once, as the refutation.
+    let refuted = claim.and_then(|c| refute(c, w));
+    let restrictive = restrictive_changes(w).filter(|_| refuted.is_none());
     [
+        refuted,
         iac,
         service,
         mfa_session(w, caller_ips),
         read_only_window(w),
         audit_tool(w),
         own_teardown(w),
-        restrictive_changes(w),
+        restrictive,
     ]
     .into_iter()
     .flatten()
@@ -125,12 +136,30 @@ fn aws_service_acting(w: &WindowCalls) -> Option<BenignReading> {
 /// The changes were made in MFA-authenticated sessions, or from an address where the principal
 /// had just signed in to the console with MFA: stolen access keys carry no MFA, so this is
 /// most likely the person who holds the device.
+///
+/// An Identity Center role's console sign-in always says `MFAUsed: No`: the second factor is
+/// checked when the person signs in to the access portal, whose event names the user, not the
+/// role. Identity Center names the role session after the user, so a portal sign-in with a
+/// second factor vouches for the session of that name, and only for it (an office address is
+/// shared by many people).
 fn mfa_session(w: &WindowCalls, caller_ips: &BTreeSet<String>) -> Option<BenignReading> {
+    let sessions: BTreeSet<&str> = w
+        .events
+        .iter()
+        .filter_map(|e| e.principal_arn.as_deref())
+        .filter(|arn| arn.contains(":assumed-role/"))
+        .filter_map(|arn| arn.rsplit('/').next())
+        .collect();
+    let signs_in_this_principal = |e: &NotableEvent| {
+        !e.is_identity_center_sign_in()
+            || e.user_name.as_deref().is_some_and(|u| sessions.contains(u))
+    };
     let mfa_sign_in_from: BTreeSet<&str> = w
         .events
         .iter()
         .filter(|e| e.reasons.contains(&NotableReason::ConsoleSignIn))
         .filter(|e| e.error_code.is_none() && e.mfa == Some(true))
+        .filter(|e| signs_in_this_principal(e))
         .filter_map(|e| e.source_ip.as_deref())
         .collect();
     let calls: Vec<&NotableEvent> = w
@@ -213,10 +242,6 @@ fn audit_tool(w: &WindowCalls) -> Option<BenignReading> {
         -10,
     )
 }
-
-/// AWS managed policies that only take access away: what responders attach to contain a
-/// principal (`AWSCompromisedKeyQuarantine`, `...V2`, `...V3`, `AWSDenyAll`).
-const RESTRICTIVE_POLICIES: [&str; 2] = ["policy/AWSCompromisedKeyQuarantine", "policy/AWSDenyAll"];
 
 /// Every change in the window took access away: quarantine or deny-all policies attached,
 /// deny-only inline policies, access keys deactivated or deleted, console passwords removed.
@@ -306,7 +331,7 @@ mod tests {
             activity: &[],
             account: Some("1"),
         };
-        read_benign(&w, &BTreeSet::from(["198.51.100.7".to_owned()]))
+        read_benign(&w, &BTreeSet::from(["198.51.100.7".to_owned()]), None)
             .into_iter()
             .map(|r| r.signal)
             .collect()
@@ -371,6 +396,47 @@ mod tests {
         let mut elsewhere = call("CreateUser", "aws-cli/2.15", json!({"userName": "y"}));
         elsewhere["sourceIPAddress"] = "203.0.113.9".into();
         assert!(!signals(&[sign_in, event(elsewhere)]).contains(&"mfa_session"));
+    }
+
+    /// The Identity Center records of the scenario of that name (a real sign-in): the portal
+    /// sign-in names the user, the role's console sign-in says MFA was not used.
+    fn identity_center_sign_in(user: &str, factors: &str) -> [NotableEvent; 2] {
+        let portal = event(json!({"eventTime": "2024-06-02T19:41:31Z",
+            "eventSource": "signin.amazonaws.com", "eventName": "UserAuthentication",
+            "eventType": "AwsServiceEvent", "readOnly": false, "sourceIPAddress": "198.51.100.7",
+            "additionalEventData": {"CredentialType": factors},
+            "serviceEventDetails": {"UserAuthentication": "Success"},
+            "userIdentity": {"type": "Unknown", "principalId": "1", "arn": "", "accountId": "1",
+                "accessKeyId": "", "userName": user}}));
+        let console = event(json!({"eventTime": "2024-06-02T19:41:40Z",
+            "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+            "eventType": "AwsConsoleSignIn", "sourceIPAddress": "198.51.100.7",
+            "additionalEventData": {"MFAUsed": "No"},
+            "responseElements": {"ConsoleLogin": "Success"},
+            "userIdentity": {"type": "AssumedRole",
+                "arn": "arn:aws:sts::1:assumed-role/AWSReservedSSO_DevAdmin_6354/nicholas",
+                "accountId": "1", "sessionContext": {"sessionIssuer": {"type": "Role",
+                    "arn": "arn:aws:iam::1:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_DevAdmin_6354"}}}}));
+        [portal, console]
+    }
+
+    #[test]
+    fn an_identity_center_sign_in_with_a_second_factor_vouches_for_its_own_role_session() {
+        assert!(
+            signals(&identity_center_sign_in("nicholas", "PASSWORD,TOTP")).contains(&"mfa_session")
+        );
+        assert!(
+            !signals(&identity_center_sign_in("nicholas", "PASSWORD")).contains(&"mfa_session"),
+            "a password alone is no second factor"
+        );
+        assert!(
+            !signals(&identity_center_sign_in(
+                "someone.else",
+                "PASSWORD,WEBAUTHN"
+            ))
+            .contains(&"mfa_session"),
+            "another person's sign-in from the same address vouches for nothing"
+        );
     }
 
     #[test]

@@ -11,10 +11,12 @@
 pub mod benign;
 mod calls;
 pub mod catalogue;
+pub mod claims;
 
 pub use benign::{BenignReading, read_benign};
 pub use calls::{is_read_only, tool_of_user_agent};
 pub use catalogue::{Observation, observe};
+pub use claims::Claim;
 
 use crate::context::cloudtrail::NotableEvent;
 use crate::enrich::ActivityRow;

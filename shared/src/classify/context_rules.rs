@@ -61,6 +61,7 @@ pub fn subject_phrase(signal: &str) -> Option<&'static str> {
         "mfa_session" => "MFA session",
         "read_only_window" => "read-only",
         "familiar_changes" => "familiar changes",
+        "claim_refuted" => "flagged call harmless",
         _ => return None,
     })
 }

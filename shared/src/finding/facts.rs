@@ -162,6 +162,12 @@ impl Finding {
         action.action_type.as_ref().map(|a| a.as_str())
     }
 
+    /// The API call the finding is about (`awsApiCallAction.api`), for findings raised on one.
+    pub fn flagged_api(&self) -> Option<&str> {
+        let action = self.service()?.action.as_ref()?;
+        action.aws_api_call_action.as_ref()?.api.as_deref()
+    }
+
     /// Every remote IP details block the finding carries, whatever its action type.
     pub fn remote_ip_details(&self) -> Vec<&RemoteIpDetails> {
         let Some(action) = self.service().and_then(|s| s.action.as_ref()) else {

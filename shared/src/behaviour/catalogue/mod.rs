@@ -321,6 +321,51 @@ mod tests {
     }
 
     #[test]
+    fn policies_are_read_for_what_they_allow_not_for_their_names() {
+        let allow_all = r#"{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#;
+        let scoped =
+            r#"{"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}"#;
+        let federation = |policy: &str| {
+            event(
+                "sts.amazonaws.com",
+                "GetFederationToken",
+                json!({"name": "broker", "policy": policy}),
+                None,
+            )
+        };
+        // One call, one observation, at the weight of its strongest reading.
+        assert_eq!(
+            observed(&[federation(allow_all)]),
+            [("credentials_for_others", STRONG)]
+        );
+        assert_eq!(
+            observed(&[federation(scoped)]),
+            [("credentials_for_others", MODERATE)]
+        );
+        let inline = event(
+            "iam.amazonaws.com",
+            "PutUserPolicy",
+            json!({"userName": "ops", "policyName": "ops-tools", "policyDocument": allow_all}),
+            None,
+        );
+        assert_eq!(
+            observed(&[inline]),
+            [("privileged_policy_attached", STRONG)]
+        );
+        let expiry = |days: u64| {
+            event(
+                "s3.amazonaws.com",
+                "PutBucketLifecycle",
+                json!({"bucketName": "logs", "LifecycleConfiguration": {"Rule": {
+                    "Expiration": {"Days": days}, "Status": "Enabled"}}}),
+                None,
+            )
+        };
+        assert_eq!(observed(&[expiry(1)]), [("impair_cloud_logs", MODERATE)]);
+        assert!(observed(&[expiry(365)]).is_empty());
+    }
+
+    #[test]
     fn one_observation_per_technique_however_many_calls() {
         let trails: Vec<NotableEvent> = ["StopLogging", "DeleteTrail"]
             .iter()

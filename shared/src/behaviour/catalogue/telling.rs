@@ -39,6 +39,20 @@ fn grants_outside(e: &NotableEvent, w: &WindowCalls) -> bool {
         .any(|g| g == "*" || own.is_none_or(|own| !g.contains(own)))
 }
 
+/// A policy allowing every action on every resource, whatever it is called: inline, a new
+/// default version of a managed policy, or the session policy of a federation token.
+fn allows_everything(e: &NotableEvent, _: &WindowCalls) -> bool {
+    e.details.allows_everything
+}
+
+/// Objects expire within a week. On a log bucket (Stratus Red Team's CloudTrail lifecycle
+/// technique sets one day) that erases the record of an intrusion before anyone reads it; no
+/// log retention is that short, but scratch buckets expire as fast, so the call alone is only
+/// moderate.
+fn expires_within_a_week(e: &NotableEvent, _: &WindowCalls) -> bool {
+    e.details.expiry_days.is_some_and(|d| d <= 7)
+}
+
 /// Administrative managed policies: full control of the account or of IAM (which is the same
 /// thing one call later).
 fn privileged_policy(e: &NotableEvent, _: &WindowCalls) -> bool {
@@ -131,6 +145,7 @@ const TELLING_CALLS: &[TellingCall] = &[
     TellingCall { source: "route53resolver.amazonaws.com", names: &["DeleteResolverQueryLogConfig", "DisassociateResolverQueryLogConfig"], technique: &IMPAIR_CLOUD_LOGS, weight: DECISIVE, when: always },
     // The record of every prompt and answer: what an investigation of model abuse rests on.
     TellingCall { source: "bedrock.amazonaws.com", names: &["DeleteModelInvocationLoggingConfiguration"], technique: &IMPAIR_CLOUD_LOGS, weight: DECISIVE, when: always },
+    TellingCall { source: "s3.amazonaws.com", names: &["PutBucketLifecycle", "PutBucketLifecycleConfiguration"], technique: &IMPAIR_CLOUD_LOGS, weight: MODERATE, when: expires_within_a_week },
     TellingCall { source: "config.amazonaws.com", names: &["StopConfigurationRecorder", "DeleteConfigurationRecorder", "DeleteDeliveryChannel"], technique: &IMPAIR_CLOUD_LOGS, weight: DECISIVE, when: always },
     // Log groups are torn down with the stacks that own them: a deletion alone weighs less.
     TellingCall { source: "logs.amazonaws.com", names: &["DeleteLogGroup", "DeleteLogStream"], technique: &IMPAIR_CLOUD_LOGS, weight: MODERATE, when: always },
@@ -151,12 +166,16 @@ const TELLING_CALLS: &[TellingCall] = &[
     TellingCall { source: "iam.amazonaws.com", names: &["AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy"], technique: &PRIVILEGED_POLICY, weight: STRONG, when: privileged_policy },
     // A new default policy version can grant anything; its content is not in the aggregates.
     TellingCall { source: "iam.amazonaws.com", names: &["CreatePolicyVersion", "SetDefaultPolicyVersion"], technique: &PRIVILEGED_POLICY, weight: MODERATE, when: always },
+    // Administrator by content: an inline policy or a new policy version allowing everything.
+    TellingCall { source: "iam.amazonaws.com", names: &["PutUserPolicy", "PutRolePolicy", "PutGroupPolicy", "CreatePolicyVersion"], technique: &PRIVILEGED_POLICY, weight: STRONG, when: allows_everything },
     TellingCall { source: "iam.amazonaws.com", names: &["CreateAccessKey", "CreateLoginProfile", "UpdateLoginProfile"], technique: &ADDITIONAL_CREDENTIALS, weight: STRONG, when: for_another_user },
     // Trust anchors let certificates from outside AWS obtain role credentials.
     TellingCall { source: "rolesanywhere.amazonaws.com", names: &["CreateTrustAnchor", "UpdateTrustAnchor"], technique: &ADDITIONAL_CREDENTIALS, weight: STRONG, when: always },
-    // Federation tokens outlive the deletion of the access key that minted them; people rarely
-    // need them, brokers do (so only moderate).
+    // Federation tokens outlive the deletion of the access key that minted them;
+    // people rarely need them, brokers do (so only moderate). A broker scopes the session
+    // policy to what its users need; one allowing everything keeps all of the key's power.
     TellingCall { source: "sts.amazonaws.com", names: &["GetFederationToken"], technique: &ADDITIONAL_CREDENTIALS, weight: MODERATE, when: always },
+    TellingCall { source: "sts.amazonaws.com", names: &["GetFederationToken"], technique: &ADDITIONAL_CREDENTIALS, weight: STRONG, when: allows_everything },
     TellingCall { source: "iam.amazonaws.com", names: &["CreateUser"], technique: &CREATE_CLOUD_ACCOUNT, weight: MODERATE, when: always },
     // The whole IAM configuration in one call: users, roles, groups and every policy. Posture
     // tools call it too, so moderate.
@@ -210,7 +229,10 @@ pub(super) fn observe_telling(w: &WindowCalls) -> Vec<Observation> {
                     Vec::new(),
                 ));
                 entry.0 = entry.0.max(pattern.weight);
-                entry.2.push(e);
+                // A call may match two entries of one technique (plain, and by its content).
+                if !entry.2.iter().any(|seen| std::ptr::eq(*seen, e)) {
+                    entry.2.push(e);
+                }
             }
         }
     }

@@ -46,6 +46,15 @@ pub struct CallDetails {
     /// The secrets or parameters a read names (one call may name many).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<String>,
+    /// An identity, session or managed policy (`Put*Policy`, `CreatePolicy*`,
+    /// `GetFederationToken`) with a statement allowing every action on every resource: full
+    /// administrator, whatever the policy is called.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allows_everything: bool,
+    /// `PutBucketLifecycle`: the fewest days after which an enabled rule expires objects
+    /// (current or noncurrent versions). A lifecycle with no expiry leaves it empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry_days: Option<u64>,
 }
 
 impl CallDetails {
@@ -81,6 +90,18 @@ impl CallDetails {
             ("iam.amazonaws.com", "PutUserPolicy" | "PutRolePolicy" | "PutGroupPolicy") => {
                 let doc = text("policyDocument").and_then(parse_policy);
                 out.denies_only = doc.as_ref().is_some_and(denies_only);
+                out.allows_everything = doc.as_ref().is_some_and(allows_everything);
+            }
+            ("iam.amazonaws.com", "CreatePolicy" | "CreatePolicyVersion") => {
+                let doc = text("policyDocument").and_then(parse_policy);
+                out.allows_everything = doc.as_ref().is_some_and(allows_everything);
+            }
+            ("sts.amazonaws.com", "GetFederationToken") => {
+                let doc = text("policy").and_then(parse_policy);
+                out.allows_everything = doc.as_ref().is_some_and(allows_everything);
+            }
+            ("s3.amazonaws.com", "PutBucketLifecycle") => {
+                out.expiry_days = shortest_expiry(params.get("LifecycleConfiguration"));
             }
             ("iam.amazonaws.com", "CreateRole" | "UpdateAssumeRolePolicy") => {
                 let doc = text("assumeRolePolicyDocument").or_else(|| text("policyDocument"));
@@ -186,12 +207,7 @@ impl CallDetails {
     /// providers the account chose, not other accounts.
     fn grant_policy_principals(&mut self, policy: Option<&Value>) {
         let Some(policy) = policy else { return };
-        let statements = match policy.get("Statement") {
-            Some(Value::Array(all)) => all.iter().collect(),
-            Some(one) => vec![one],
-            None => Vec::new(),
-        };
-        for s in statements {
+        for s in one_or_many(policy.get("Statement")) {
             if s.get("Effect").and_then(Value::as_str) != Some("Allow") {
                 continue;
             }
@@ -249,17 +265,58 @@ impl CallDetails {
     }
 }
 
-/// Whether every statement of a policy denies.
-fn denies_only(policy: &Value) -> bool {
-    let statements: Vec<&Value> = match policy.get("Statement") {
+/// A value IAM and S3 accept either alone or as a list (`Statement`, `Action`, `Rule`).
+fn one_or_many(value: Option<&Value>) -> Vec<&Value> {
+    match value {
         Some(Value::Array(all)) => all.iter().collect(),
         Some(one) => vec![one],
         None => Vec::new(),
-    };
+    }
+}
+
+/// Whether every statement of a policy denies.
+fn denies_only(policy: &Value) -> bool {
+    let statements = one_or_many(policy.get("Statement"));
     !statements.is_empty()
         && statements
             .iter()
             .all(|s| s.get("Effect").and_then(Value::as_str) == Some("Deny"))
+}
+
+/// Whether a statement allows `*` (every action of every service) on `*`, with no condition:
+/// the content of `AdministratorAccess`.
+fn allows_everything(policy: &Value) -> bool {
+    let is_star = |v: Option<&Value>| one_or_many(v).iter().any(|a| a.as_str() == Some("*"));
+    one_or_many(policy.get("Statement")).iter().any(|s| {
+        s.get("Effect").and_then(Value::as_str) == Some("Allow")
+            && is_star(s.get("Action"))
+            && is_star(s.get("Resource"))
+            && s.get("Condition").is_none()
+    })
+}
+
+/// The fewest days after which an enabled lifecycle rule expires current or noncurrent objects.
+/// CloudTrail records the configuration as S3 received it, XML turned into JSON: one rule is an
+/// object, several a list.
+fn shortest_expiry(configuration: Option<&Value>) -> Option<u64> {
+    let days = |v: Option<&Value>| -> Option<u64> {
+        match v? {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.parse().ok(),
+            _ => None,
+        }
+    };
+    one_or_many(configuration?.get("Rule"))
+        .into_iter()
+        .filter(|r| r.get("Status").and_then(Value::as_str) == Some("Enabled"))
+        .flat_map(|r| {
+            [
+                days(r.pointer("/Expiration/Days")),
+                days(r.pointer("/NoncurrentVersionExpiration/NoncurrentDays")),
+            ]
+        })
+        .flatten()
+        .min()
 }
 
 /// Whether event selectors leave a trail without management events, or with only reads or
@@ -415,6 +472,67 @@ mod tests {
         };
         assert!(of(&deny));
         assert!(!of(&allow));
+    }
+
+    #[test]
+    fn a_policy_allowing_every_action_on_every_resource_is_administrator() {
+        // GetFederationToken's session policy as the Stratus Red Team detonation sent it.
+        let federation = CallDetails::of(
+            "sts.amazonaws.com",
+            "GetFederationToken",
+            Some(&json!({"name": "session", "policy":
+                "{\n\t\"Version\": \"2012-10-17\",\n\t\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}]}"})),
+        );
+        assert!(federation.allows_everything);
+        let of = |doc: Value| {
+            CallDetails::of(
+                "iam.amazonaws.com",
+                "PutRolePolicy",
+                Some(&json!({"policyDocument": doc.to_string()})),
+            )
+            .allows_everything
+        };
+        assert!(of(
+            json!({"Statement": {"Effect": "Allow", "Action": ["*"], "Resource": "*"}})
+        ));
+        assert!(!of(
+            json!({"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}})
+        ));
+        assert!(!of(
+            json!({"Statement": {"Effect": "Deny", "Action": "*", "Resource": "*"}})
+        ));
+        assert!(!of(
+            json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}})
+        ));
+    }
+
+    #[test]
+    fn lifecycle_expiry_is_the_shortest_enabled_rule() {
+        // The shapes of the Panther rule-test records (one rule as an object).
+        let of = |configuration: Value| {
+            CallDetails::of(
+                "s3.amazonaws.com",
+                "PutBucketLifecycle",
+                Some(&json!({"bucketName": "trail-logs", "LifecycleConfiguration": configuration})),
+            )
+            .expiry_days
+        };
+        assert_eq!(
+            of(json!({"Rule": {"Expiration": {"Days": 1}, "Status": "Enabled"}})),
+            Some(1)
+        );
+        assert_eq!(
+            of(json!({"Rule": {"Expiration": {"Days": 1}, "Status": "Disabled"}})),
+            None
+        );
+        assert_eq!(
+            of(json!({"Rule": [
+                {"Expiration": {"Days": 730}, "NoncurrentVersionExpiration": {"NoncurrentDays": "30"},
+                    "Status": "Enabled"},
+                {"Transition": {"Days": 30, "StorageClass": "GLACIER"}, "Status": "Enabled"}]})),
+            Some(30)
+        );
     }
 
     #[test]

@@ -173,7 +173,8 @@ const TARGET_PARAMETERS: [&str; 24] = [
 ///   `Unauthorized`, `Forbidden`, bad or expired credentials) on a data event. A data event's
 ///   `NoSuchKey` is an application polling, not a signal.
 /// - **ConsoleSignIn**: a console sign-in event (`ConsoleLogin`, `CheckMfa`, `SwitchRole`, ...),
-///   success or failure.
+///   success or failure, or an IAM Identity Center user's completed sign-in
+///   (`UserAuthentication`).
 /// - **SensitiveService**: any call to IAM, STS, CloudTrail, GuardDuty, KMS or Organizations,
 ///   read or write, success or failure (`sts:GetCallerIdentity` is the first call made with
 ///   stolen keys). Two exceptions, both high-volume machine traffic that stays in the
@@ -286,11 +287,20 @@ pub struct NotableEvent {
 }
 
 impl NotableEvent {
+    /// A person signing in to the AWS access portal (IAM Identity Center): no IAM identity yet,
+    /// only the user name, until they open a permission set's role.
+    pub fn is_identity_center_sign_in(&self) -> bool {
+        self.principal_arn.is_none()
+            && self.event_name == "UserAuthentication"
+            && self.event_source.as_deref() == Some("signin.amazonaws.com")
+    }
+
     /// The detail of `record`, kept for `reasons` (from [`notable_reasons`]).
     pub fn new(record: &Record, reasons: Vec<NotableReason>) -> Self {
         let raw = record.raw();
         let identity = record.user_identity();
-        let text = |s: Option<&str>| limits::bounded_owned(s, NAME_MAX);
+        // Identity Center sign-ins name no ARN or key, as empty strings.
+        let text = |s: Option<&str>| limits::bounded_owned(s.filter(|s| !s.is_empty()), NAME_MAX);
         let insight = raw.insight_details.as_ref().map(|d| {
             let state = d.state.as_deref().unwrap_or("?");
             let kind = d.insight_type.as_deref().unwrap_or("?");

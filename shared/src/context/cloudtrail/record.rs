@@ -333,6 +333,14 @@ impl Record {
     pub fn is_console_sign_in(&self) -> bool {
         self.raw.event_type == Some(EventType::AwsConsoleSignIn)
             || self.event_name() == "ConsoleLogin"
+            || self.is_identity_center_sign_in()
+    }
+
+    /// An IAM Identity Center user completing every challenge of a sign-in to the access portal
+    /// (logged only on success, as an `AwsServiceEvent`).
+    fn is_identity_center_sign_in(&self) -> bool {
+        self.event_name() == "UserAuthentication"
+            && self.event_source() == Some("signin.amazonaws.com")
     }
 
     /// A data event (S3 object reads and writes, Lambda invocations, ...): the high-volume
@@ -355,6 +363,24 @@ impl Record {
     /// Whether MFA was used: `additionalEventData.MFAUsed` for console sign-ins,
     /// `sessionContext.attributes.mfaAuthenticated` for calls made with session credentials.
     pub fn mfa(&self) -> Option<bool> {
+        // Identity Center lists the factors it checked (`PASSWORD,TOTP`). Beyond the password,
+        // anything but an external identity provider (whose own MFA it cannot see) is a second
+        // factor: TOTP, WebAuthn, a smart card.
+        if self.is_identity_center_sign_in()
+            && let Some(types) = self
+                .raw
+                .additional_event_data
+                .as_ref()
+                .and_then(|d| d.get("CredentialType"))
+                .and_then(Value::as_str)
+        {
+            return Some(
+                types
+                    .split(',')
+                    .map(str::trim)
+                    .any(|t| !t.is_empty() && t != "PASSWORD" && t != "EXTERNAL_IDP"),
+            );
+        }
         if self.is_console_sign_in()
             && let Some(used) = self
                 .raw

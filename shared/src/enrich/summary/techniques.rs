@@ -2,7 +2,7 @@
 //! [`crate::behaviour`]): these need no history, only the window.
 
 use super::ContextSummary;
-use crate::behaviour::{WindowCalls, observe, read_benign};
+use crate::behaviour::{Claim, WindowCalls, observe, read_benign};
 use crate::context::cloudtrail::NotableEvent;
 use crate::enrich::rows::{ActivityRow, Context};
 use crate::enrich::subjects::Subjects;
@@ -60,6 +60,12 @@ impl ContextSummary {
             account: finding.account_id.as_deref(),
         };
         self.behaviours = observe(&calls);
-        self.benign = read_benign(&calls, &subjects.remote_ips);
+        // An anomaly finding names the API it flagged and files it under a tactic.
+        let claim = finding
+            .finding_type
+            .split_once(':')
+            .zip(finding.flagged_api())
+            .map(|((tactic, _), api)| Claim { tactic, api });
+        self.benign = read_benign(&calls, &subjects.remote_ips, claim.as_ref());
     }
 }
