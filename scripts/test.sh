@@ -3,7 +3,8 @@
 #   scripts/test.sh
 # Installs what it needs (rustfmt/clippy components, the local-stack venv, the infra linters),
 # starts the local AWS stack (moto), and runs: format check, clippy, every workspace test
-# (unit + integration against the local server), the verdicts on the labelled scenarios
+# (unit + integration against the local server), a 300-finding soak through a fault-injecting
+# proxy (scripts/soak.sh), the verdicts on the labelled scenarios
 # (triage-cli eval), the deploy rehearsal and the policy lint (scripts/deploy-rehearsal.sh,
 # scripts/check-policies.sh), the integration tests again with DynamoDB on dynalite
 # (scripts/conformance-dynalite.sh), the infrastructure checks, and the triage
@@ -32,6 +33,9 @@ if command -v cargo-nextest >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+
+step "soak: 300 findings through the fault-injecting proxy (scripts/soak.sh)"
+scripts/soak.sh --findings 300
 
 step "verdicts on the labelled scenarios (triage-cli eval, floor in scripts/eval-floor)"
 cargo run -q -p triage-cli --locked -- eval --min-exact "$(cat scripts/eval-floor)" tests/scenarios

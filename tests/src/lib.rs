@@ -2,6 +2,8 @@
 //! `infra/local/up.sh` started (its `export` lines must be in the environment), with a fresh
 //! topic and queue per test so tests can run in parallel on one server.
 
+pub mod soak;
+
 use aws_config::SdkConfig;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;

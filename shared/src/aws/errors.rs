@@ -12,9 +12,13 @@ pub enum ErrorClass {
     Rejected(String),
 }
 
+/// Throttling error codes. SNS sends `Throttled` (its `ThrottledException`), which the SDK's own
+/// retry classifier does not list: without it here, a throttled Publish would be reported as a
+/// rejected one and logged as bound for the dead-letter queue.
 const THROTTLING: &[&str] = &[
     "ThrottlingException",
     "Throttling",
+    "Throttled",
     "ThrottledException",
     "ProvisionedThroughputExceededException",
     "RequestLimitExceeded",
@@ -90,5 +94,37 @@ where
             "{err}: {}",
             aws_sdk_dynamodb::error::DisplayErrorContext(err)
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_sns::operation::publish::PublishError as SnsPublishError;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    /// An SNS Publish error as the SDK parses it from a query-protocol error response.
+    fn sns_error(status: u16, code: &str) -> SdkError<SnsPublishError, Response> {
+        let meta = ErrorMetadata::builder().code(code).message("m").build();
+        let raw = Response::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
+        SdkError::service_error(SnsPublishError::generic(meta), raw)
+    }
+
+    #[test]
+    fn sns_throttling_and_server_errors_are_worth_a_retry_and_a_bad_request_is_not() {
+        assert!(matches!(
+            classify(&sns_error(400, "Throttled")),
+            ErrorClass::Throttled(_)
+        ));
+        assert!(matches!(
+            classify(&sns_error(503, "ServiceUnavailable")),
+            ErrorClass::Unavailable(_)
+        ));
+        assert!(matches!(
+            classify(&sns_error(400, "InvalidParameter")),
+            ErrorClass::Rejected(_)
+        ));
     }
 }

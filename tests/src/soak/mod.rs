@@ -1,0 +1,261 @@
+//! The soak: thousands of findings through the real triage path, against the local stack, through
+//! a fault-injecting proxy, then a check that every notice arrived exactly once.
+//!
+//! Deliveries are what EventBridge and Lambda produce: every finding once, some again (duplicate
+//! deliveries race the first), and later a material update of some (the count ten times higher,
+//! as GuardDuty re-emits a finding whose activity grew), each delivery retried like an
+//! asynchronous Lambda invocation (two retries, with back-off) when it fails. Then the notice
+//! queue is drained directly from the server (not through the proxy) and compared with what
+//! must have been sent.
+
+pub mod proxy;
+mod workload;
+
+use crate::{LocalStack, Pipeline};
+use chrono::{Duration as Span, Utc};
+use proxy::{Fault, FaultPlan, FaultProxy};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use triage_core::aws::{DynamoDedupeStore, SnsPublisher, sdk_config};
+use triage_core::pipeline::{Triage, TriageSettings};
+pub use workload::{Delivery, Workload};
+
+/// Lambda retries a failed asynchronous invocation twice.
+const ATTEMPTS: usize = 3;
+/// Lambda waits about a minute, then two, between attempts; scaled down, the same shape.
+const BACKOFF: [Duration; 2] = [Duration::from_secs(2), Duration::from_secs(4)];
+/// The lease a delivery takes lasts as long as an invocation may (the function's timeout).
+const INVOCATION_SECONDS: i64 = 30;
+
+#[derive(Debug, Clone, Copy)]
+pub struct SoakSettings {
+    pub findings: usize,
+    pub duplicates: f64,
+    pub updates: f64,
+    pub concurrency: usize,
+    pub seed: u64,
+    pub plan: FaultPlan,
+}
+
+/// What one run saw.
+#[derive(Debug, Default)]
+pub struct SoakReport {
+    pub findings: usize,
+    pub deliveries: usize,
+    pub attempts: usize,
+    /// Failed attempts by the function's error type (each retried, while attempts remain).
+    pub errors: BTreeMap<String, usize>,
+    /// Deliveries that failed every attempt: they would be in the dead-letter queue.
+    pub failed_inputs: usize,
+    pub expected_notices: usize,
+    pub received_notices: usize,
+    /// Expected notices that never arrived.
+    pub missing: usize,
+    /// Copies beyond the first of a notice (same finding, same sequence).
+    pub doubled: usize,
+    /// Notices nobody expected (a finding or sequence not in the plan).
+    pub unexpected: usize,
+    /// Publish requests whose response the proxy dropped after SNS accepted them: each may
+    /// double one notice, since SNS standard topics have no idempotency.
+    pub lost_publish_responses: u64,
+    /// Finding records still holding a lease after every delivery finished.
+    pub leases_held: usize,
+    pub faults: BTreeMap<(String, Fault), u64>,
+    pub elapsed: Duration,
+}
+
+impl SoakReport {
+    /// The contract: nothing lost, no lease left, no input given up on, and a notice doubled
+    /// only where a Publish response was lost.
+    pub fn violations(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.missing > 0 {
+            out.push(format!("{} expected notices never arrived", self.missing));
+        }
+        if self.unexpected > 0 {
+            out.push(format!("{} notices nobody expected", self.unexpected));
+        }
+        if self.failed_inputs > 0 {
+            out.push(format!(
+                "{} deliveries failed every attempt (dead-letter queue)",
+                self.failed_inputs
+            ));
+        }
+        if self.leases_held > 0 {
+            out.push(format!(
+                "{} finding records still hold a lease",
+                self.leases_held
+            ));
+        }
+        if self.doubled as u64 > self.lost_publish_responses {
+            out.push(format!(
+                "{} doubled notices but only {} lost Publish responses",
+                self.doubled, self.lost_publish_responses
+            ));
+        }
+        out
+    }
+}
+
+/// Run the soak against the local stack `stack` (its own topic and queue).
+pub async fn run(stack: &LocalStack, settings: SoakSettings) -> anyhow::Result<SoakReport> {
+    let upstream = std::env::var("AWS_ENDPOINT_URL")?;
+    let proxy = FaultProxy::start(&upstream, settings.plan, settings.seed).await?;
+    let pipeline = Arc::new(pipeline_through(stack, &proxy.url).await);
+    let workload = Workload::build(&settings)?;
+    let started = Instant::now();
+    let mut report = SoakReport {
+        findings: workload.findings,
+        ..SoakReport::default()
+    };
+    // Updates come after the first sightings, as GuardDuty emits them minutes later.
+    for phase in [&workload.first, &workload.updates] {
+        deliver_all(&pipeline, phase, settings.concurrency, &mut report).await;
+    }
+    report.elapsed = started.elapsed();
+    check_notices(stack, &workload, &mut report).await?;
+    report.leases_held = leases_held(stack, &workload).await?;
+    report.lost_publish_responses = proxy.stats.get("sns:Publish", Fault::LostResponse);
+    report.faults = proxy.stats.snapshot();
+    Ok(report)
+}
+
+/// The production pipeline (DynamoDB dedupe store, SNS publisher, production SDK settings)
+/// with every request going through the proxy.
+async fn pipeline_through(stack: &LocalStack, proxy_url: &str) -> Pipeline {
+    // Set on each client: the service configuration reads `AWS_ENDPOINT_URL` itself, over an
+    // endpoint set on the shared configuration.
+    let sdk = sdk_config(Duration::from_secs(5)).await;
+    let dynamodb = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .endpoint_url(proxy_url)
+        .build();
+    let sns = aws_sdk_sns::config::Builder::from(&sdk)
+        .endpoint_url(proxy_url)
+        .build();
+    Triage::new(
+        DynamoDedupeStore::new(aws_sdk_dynamodb::Client::from_conf(dynamodb), &stack.table),
+        SnsPublisher::new(aws_sdk_sns::Client::from_conf(sns), &stack.topic_arn),
+        TriageSettings::default(),
+    )
+}
+
+async fn deliver_all(
+    pipeline: &Arc<Pipeline>,
+    deliveries: &[Delivery],
+    concurrency: usize,
+    report: &mut SoakReport,
+) {
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for delivery in deliveries {
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            break;
+        };
+        let pipeline = pipeline.clone();
+        let event = delivery.event.clone();
+        tasks.spawn(async move {
+            let outcome = invoke_with_retries(&pipeline, event).await;
+            drop(permit);
+            outcome
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let Ok((attempts, errors, succeeded)) = joined else {
+            report.failed_inputs += 1;
+            continue;
+        };
+        report.deliveries += 1;
+        report.attempts += attempts;
+        for e in errors {
+            *report.errors.entry(e).or_default() += 1;
+        }
+        if !succeeded {
+            report.failed_inputs += 1;
+        }
+    }
+}
+
+/// One asynchronous invocation as Lambda makes it: up to three attempts, each with the lease an
+/// invocation gets. Returns the attempts made, the error type of each failure, and whether one
+/// succeeded.
+async fn invoke_with_retries(pipeline: &Pipeline, event: Value) -> (usize, Vec<String>, bool) {
+    let mut errors = Vec::new();
+    for attempt in 0..ATTEMPTS {
+        let now = Utc::now();
+        let lease_until = now + Span::seconds(INVOCATION_SECONDS);
+        match pipeline.handle_raw(event.clone(), lease_until, now).await {
+            Ok(_) => return (attempt + 1, errors, true),
+            Err(e) => {
+                errors.push(e.error_type().to_owned());
+                if let Some(wait) = BACKOFF.get(attempt) {
+                    tokio::time::sleep(*wait).await;
+                }
+            }
+        }
+    }
+    (ATTEMPTS, errors, false)
+}
+
+/// Drain the queue subscribed to the topic and compare with the plan: one notice per finding,
+/// a second for each material update.
+async fn check_notices(
+    stack: &LocalStack,
+    workload: &Workload,
+    report: &mut SoakReport,
+) -> anyhow::Result<()> {
+    let mut seen: BTreeMap<(String, u64), usize> = BTreeMap::new();
+    for envelope in stack.drain_notices().await {
+        let attribute = |name: &str| {
+            envelope["MessageAttributes"][name]["Value"]
+                .as_str()
+                .map(str::to_owned)
+        };
+        let (Some(id), Some(sequence)) = (
+            attribute("finding_id"),
+            attribute("notice_sequence").and_then(|s| s.parse::<u64>().ok()),
+        ) else {
+            report.unexpected += 1;
+            continue;
+        };
+        *seen.entry((id, sequence)).or_default() += 1;
+    }
+    report.received_notices = seen.values().sum();
+    report.expected_notices = workload.expected.len();
+    for key in &workload.expected {
+        match seen.get(key) {
+            None => report.missing += 1,
+            Some(n) => report.doubled += n - 1,
+        }
+    }
+    report.unexpected += seen
+        .iter()
+        .filter(|(k, _)| !workload.expected.contains(*k))
+        .map(|(_, n)| n)
+        .sum::<usize>();
+    Ok(())
+}
+
+/// Finding records that still carry a lease token: a claim never completed nor released.
+async fn leases_held(stack: &LocalStack, workload: &Workload) -> anyhow::Result<usize> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let mut held = 0;
+    for id in &workload.ids {
+        let item = stack
+            .dynamodb
+            .get_item()
+            .table_name(&stack.table)
+            .key("pk", AttributeValue::S(format!("FINDING#{id}")))
+            .key("sk", AttributeValue::S("STATE".into()))
+            .consistent_read(true)
+            .send()
+            .await?
+            .item;
+        if item.is_some_and(|i| i.contains_key("lease_token")) {
+            held += 1;
+        }
+    }
+    Ok(held)
+}
