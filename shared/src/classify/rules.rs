@@ -206,7 +206,7 @@ fn high_fidelity_type(f: &Finding) -> Option<Evidence> {
         )
     } else if t.contains("SuccessfulBruteForce") {
         ("a login succeeded after a brute-force run", 20)
-    } else if t.starts_with("CryptoCurrency:") || t.contains("CryptoMiner") {
+    } else if f.family() == Family::CryptoMining {
         (
             "crypto-currency mining traffic rarely has a business reason",
             15,

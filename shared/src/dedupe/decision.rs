@@ -111,12 +111,6 @@ pub enum Decision {
     Duplicate,
 }
 
-impl Decision {
-    pub fn notifies(&self) -> bool {
-        matches!(self, Self::New | Self::Update(_))
-    }
-}
-
 /// How long a finding may repeat without a new notice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DedupePolicy {

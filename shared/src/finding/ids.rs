@@ -13,8 +13,6 @@ pub enum IdError {
     FindingIdTooLong(usize),
     #[error("finding ID contains a control character")]
     FindingIdControlChar,
-    #[error("account ID {0:?} is not 12 digits")]
-    BadAccountId(String),
     #[error("severity {0} is not a number between 0 and 10")]
     BadSeverity(f64),
 }
@@ -61,45 +59,6 @@ impl From<FindingId> for String {
 }
 
 impl fmt::Display for FindingId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A 12-digit AWS account ID.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct AccountId(String);
-
-impl AccountId {
-    pub fn parse(raw: impl Into<String>) -> Result<Self, IdError> {
-        let raw = raw.into();
-        if raw.len() == 12 && raw.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Self(raw))
-        } else {
-            Err(IdError::BadAccountId(raw))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for AccountId {
-    type Error = IdError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(value)
-    }
-}
-
-impl From<AccountId> for String {
-    fn from(value: AccountId) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for AccountId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
@@ -224,12 +183,5 @@ mod tests {
             FindingId::parse("x".repeat(301)),
             Err(IdError::FindingIdTooLong(301))
         ));
-    }
-
-    #[test]
-    fn account_ids_are_twelve_digits() {
-        assert!(AccountId::parse("123456789012").is_ok());
-        assert!(AccountId::parse("12345678901").is_err());
-        assert!(AccountId::parse("12345678901a").is_err());
     }
 }

@@ -14,5 +14,5 @@ pub use event::{
     parse_event_bytes,
 };
 pub use facts::{Family, ResourceSummary, parse_time};
-pub use ids::{AccountId, FindingId, IdError, Severity, SeverityBand};
+pub use ids::{FindingId, IdError, Severity, SeverityBand};
 pub use model::*;

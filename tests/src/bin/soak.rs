@@ -105,8 +105,8 @@ async fn main() -> anyhow::Result<()> {
         report.lost_publish_responses
     );
     println!(
-        "leases still held {}, inputs failed after every retry {}",
-        report.leases_held, report.failed_inputs
+        "leases still held {}, inputs failed after every retry {}, non-retryable errors {}, InProgress with no other delivery in flight {}",
+        report.leases_held, report.failed_inputs, report.non_retryable, report.in_progress_alone
     );
     let violations = report.violations();
     if violations.is_empty() {

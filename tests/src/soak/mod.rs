@@ -14,8 +14,7 @@ mod workload;
 use crate::{LocalStack, Pipeline};
 use chrono::{Duration as Span, Utc};
 use proxy::{Fault, FaultPlan, FaultProxy};
-use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -25,10 +24,13 @@ pub use workload::{Delivery, Workload};
 
 /// Lambda retries a failed asynchronous invocation twice.
 const ATTEMPTS: usize = 3;
-/// Lambda waits about a minute, then two, between attempts; scaled down, the same shape.
-const BACKOFF: [Duration; 2] = [Duration::from_secs(2), Duration::from_secs(4)];
-/// The lease a delivery takes lasts as long as an invocation may (the function's timeout).
-const INVOCATION_SECONDS: i64 = 30;
+/// How long an invocation may run: its lease ends then, and it is stopped then, as Lambda stops
+/// a function at its timeout. Shorter than the template's 30 s, to keep the soak short.
+const INVOCATION: Duration = Duration::from_secs(10);
+/// Lambda waits about a minute, then two, before retrying: always longer than the function's
+/// timeout, so a lease left by a stopped attempt has expired when the retry comes. Scaled down
+/// with the invocation, in the same order.
+const BACKOFF: [Duration; 2] = [Duration::from_secs(12), Duration::from_secs(24)];
 
 #[derive(Debug, Clone, Copy)]
 pub struct SoakSettings {
@@ -50,6 +52,12 @@ pub struct SoakReport {
     pub errors: BTreeMap<String, usize>,
     /// Deliveries that failed every attempt: they would be in the dead-letter queue.
     pub failed_inputs: usize,
+    /// Failed attempts whose error type says "do not retry": none is expected, the workload has
+    /// no malformed event, so each would be a fault misread as a rejection.
+    pub non_retryable: usize,
+    /// `Retryable.InProgress` while no other delivery of the finding was in flight: the lease in
+    /// the way was this delivery's own (a claim whose response was lost, not recognised).
+    pub in_progress_alone: usize,
     pub expected_notices: usize,
     pub received_notices: usize,
     /// Expected notices that never arrived.
@@ -82,6 +90,18 @@ impl SoakReport {
             out.push(format!(
                 "{} deliveries failed every attempt (dead-letter queue)",
                 self.failed_inputs
+            ));
+        }
+        if self.non_retryable > 0 {
+            out.push(format!(
+                "{} attempts failed with a non-retryable error",
+                self.non_retryable
+            ));
+        }
+        if self.in_progress_alone > 0 {
+            out.push(format!(
+                "{} InProgress with no other delivery of the finding in flight",
+                self.in_progress_alone
             ));
         }
         if self.leases_held > 0 {
@@ -142,6 +162,18 @@ async fn pipeline_through(stack: &LocalStack, proxy_url: &str) -> Pipeline {
     )
 }
 
+/// Deliveries of each finding in flight, to tell an `InProgress` caused by a concurrent
+/// delivery (the protocol working) from one caused by the delivery's own lease.
+type InFlight = Arc<std::sync::Mutex<HashMap<String, usize>>>;
+
+/// What one delivery went through.
+struct Attempts {
+    made: usize,
+    errors: Vec<String>,
+    in_progress_alone: usize,
+    succeeded: bool,
+}
+
 async fn deliver_all(
     pipeline: &Arc<Pipeline>,
     deliveries: &[Delivery],
@@ -149,54 +181,94 @@ async fn deliver_all(
     report: &mut SoakReport,
 ) {
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let in_flight: InFlight = Arc::default();
     let mut tasks = tokio::task::JoinSet::new();
     for delivery in deliveries {
         let Ok(permit) = permits.clone().acquire_owned().await else {
             break;
         };
         let pipeline = pipeline.clone();
-        let event = delivery.event.clone();
+        let delivery = delivery.clone();
+        let in_flight = in_flight.clone();
         tasks.spawn(async move {
-            let outcome = invoke_with_retries(&pipeline, event).await;
+            *lock(&in_flight)
+                .entry(delivery.finding_id.clone())
+                .or_default() += 1;
+            let outcome = invoke_with_retries(&pipeline, &delivery, &in_flight).await;
+            if let Some(n) = lock(&in_flight).get_mut(&delivery.finding_id) {
+                *n -= 1;
+            }
             drop(permit);
             outcome
         });
     }
     while let Some(joined) = tasks.join_next().await {
-        let Ok((attempts, errors, succeeded)) = joined else {
+        let Ok(attempts) = joined else {
             report.failed_inputs += 1;
             continue;
         };
         report.deliveries += 1;
-        report.attempts += attempts;
-        for e in errors {
+        report.attempts += attempts.made;
+        report.in_progress_alone += attempts.in_progress_alone;
+        for e in attempts.errors {
+            if !e.starts_with("Retryable.") {
+                report.non_retryable += 1;
+            }
             *report.errors.entry(e).or_default() += 1;
         }
-        if !succeeded {
+        if !attempts.succeeded {
             report.failed_inputs += 1;
         }
     }
 }
 
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// One asynchronous invocation as Lambda makes it: up to three attempts, each with the lease an
-/// invocation gets. Returns the attempts made, the error type of each failure, and whether one
-/// succeeded.
-async fn invoke_with_retries(pipeline: &Pipeline, event: Value) -> (usize, Vec<String>, bool) {
-    let mut errors = Vec::new();
+/// invocation gets.
+async fn invoke_with_retries(
+    pipeline: &Pipeline,
+    delivery: &Delivery,
+    in_flight: &InFlight,
+) -> Attempts {
+    let mut out = Attempts {
+        made: 0,
+        errors: Vec::new(),
+        in_progress_alone: 0,
+        succeeded: false,
+    };
     for attempt in 0..ATTEMPTS {
+        out.made += 1;
         let now = Utc::now();
-        let lease_until = now + Span::seconds(INVOCATION_SECONDS);
-        match pipeline.handle_raw(event.clone(), lease_until, now).await {
-            Ok(_) => return (attempt + 1, errors, true),
-            Err(e) => {
-                errors.push(e.error_type().to_owned());
-                if let Some(wait) = BACKOFF.get(attempt) {
-                    tokio::time::sleep(*wait).await;
-                }
+        let lease_until = now + Span::from_std(INVOCATION).unwrap_or_default();
+        let attempt_result = tokio::time::timeout(
+            INVOCATION,
+            pipeline.handle_raw(delivery.event.clone(), lease_until, now),
+        )
+        .await;
+        let error_type = match attempt_result {
+            Ok(Ok(_)) => {
+                out.succeeded = true;
+                return out;
             }
+            Ok(Err(e)) => e.error_type(),
+            // Lambda reports a function stopped at its timeout as a retryable failure.
+            Err(_) => "Retryable.TimedOut",
+        };
+        let alone = lock(in_flight)
+            .get(&delivery.finding_id)
+            .is_some_and(|n| *n <= 1);
+        if error_type == "Retryable.InProgress" && alone {
+            out.in_progress_alone += 1;
+        }
+        out.errors.push(error_type.to_owned());
+        if let Some(wait) = BACKOFF.get(attempt) {
+            tokio::time::sleep(*wait).await;
         }
     }
-    (ATTEMPTS, errors, false)
+    out
 }
 
 /// Drain the queue subscribed to the topic and compare with the plan: one notice per finding,

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 /// One event as EventBridge would hand it to the function.
 #[derive(Debug, Clone)]
 pub struct Delivery {
+    pub finding_id: String,
     pub event: Value,
 }
 
@@ -41,23 +42,24 @@ impl Workload {
         for i in 0..settings.findings {
             let id = format!("soak-{run}-{i}");
             let event = with_id(&templates[i % templates.len()], &id);
-            out.first.push(Delivery {
+            let delivery = Delivery {
+                finding_id: id.clone(),
                 event: event.clone(),
-            });
+            };
             if rng.f64() < settings.duplicates {
-                out.first.push(Delivery {
-                    event: event.clone(),
-                });
+                out.first.push(delivery.clone());
             }
+            out.first.push(delivery);
             out.expected.insert((id.clone(), 1));
             if rng.f64() < settings.updates {
-                let update = material_update(&event);
-                out.updates.push(Delivery {
-                    event: update.clone(),
-                });
+                let update = Delivery {
+                    finding_id: id.clone(),
+                    event: material_update(&event),
+                };
                 if rng.f64() < settings.duplicates {
-                    out.updates.push(Delivery { event: update });
+                    out.updates.push(update.clone());
                 }
+                out.updates.push(update);
                 out.expected.insert((id.clone(), 2));
             }
             out.ids.push(id);

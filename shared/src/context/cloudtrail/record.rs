@@ -295,10 +295,6 @@ impl Record {
         &self.raw
     }
 
-    pub fn into_raw(self) -> CloudTrailRecord {
-        self.raw
-    }
-
     /// The API name; for an Insights event, the API the insight is about. Never empty.
     pub fn event_name(&self) -> &str {
         self.raw

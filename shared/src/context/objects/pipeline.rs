@@ -127,11 +127,6 @@ impl<S: ObjectSource, W: ItemSink> Ingestor<S, W> {
         }
     }
 
-    pub fn with_limits(mut self, limits: CloudTrailLimits) -> Self {
-        self.limits = limits;
-        self
-    }
-
     pub fn sink(&self) -> &W {
         &self.sink
     }
