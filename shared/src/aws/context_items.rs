@@ -396,7 +396,8 @@ pub fn decode_baseline_rows(blob: &[u8]) -> Vec<BaselineRow> {
         .filter_map(|line| {
             let [kind, value, count, first, last] = fields(line)?;
             Some(BaselineRow {
-                kind: kind.to_string(),
+                // A kind this version does not know (written by a newer one) is skipped.
+                kind: cloudtrail::ObservationKind::parse(kind)?,
                 value: value.to_string(),
                 count: count.parse().ok()?,
                 first: parse_time(first)?,

@@ -1,6 +1,6 @@
 //! The rows the ingest functions store, as the enrichment reads them back.
 
-use crate::context::cloudtrail::NotableEvent;
+use crate::context::cloudtrail::{NotableEvent, ObservationKind};
 use chrono::{DateTime, Utc};
 
 /// One flow aggregate of a local interface or address.
@@ -81,7 +81,7 @@ impl ActivityRow {
 /// `assumedBy`), value, and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaselineRow {
-    pub kind: String,
+    pub kind: ObservationKind,
     pub value: String,
     pub count: u64,
     pub first: DateTime<Utc>,

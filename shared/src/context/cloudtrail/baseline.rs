@@ -50,6 +50,11 @@ impl ObservationKind {
             Self::AssumedBy => "assumedBy",
         }
     }
+
+    /// The kind [`Self::as_str`] spells `text`: how stored baseline rows are read back.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
 }
 
 /// The spelling of an API in baselines: `iam:CreateUser` for `iam.amazonaws.com` /
@@ -155,6 +160,14 @@ impl Baseline {
 mod tests {
     use super::*;
     use chrono::{DateTime, Utc};
+
+    #[test]
+    fn every_kind_reads_back_from_its_stored_spelling() {
+        for kind in ObservationKind::ALL {
+            assert_eq!(ObservationKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(ObservationKind::parse("IP"), None);
+    }
 
     #[test]
     fn lookup_is_per_principal_kind_and_value() {

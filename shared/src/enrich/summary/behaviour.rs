@@ -4,7 +4,7 @@
 
 use super::activity::notable_api;
 use super::{CallsFromNewNetwork, ContextSummary};
-use crate::context::cloudtrail::{NotableReason, network, parse_ip};
+use crate::context::cloudtrail::{NotableReason, ObservationKind, network, parse_ip};
 use crate::enrich::rows::{ActivityRow, Context};
 use crate::enrich::subjects::Subjects;
 use crate::finding::Finding;
@@ -43,14 +43,14 @@ impl ContextSummary {
     ) {
         // First use of each (kind, value) before the window: every object the principal
         // appears in stores its own baseline rows, so one value has many.
-        let mut known: HashMap<(&str, &str), DateTime<Utc>> = HashMap::new();
+        let mut known: HashMap<(ObservationKind, &str), DateTime<Utc>> = HashMap::new();
         for b in context.baseline.iter().filter(|b| b.first < window.start) {
             known
-                .entry((b.kind.as_str(), b.value.as_str()))
+                .entry((b.kind, b.value.as_str()))
                 .and_modify(|first| *first = (*first).min(b.first))
                 .or_insert(b.first);
         }
-        let first_use = |kind: &str, value: &str| known.get(&(kind, value)).copied();
+        let first_use = |kind: ObservationKind, value: &str| known.get(&(kind, value)).copied();
         self.history_days = known
             .values()
             .min()
@@ -64,21 +64,21 @@ impl ContextSummary {
         }
         self.history_sufficient = true;
         for ip in &subjects.remote_ips {
-            match first_use("ip", ip) {
+            match first_use(ObservationKind::SourceIp, ip) {
                 Some(first) => self
                     .known_ips
                     .push((ip.clone(), (window.start - first).num_days())),
                 None => self.new_ips.push(ip.clone()),
             }
             if let Some(net) = parse_ip(ip).map(network)
-                && first_use("network", &net).is_none()
+                && first_use(ObservationKind::Network, &net).is_none()
                 && !self.new_networks.contains(&net)
             {
                 self.new_networks.push(net);
             }
         }
         if let Some(ua) = finding_user_agent(finding)
-            && first_use("userAgent", &ua).is_none()
+            && first_use(ObservationKind::UserAgent, &ua).is_none()
         {
             self.new_user_agents.push(ua);
         }
@@ -86,7 +86,7 @@ impl ContextSummary {
             .iter()
             .filter(|r| !r.failed())
             .map(|r| r.api())
-            .filter(|api| first_use("api", api).is_none())
+            .filter(|api| first_use(ObservationKind::Api, api).is_none())
             .collect();
         new_apis.sort();
         new_apis.dedup();
@@ -101,7 +101,7 @@ impl ContextSummary {
             let Some(net) = event.source_ip.as_deref().and_then(parse_ip).map(network) else {
                 continue; // an AWS service acting for the principal
             };
-            if first_use("network", &net).is_some() {
+            if first_use(ObservationKind::Network, &net).is_some() {
                 continue;
             }
             let calls = by_network
