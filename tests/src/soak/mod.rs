@@ -14,6 +14,7 @@ mod workload;
 use crate::{LocalStack, Pipeline};
 use chrono::{Duration as Span, Utc};
 use proxy::{Fault, FaultPlan, FaultProxy};
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -131,12 +132,15 @@ pub async fn run(stack: &LocalStack, settings: SoakSettings) -> anyhow::Result<S
         findings: workload.findings,
         ..SoakReport::default()
     };
+    // The queue is drained while deliveries run: a local server slows down as a queue grows.
+    let drainer = Drainer::start(stack);
     // Updates come after the first sightings, as GuardDuty emits them minutes later.
     for phase in [&workload.first, &workload.updates] {
         deliver_all(&pipeline, phase, settings.concurrency, &mut report).await;
     }
     report.elapsed = started.elapsed();
-    check_notices(stack, &workload, &mut report).await?;
+    let notices = drainer.finish().await?;
+    check_notices(&notices, &workload, &mut report);
     report.leases_held = leases_held(stack, &workload).await?;
     report.lost_publish_responses = proxy.stats.get("sns:Publish", Fault::LostResponse);
     report.faults = proxy.stats.snapshot();
@@ -271,15 +275,63 @@ async fn invoke_with_retries(
     out
 }
 
-/// Drain the queue subscribed to the topic and compare with the plan: one notice per finding,
-/// a second for each material update.
-async fn check_notices(
-    stack: &LocalStack,
-    workload: &Workload,
-    report: &mut SoakReport,
-) -> anyhow::Result<()> {
+/// Receives and deletes notices from the queue subscribed to the topic, directly from the
+/// server (not through the proxy), until told to finish and the queue is empty.
+struct Drainer {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<anyhow::Result<Vec<Value>>>,
+}
+
+impl Drainer {
+    fn start(stack: &LocalStack) -> Self {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (sqs, queue_url) = (stack.sqs.clone(), stack.queue_url.clone());
+        let stopping = stop.clone();
+        let task = tokio::spawn(async move {
+            let mut out = Vec::new();
+            loop {
+                let received = sqs
+                    .receive_message()
+                    .queue_url(&queue_url)
+                    .max_number_of_messages(10)
+                    .wait_time_seconds(1)
+                    .send()
+                    .await?;
+                let messages = received.messages.unwrap_or_default();
+                if messages.is_empty() {
+                    if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                        return Ok(out);
+                    }
+                    continue;
+                }
+                let mut batch = sqs.delete_message_batch().queue_url(&queue_url);
+                for (i, m) in messages.iter().enumerate() {
+                    out.push(serde_json::from_str(m.body().unwrap_or("{}"))?);
+                    batch = batch.entries(
+                        aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
+                            .id(i.to_string())
+                            .receipt_handle(m.receipt_handle().unwrap_or_default())
+                            .build()?,
+                    );
+                }
+                batch.send().await?;
+            }
+        });
+        Self { stop, task }
+    }
+
+    /// Every notice received, once the queue has stayed empty after the deliveries ended.
+    async fn finish(self) -> anyhow::Result<Vec<Value>> {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.task.await?
+    }
+}
+
+/// Compare the notices received with the plan: one notice per finding, a second for each
+/// material update.
+fn check_notices(notices: &[Value], workload: &Workload, report: &mut SoakReport) {
     let mut seen: BTreeMap<(String, u64), usize> = BTreeMap::new();
-    for envelope in stack.drain_notices().await {
+    for envelope in notices {
         let attribute = |name: &str| {
             envelope["MessageAttributes"][name]["Value"]
                 .as_str()
@@ -307,26 +359,42 @@ async fn check_notices(
         .filter(|(k, _)| !workload.expected.contains(*k))
         .map(|(_, n)| n)
         .sum::<usize>();
-    Ok(())
 }
 
 /// Finding records that still carry a lease token: a claim never completed nor released.
 async fn leases_held(stack: &LocalStack, workload: &Workload) -> anyhow::Result<usize> {
-    use aws_sdk_dynamodb::types::AttributeValue;
+    use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
     let mut held = 0;
-    for id in &workload.ids {
-        let item = stack
-            .dynamodb
-            .get_item()
-            .table_name(&stack.table)
-            .key("pk", AttributeValue::S(format!("FINDING#{id}")))
-            .key("sk", AttributeValue::S("STATE".into()))
+    // BatchGetItem reads at most 100 keys a call.
+    for ids in workload.ids.chunks(100) {
+        let mut keys = KeysAndAttributes::builder()
             .consistent_read(true)
-            .send()
-            .await?
-            .item;
-        if item.is_some_and(|i| i.contains_key("lease_token")) {
-            held += 1;
+            .projection_expression("pk, lease_token");
+        for id in ids {
+            keys = keys.keys(std::collections::HashMap::from([
+                ("pk".to_owned(), AttributeValue::S(format!("FINDING#{id}"))),
+                ("sk".to_owned(), AttributeValue::S("STATE".into())),
+            ]));
+        }
+        let mut request = Some(std::collections::HashMap::from([(
+            stack.table.clone(),
+            keys.build()?,
+        )]));
+        while let Some(items) = request.take().filter(|r| !r.is_empty()) {
+            let out = stack
+                .dynamodb
+                .batch_get_item()
+                .set_request_items(Some(items))
+                .send()
+                .await?;
+            held += out
+                .responses
+                .unwrap_or_default()
+                .values()
+                .flatten()
+                .filter(|item| item.contains_key("lease_token"))
+                .count();
+            request = out.unprocessed_keys;
         }
     }
     Ok(held)
