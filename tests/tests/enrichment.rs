@@ -14,6 +14,21 @@ fn lease() -> chrono::DateTime<Utc> {
     Utc::now() + Duration::seconds(30)
 }
 
+/// Triage `raw` with the context stored in the stack's table: the outcome and the notice body.
+async fn triage_with_context(
+    stack: &LocalStack,
+    raw: serde_json::Value,
+) -> (triage_core::pipeline::Outcome, String) {
+    let outcome = stack
+        .pipeline_with_context(TriageSettings::default())
+        .handle_raw(raw, lease(), Utc::now())
+        .await
+        .unwrap()
+        .outcome;
+    let body = outcome.notice.clone().expect("a notice").body;
+    (outcome, body)
+}
+
 /// Flow records in the default v2 format of the AWS documentation, for one interface: a brute
 /// force from 198.51.100.23 on port 22 (400 rejected), then 3 accepted sessions carrying data.
 fn brute_force_flows(eni: &str) -> String {
@@ -145,13 +160,7 @@ async fn a_stolen_key_replayed_after_ingesting_its_cloudtrail_shows_what_it_did(
     detail["service"]["action"]["awsApiCallAction"]["remoteIpDetails"]["ipAddressV4"] =
         "1.2.3.4".into();
 
-    let pipeline = stack.pipeline_with_context(TriageSettings::default());
-    let outcome = pipeline
-        .handle_raw(raw, lease(), Utc::now())
-        .await
-        .unwrap()
-        .outcome;
-    let body = outcome.notice.unwrap().body;
+    let (outcome, body) = triage_with_context(&stack, raw).await;
     assert!(
         body.contains("Context (ingested CloudTrail and VPC Flow Logs"),
         "{body}"
@@ -207,13 +216,7 @@ async fn behaviour_read_from_the_stored_context_names_the_technique_and_its_gran
     raw["detail"]["service"]["eventFirstSeen"] = "2024-08-01T12:28:02Z".into();
     raw["detail"]["service"]["eventLastSeen"] = "2024-08-01T12:28:02Z".into();
 
-    let pipeline = stack.pipeline_with_context(TriageSettings::default());
-    let outcome = pipeline
-        .handle_raw(raw, lease(), Utc::now())
-        .await
-        .unwrap()
-        .outcome;
-    let body = outcome.notice.unwrap().body;
+    let (outcome, body) = triage_with_context(&stack, raw).await;
     assert!(
         body.contains("Behaviour observed")
             && body.contains("T1537 Transfer Data to Cloud Account")
@@ -268,13 +271,7 @@ async fn an_identity_center_mfa_sign_in_stored_under_its_address_vouches_for_the
 
     let mut raw: serde_json::Value = serde_json::from_str(&read("finding.json")).unwrap();
     raw["detail"]["id"] = unique("sso").into();
-    let outcome = stack
-        .pipeline_with_context(TriageSettings::default())
-        .handle_raw(raw, lease(), Utc::now())
-        .await
-        .unwrap()
-        .outcome;
-    let body = outcome.notice.unwrap().body;
+    let (outcome, body) = triage_with_context(&stack, raw).await;
     assert!(
         body.contains("console sign-in with MFA from 73.252.165.138"),
         "{body}"

@@ -306,14 +306,10 @@ fn own_teardown(w: &WindowCalls) -> Option<BenignReading> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::cloudtrail::{CloudTrailRecord, Record, notable_reasons};
     use serde_json::{Value, json};
 
-    /// A notable event as the ingest keeps it, from a CloudTrail record.
     fn event(record: Value) -> NotableEvent {
-        let raw: CloudTrailRecord = serde_json::from_value(record).unwrap();
-        let record = Record::new(raw).unwrap();
-        NotableEvent::new(&record, notable_reasons(&record))
+        NotableEvent::of_json(record)
     }
 
     fn call(name: &str, user_agent: &str, params: Value) -> Value {

@@ -104,13 +104,10 @@ pub fn refute(claim: &Claim, w: &WindowCalls) -> Option<BenignReading> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::cloudtrail::{CloudTrailRecord, Record, notable_reasons};
     use serde_json::{Value, json};
 
     fn event(record: Value) -> NotableEvent {
-        let raw: CloudTrailRecord = serde_json::from_value(record).unwrap();
-        let record = Record::new(raw).unwrap();
-        NotableEvent::new(&record, notable_reasons(&record))
+        NotableEvent::of_json(record)
     }
 
     fn call(source: &str, name: &str, params: Value) -> NotableEvent {

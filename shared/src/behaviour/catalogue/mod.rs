@@ -106,7 +106,6 @@ pub fn observe(w: &WindowCalls) -> Vec<Observation> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::cloudtrail::{CloudTrailRecord, Record, notable_reasons};
     use crate::enrich::ActivityRow;
     use serde_json::{Value, json};
 
@@ -119,9 +118,7 @@ mod tests {
         if let Some(code) = error {
             r["errorCode"] = code.into();
         }
-        let raw: CloudTrailRecord = serde_json::from_value(r).unwrap();
-        let record = Record::new(raw).unwrap();
-        NotableEvent::new(&record, notable_reasons(&record))
+        NotableEvent::of_json(r)
     }
 
     fn observed(events: &[NotableEvent]) -> Vec<(&'static str, i32)> {
@@ -190,7 +187,7 @@ mod tests {
     /// Console sign-ins as CloudTrail records them (the AWS documentation's failure and success
     /// examples, at the times given).
     fn sign_in(time: &str, ok: bool) -> NotableEvent {
-        let raw: CloudTrailRecord = serde_json::from_value(json!({"eventTime": time,
+        NotableEvent::of_json(json!({"eventTime": time,
             "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
             "eventType": "AwsConsoleSignIn", "sourceIPAddress": "203.0.113.9",
             "additionalEventData": {"MFAUsed": "No"},
@@ -198,9 +195,6 @@ mod tests {
             "errorMessage": if ok { Value::Null } else { "Failed authentication".into() },
             "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/ops",
                 "accountId": "111122223333", "userName": "ops"}}))
-        .unwrap();
-        let record = Record::new(raw).unwrap();
-        NotableEvent::new(&record, notable_reasons(&record))
     }
 
     #[test]
@@ -227,14 +221,11 @@ mod tests {
 
     #[test]
     fn root_minting_its_own_access_key_is_persistence() {
-        let raw: CloudTrailRecord = serde_json::from_value(json!({
+        let e = NotableEvent::of_json(json!({
             "eventTime": "2026-01-01T10:00:00Z", "eventSource": "iam.amazonaws.com",
             "eventName": "CreateAccessKey", "readOnly": false, "requestParameters": {},
             "userIdentity": {"type": "Root", "arn": "arn:aws:iam::111122223333:root",
-                "accountId": "111122223333"}}))
-        .unwrap();
-        let record = Record::new(raw).unwrap();
-        let e = NotableEvent::new(&record, notable_reasons(&record));
+                "accountId": "111122223333"}}));
         assert_eq!(observed(&[e]), [("credentials_for_others", STRONG)]);
     }
 

@@ -287,6 +287,15 @@ pub struct NotableEvent {
 }
 
 impl NotableEvent {
+    /// The notable event the ingest keeps for one CloudTrail record given as JSON: how unit tests
+    /// of the rules that read notable events build their input.
+    #[cfg(test)]
+    pub fn of_json(record: serde_json::Value) -> Self {
+        let raw: super::CloudTrailRecord = serde_json::from_value(record).expect("a record");
+        let record = Record::new(raw).expect("a well-formed record");
+        Self::new(&record, notable_reasons(&record))
+    }
+
     /// A person signing in to the AWS access portal (IAM Identity Center): no IAM identity yet,
     /// only the user name, until they open a permission set's role.
     pub fn is_identity_center_sign_in(&self) -> bool {
