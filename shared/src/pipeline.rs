@@ -390,6 +390,7 @@ impl<S: DedupeStore, P: NoticePublisher> Triage<S, P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::Signal;
     use crate::dedupe::memory::MemoryStore;
     use crate::dedupe::{ClaimOutcome, FindingRecord, Lease, RecordLabels, Seen, StoreError};
     use crate::finding::{FindingId, parse_event};
@@ -532,7 +533,7 @@ mod tests {
             out.assessment
                 .evidence
                 .iter()
-                .all(|e| e.signal != "usual_behaviour"),
+                .all(|e| e.signal != Signal::UsualBehaviour),
             "a failed lookup is no evidence"
         );
     }

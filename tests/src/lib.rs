@@ -254,7 +254,10 @@ pub fn event(file: &str, id: &str) -> Value {
 }
 
 /// The weight of the evidence filed under `signal`, if the assessment has it.
-pub fn weight_of(a: &triage_core::classify::Assessment, signal: &str) -> Option<i32> {
+pub fn weight_of(
+    a: &triage_core::classify::Assessment,
+    signal: triage_core::classify::Signal,
+) -> Option<i32> {
     a.evidence
         .iter()
         .find(|e| e.signal == signal)

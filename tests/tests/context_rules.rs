@@ -13,6 +13,7 @@ use integration_tests::{event, weight_of};
 use serde_json::{Value, json};
 use triage_core::aws::MemoryContextSource;
 use triage_core::aws::context_items::ObjectId;
+use triage_core::classify::Signal;
 use triage_core::classify::{Assessment, Verdict};
 use triage_core::context::objects;
 use triage_core::dedupe::memory::MemoryStore;
@@ -151,7 +152,11 @@ async fn failed_then_successful_calls_from_one_address_are_evidence_and_their_ti
     let mut table = MemoryContextSource::new();
     ingest_cloudtrail(&mut table, "get-password-data", &records);
     let (a, body) = triage(table, iam_finding("tor-ip-caller-iam.json", &records)).await;
-    assert_eq!(weight_of(&a, "failures_then_successes"), Some(20), "{body}");
+    assert_eq!(
+        weight_of(&a, Signal::FailuresThenSuccesses),
+        Some(20),
+        "{body}"
+    );
     assert!(
         body.contains(
             "denied calls then successful ones from 200.249.253.51 (2 of 4 calls denied)"
@@ -170,7 +175,7 @@ async fn calls_that_all_succeeded_are_not_failures_then_successes() {
     let mut table = MemoryContextSource::new();
     ingest_cloudtrail(&mut table, "ssm", &records);
     let (a, body) = triage(table, iam_finding("tor-ip-caller-iam.json", &records)).await;
-    assert_eq!(weight_of(&a, "failures_then_successes"), None, "{body}");
+    assert_eq!(weight_of(&a, Signal::FailuresThenSuccesses), None, "{body}");
     assert!(body.contains("API calls: 10 (0 failed)"), "{body}");
 }
 
@@ -182,7 +187,7 @@ async fn admin_user_created_from_a_network_never_used_is_sensitive_and_new() {
     let (a, notice) = triage_notice(table, iam_finding("tor-ip-caller-iam.json", &records)).await;
     let body = notice.body;
     assert_eq!(
-        weight_of(&a, "sensitive_calls_from_new_network"),
+        weight_of(&a, Signal::SensitiveCallsFromNewNetwork),
         Some(25),
         "{body}"
     );
@@ -200,11 +205,15 @@ async fn admin_user_created_from_a_network_never_used_is_sensitive_and_new() {
         "{body}"
     );
     assert_eq!(
-        weight_of(&a, "new_ip_for_principal"),
+        weight_of(&a, Signal::NewIpForPrincipal),
         None,
         "the new address is counted once, as the new network its sensitive calls came from: {body}"
     );
-    assert_eq!(weight_of(&a, "new_user_agent"), None, "same tool as before");
+    assert_eq!(
+        weight_of(&a, Signal::NewUserAgent),
+        None,
+        "same tool as before"
+    );
     assert!(
         body.contains("New for this principal: IP 75.50.255.67, network 75.50.255.0/24"),
         "{body}"
@@ -213,7 +222,7 @@ async fn admin_user_created_from_a_network_never_used_is_sensitive_and_new() {
         body.contains("History available: 29 days of CloudTrail baseline"),
         "{body}"
     );
-    assert_eq!(weight_of(&a, "usual_behaviour"), None);
+    assert_eq!(weight_of(&a, Signal::UsualBehaviour), None);
     assert!(
         body.contains("\n  1. Delete or disable what the principal created or widened")
             && body
@@ -231,13 +240,17 @@ async fn the_same_sensitive_calls_from_the_usual_network_weigh_nothing() {
     ingest_cloudtrail(&mut table, "window", &records);
     let (a, body) = triage(table, iam_finding("tor-ip-caller-iam.json", &records)).await;
     assert_eq!(
-        weight_of(&a, "sensitive_calls_from_new_network"),
+        weight_of(&a, Signal::SensitiveCallsFromNewNetwork),
         None,
         "{body}"
     );
-    assert_eq!(weight_of(&a, "known_ip_for_principal"), Some(-15), "{body}");
     assert_eq!(
-        weight_of(&a, "usual_behaviour"),
+        weight_of(&a, Signal::KnownIpForPrincipal),
+        Some(-15),
+        "{body}"
+    );
+    assert_eq!(
+        weight_of(&a, Signal::UsualBehaviour),
         None,
         "sensitive calls are never 'usual'"
     );
@@ -261,8 +274,12 @@ async fn a_principal_repeating_its_read_only_routine_from_known_addresses_is_usu
         iam_finding("iam-anomalous-behavior-credential-access.json", &records),
     )
     .await;
-    assert_eq!(weight_of(&a, "usual_behaviour"), Some(-20), "{body}");
-    assert_eq!(weight_of(&a, "known_ip_for_principal"), Some(-15), "{body}");
+    assert_eq!(weight_of(&a, Signal::UsualBehaviour), Some(-20), "{body}");
+    assert_eq!(
+        weight_of(&a, Signal::KnownIpForPrincipal),
+        Some(-15),
+        "{body}"
+    );
     assert!(
         body.contains("Known to this principal: IP 250.202.242.232 (first used 13 days before)"),
         "{body}"
@@ -283,8 +300,8 @@ async fn a_tool_the_principal_never_used_is_a_new_user_agent() {
     ingest_cloudtrail(&mut table, "history", &history);
     ingest_cloudtrail(&mut table, "window", &records);
     let (a, body) = triage(table, iam_finding("tor-ip-caller-iam.json", &records)).await;
-    assert_eq!(weight_of(&a, "new_user_agent"), Some(10), "{body}");
-    assert_eq!(weight_of(&a, "usual_behaviour"), None, "{body}");
+    assert_eq!(weight_of(&a, Signal::NewUserAgent), Some(10), "{body}");
+    assert_eq!(weight_of(&a, Signal::UsualBehaviour), None, "{body}");
 }
 
 #[tokio::test]
@@ -294,10 +311,10 @@ async fn without_history_before_the_window_nothing_is_called_new() {
     ingest_cloudtrail(&mut table, "window", &records);
     let (a, body) = triage(table, iam_finding("tor-ip-caller-iam.json", &records)).await;
     for signal in [
-        "new_ip_for_principal",
-        "new_user_agent",
-        "sensitive_calls_from_new_network",
-        "usual_behaviour",
+        Signal::NewIpForPrincipal,
+        Signal::NewUserAgent,
+        Signal::SensitiveCallsFromNewNetwork,
+        Signal::UsualBehaviour,
     ] {
         assert_eq!(weight_of(&a, signal), None, "{signal}: {body}");
     }
@@ -348,7 +365,11 @@ async fn calls_delivered_live_and_again_by_s3_are_counted_once() {
     ingest_cloudtrail(&mut table, "s3-file", &records);
     let (a, both) = triage(table, raw).await;
     assert!(both.contains("API calls: 4 (2 failed)"), "{both}");
-    assert_eq!(weight_of(&a, "failures_then_successes"), Some(20), "{both}");
+    assert_eq!(
+        weight_of(&a, Signal::FailuresThenSuccesses),
+        Some(20),
+        "{both}"
+    );
 }
 
 #[tokio::test]
@@ -430,7 +451,7 @@ async fn a_brute_force_whose_flows_were_all_rejected_leans_benign() {
     );
     let (a, body) = triage(table, raw).await;
     assert_eq!(
-        weight_of(&a, "brute_force_all_rejected"),
+        weight_of(&a, Signal::BruteForceAllRejected),
         Some(-15),
         "{body}"
     );
@@ -466,7 +487,7 @@ async fn a_probe_that_met_only_rejections_found_nothing_open() {
         1418530010 + 300,
     );
     let (a, body) = triage(table, raw).await;
-    assert_eq!(weight_of(&a, "probe_all_rejected"), Some(-20), "{body}");
+    assert_eq!(weight_of(&a, Signal::ProbeAllRejected), Some(-20), "{body}");
 }
 
 #[tokio::test]
@@ -492,7 +513,7 @@ async fn accepted_sessions_with_data_after_a_brute_force_are_strong_evidence() {
         )
     );
     assert_eq!(
-        weight_of(&a, "accepted_after_brute_force"),
+        weight_of(&a, Signal::AcceptedAfterBruteForce),
         Some(50),
         "{body}"
     );
@@ -529,7 +550,7 @@ async fn megabytes_sent_to_a_command_and_control_address_are_evidence() {
         1566849113,
     );
     let (a, body) = triage(table, raw).await;
-    assert_eq!(weight_of(&a, "data_sent_to_remote"), Some(20), "{body}");
+    assert_eq!(weight_of(&a, Signal::DataSentToRemote), Some(20), "{body}");
     assert!(
         body.contains("23.3 MB sent to 52.213.180.42 in accepted flows"),
         "{body}"
@@ -544,130 +565,138 @@ async fn each_detonation_is_recognised_as_its_technique_without_history() {
     let cases = [
         (
             "defense-evasion.cloudtrail-stop",
-            "impair_cloud_logs",
+            Signal::ImpairCloudLogs,
             "T1562.008",
         ),
         (
             "defense-evasion.cloudtrail-delete",
-            "impair_cloud_logs",
+            Signal::ImpairCloudLogs,
             "T1562.008",
         ),
         (
             "defense-evasion.cloudtrail-event-selectors",
-            "impair_cloud_logs",
+            Signal::ImpairCloudLogs,
             "T1562.008",
         ),
         (
             "defense-evasion.vpc-remove-flow-logs",
-            "impair_cloud_logs",
+            Signal::ImpairCloudLogs,
             "T1562.008",
         ),
         (
             "defense-evasion.dns-delete-logs",
-            "impair_cloud_logs",
+            Signal::ImpairCloudLogs,
             "T1562.008",
         ),
         (
             "exfiltration.ec2-share-ami",
-            "share_outside_account",
+            Signal::ShareOutsideAccount,
             "T1537",
         ),
         (
             "exfiltration.ec2-share-ebs-snapshot",
-            "share_outside_account",
+            Signal::ShareOutsideAccount,
             "T1537",
         ),
         (
             "exfiltration.rds-share-snapshot",
-            "share_outside_account",
+            Signal::ShareOutsideAccount,
             "T1537",
         ),
         (
             "exfiltration.ec2-security-group-open-port-22-ingress",
-            "open_cloud_firewall",
+            Signal::OpenCloudFirewall,
             "T1562.007",
         ),
         (
             "persistence.iam-backdoor-role",
-            "trust_outside_account",
+            Signal::TrustOutsideAccount,
             "T1098.003",
         ),
         (
             "persistence.iam-create-backdoor-role",
-            "trust_outside_account",
+            Signal::TrustOutsideAccount,
             "T1098.003",
         ),
         (
             "persistence.iam-backdoor-user",
-            "credentials_for_others",
+            Signal::CredentialsForOthers,
             "T1098.001",
         ),
         (
             "persistence.iam-create-admin-user",
-            "privileged_policy_attached",
+            Signal::PrivilegedPolicyAttached,
             "T1098.003",
         ),
         (
             "persistence.iam-create-admin-user",
-            "cloud_account_created",
+            Signal::CloudAccountCreated,
             "T1136.003",
         ),
         (
             "persistence.iam-create-user-login-profile",
-            "credentials_for_others",
+            Signal::CredentialsForOthers,
             "T1098.001",
         ),
         (
             "privilege-escalation.iam-update-user-login-profile",
-            "credentials_for_others",
+            Signal::CredentialsForOthers,
             "T1098.001",
         ),
         (
             "persistence.lambda-backdoor-function",
-            "function_opened_outside",
+            Signal::FunctionOpenedOutside,
             "T1098",
         ),
         (
             "persistence.lambda-overwrite-code",
-            "function_code_changed",
+            Signal::FunctionCodeChanged,
             "T1648",
         ),
         (
             "persistence.rolesanywhere-create-trust-anchor",
-            "credentials_for_others",
+            Signal::CredentialsForOthers,
             "T1098.001",
         ),
         (
             "persistence.sts-federation-token",
-            "credentials_for_others",
+            Signal::CredentialsForOthers,
             "T1098.001",
         ),
         (
             "credential-access.secretsmanager-retrieve-secrets",
-            "secrets_harvest",
+            Signal::SecretsHarvest,
             "T1555.006",
         ),
         (
             "credential-access.secretsmanager-batch-retrieve-secrets",
-            "secrets_harvest",
+            Signal::SecretsHarvest,
             "T1555.006",
         ),
         (
             "credential-access.ssm-retrieve-securestring-parameters",
-            "secrets_harvest",
+            Signal::SecretsHarvest,
             "T1555.006",
         ),
-        ("execution.ec2-user-data", "user_data_changed", "T1059.009"),
-        ("execution.ssm-send-command", "remote_command", "T1651"),
-        ("execution.ssm-start-session", "remote_command", "T1651"),
+        (
+            "execution.ec2-user-data",
+            Signal::UserDataChanged,
+            "T1059.009",
+        ),
+        ("execution.ssm-send-command", Signal::RemoteCommand, "T1651"),
+        (
+            "execution.ssm-start-session",
+            Signal::RemoteCommand,
+            "T1651",
+        ),
         (
             "lateral-movement.ec2-instance-connect",
-            "direct_vm_connection",
+            Signal::DirectVmConnection,
             "T1021.008",
         ),
         (
             "initial-access.console-login-without-mfa",
-            "console_without_mfa",
+            Signal::ConsoleWithoutMfa,
             "T1078.004",
         ),
     ];
@@ -690,7 +719,7 @@ async fn each_detonation_is_recognised_as_its_technique_without_history() {
         );
         assert!(
             !body.contains("History available: 0 days")
-                || weight_of(&a, "new_user_agent").is_none(),
+                || weight_of(&a, Signal::NewUserAgent).is_none(),
             "{technique}: nothing is new without history"
         );
     }
@@ -723,17 +752,17 @@ async fn a_baseline_of_zero_days_calls_nothing_new() {
     let (a, body) = triage(table, iam_finding("tor-ip-caller-iam.json", &records)).await;
     assert!(body.contains("History available: 0 days"), "{body}");
     for signal in [
-        "new_ip_for_principal",
-        "new_user_agent",
-        "sensitive_calls_from_new_network",
-        "known_ip_for_principal",
-        "usual_behaviour",
+        Signal::NewIpForPrincipal,
+        Signal::NewUserAgent,
+        Signal::SensitiveCallsFromNewNetwork,
+        Signal::KnownIpForPrincipal,
+        Signal::UsualBehaviour,
     ] {
         assert_eq!(weight_of(&a, signal), None, "{signal}\n{body}");
     }
     assert!(!body.contains("New for this principal"), "{body}");
     assert!(
-        weight_of(&a, "privileged_policy_attached").is_some(),
+        weight_of(&a, Signal::PrivilegedPolicyAttached).is_some(),
         "the window's own behaviour still counts: {body}"
     );
 }
@@ -757,7 +786,7 @@ async fn reads_only_clear_a_finding_that_claims_a_change() {
         finding["detail"]["type"] = finding_type.into();
         let (a, body) = triage(table, finding).await;
         assert_eq!(
-            weight_of(&a, "read_only_window"),
+            weight_of(&a, Signal::ReadOnlyWindow),
             expected,
             "{finding_type}\n{body}"
         );
@@ -789,14 +818,18 @@ async fn behaviour_of_another_key_of_the_same_principal_is_not_the_findings() {
     ingest_cloudtrail(&mut table, "other-key", &other_key);
     ingest_cloudtrail(&mut table, "own-key", &own);
     let (a, body) = triage(table, iam_finding("tor-ip-caller-iam.json", &own)).await;
-    assert_eq!(weight_of(&a, "privileged_policy_attached"), None, "{body}");
+    assert_eq!(
+        weight_of(&a, Signal::PrivilegedPolicyAttached),
+        None,
+        "{body}"
+    );
 
     let mut table = MemoryContextSource::new();
     ingest_cloudtrail(&mut table, "other-key", &other_key);
     ingest_cloudtrail(&mut table, "own-key", &own);
     let (a, body) = triage(table, iam_finding("tor-ip-caller-iam.json", &other_key)).await;
     assert_eq!(
-        weight_of(&a, "privileged_policy_attached"),
+        weight_of(&a, Signal::PrivilegedPolicyAttached),
         Some(30),
         "{body}"
     );

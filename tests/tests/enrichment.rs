@@ -6,6 +6,7 @@ use chrono::{Duration, Utc};
 use integration_tests::{LocalStack, event, unique};
 use triage_core::aws::BatchWriter;
 use triage_core::aws::context_items::{ObjectId, cloudtrail_items, flow_items};
+use triage_core::classify::Signal;
 use triage_core::classify::Verdict;
 use triage_core::context::{cloudtrail, flowlogs};
 use triage_core::pipeline::TriageSettings;
@@ -107,7 +108,7 @@ async fn accepted_sessions_after_a_brute_force_turn_it_into_a_likely_true_positi
             .assessment
             .evidence
             .iter()
-            .any(|e| e.signal == "accepted_after_brute_force")
+            .any(|e| e.signal == Signal::AcceptedAfterBruteForce)
     );
     let body = outcome.notice.unwrap().body;
     assert!(

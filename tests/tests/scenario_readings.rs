@@ -9,6 +9,7 @@ use integration_tests::weight_of;
 use triage_core::aws::MemoryContextSource;
 use triage_core::aws::context_items::ObjectId;
 use triage_core::classify::Assessment;
+use triage_core::classify::Signal;
 use triage_core::context::objects;
 use triage_core::dedupe::memory::MemoryStore;
 use triage_core::pipeline::{Triage, TriageSettings};
@@ -65,42 +66,42 @@ async fn each_benign_reading_fires_on_the_records_that_support_it() {
     let cases = [
         (
             "benign-terraform-creates-webserver-security-group",
-            "infrastructure_as_code",
+            Signal::InfrastructureAsCode,
             -25,
         ),
         (
             "benign-cloudformation-attaches-policy-to-stack-role",
-            "infrastructure_as_code",
+            Signal::InfrastructureAsCode,
             -25,
         ),
         (
             "benign-identity-center-service-role-creates-its-saml-provider",
-            "aws_service_acting",
+            Signal::AwsServiceActing,
             -20,
         ),
         (
             "benign-mfa-console-signin-usual-address",
-            "mfa_session",
+            Signal::MfaSession,
             -20,
         ),
         (
             "benign-trusted-advisor-checks-ses-send-quota",
-            "aws_service_acting",
+            Signal::AwsServiceActing,
             -20,
         ),
         (
             "benign-aws-config-recorder-describes-traffic-mirroring",
-            "audit_tool",
+            Signal::AuditTool,
             -10,
         ),
         (
             "benign-test-stack-deleted-by-its-creator-minutes-later",
-            "own_teardown",
+            Signal::OwnTeardown,
             -10,
         ),
         (
             "benign-developer-updates-own-lambda-from-mfa-console-session",
-            "familiar_changes",
+            Signal::FamiliarChanges,
             -15,
         ),
     ];
@@ -117,14 +118,14 @@ async fn each_benign_reading_fires_on_the_records_that_support_it() {
 #[tokio::test]
 async fn cloudformation_acting_is_one_observation_not_two() {
     let (a, body) = assess("benign-cloudformation-attaches-policy-to-stack-role").await;
-    assert_eq!(weight_of(&a, "aws_service_acting"), None, "{body}");
+    assert_eq!(weight_of(&a, Signal::AwsServiceActing), None, "{body}");
 }
 
 #[tokio::test]
 async fn a_person_browsing_the_console_is_not_a_discovery_burst() {
     // 87 reads across EC2 and three other services from the console's own user agents.
     let (a, body) = assess("benign-mfa-console-user-browses-ec2").await;
-    assert_eq!(weight_of(&a, "discovery_burst"), None, "{body}");
+    assert_eq!(weight_of(&a, Signal::DiscoveryBurst), None, "{body}");
 }
 
 #[tokio::test]
@@ -132,7 +133,11 @@ async fn an_identity_center_role_with_a_path_is_found_by_its_name() {
     // The role's ARN is role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_...; the finding
     // names it by user name only.
     let (a, body) = assess("attack-serial-console-enabled-and-ssh-key-pushed-by-sso-role").await;
-    assert_eq!(weight_of(&a, "direct_vm_connection"), Some(30), "{body}");
+    assert_eq!(
+        weight_of(&a, Signal::DirectVmConnection),
+        Some(30),
+        "{body}"
+    );
     assert!(
         body.contains("T1021.008") && body.contains("on 3 instances"),
         "{body}"

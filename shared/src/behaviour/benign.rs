@@ -9,18 +9,19 @@
 use super::WindowCalls;
 use super::calls::{ToolKind, is_data_read, is_read_only, is_service_caller, tool_of_user_agent};
 use super::claims::{Claim, RESTRICTIVE_POLICIES, refute};
+use crate::classify::Signal;
 use crate::context::cloudtrail::{NotableEvent, NotableReason, api_name, is_auth_error};
 use std::collections::BTreeSet;
 
 /// One benign explanation that the window's calls support.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BenignReading {
-    pub signal: &'static str,
+    pub signal: Signal,
     pub sentence: String,
     pub weight: i32,
 }
 
-fn reading(signal: &'static str, sentence: String, weight: i32) -> Option<BenignReading> {
+fn reading(signal: Signal, sentence: String, weight: i32) -> Option<BenignReading> {
     Some(BenignReading {
         signal,
         sentence,
@@ -86,7 +87,7 @@ fn infrastructure_as_code(w: &WindowCalls) -> Option<BenignReading> {
     (!changes.is_empty() && all_by_tools).then_some(())?;
     let tools: Vec<&str> = tools.into_iter().collect();
     reading(
-        "infrastructure_as_code",
+        Signal::InfrastructureAsCode,
         format!(
             "all {} changes in the window were made by {} (infrastructure as code)",
             changes.len(),
@@ -119,7 +120,7 @@ fn aws_service_acting(w: &WindowCalls) -> Option<BenignReading> {
             .collect()
     };
     reading(
-        "aws_service_acting",
+        Signal::AwsServiceActing,
         format!(
             "the window's {} made by an AWS service on the principal's behalf ({})",
             if changes.is_empty() {
@@ -180,7 +181,7 @@ fn mfa_session(w: &WindowCalls, caller_ips: &BTreeSet<String>) -> Option<BenignR
     let all_vouched = !calls.is_empty() && calls.iter().all(|e| vouched(e));
     (all_vouched || (calls.is_empty() && sign_in_matches_finding)).then_some(())?;
     reading(
-        "mfa_session",
+        Signal::MfaSession,
         if mfa_sign_in_from.is_empty() {
             format!(
                 "all {} notable calls came from MFA-authenticated sessions",
@@ -217,7 +218,7 @@ fn read_only_window(w: &WindowCalls) -> Option<BenignReading> {
         .collect();
     let shown: Vec<String> = apis.iter().take(3).cloned().collect();
     reading(
-        "read_only_window",
+        Signal::ReadOnlyWindow,
         format!(
             "all {calls} calls in the window were reads of configuration ({}{}), no data or secret read, none denied",
             shown.join(", "),
@@ -237,7 +238,7 @@ fn audit_tool(w: &WindowCalls) -> Option<BenignReading> {
         .find(|(_, kind)| *kind == ToolKind::Audit)?;
     w.events.iter().all(|e| !is_change(e)).then_some(())?;
     reading(
-        "audit_tool",
+        Signal::AuditTool,
         format!("the reads came from {}, a posture/audit scanner", tool.0),
         -10,
     )
@@ -267,7 +268,7 @@ fn restrictive_changes(w: &WindowCalls) -> Option<BenignReading> {
     };
     (!changes.is_empty() && changes.iter().all(|e| restricts(e))).then_some(())?;
     reading(
-        "restrictive_changes",
+        Signal::RestrictiveChanges,
         format!(
             "all {} changes in the window took access away (quarantine or deny policies, keys or passwords removed)",
             changes.len()
@@ -294,7 +295,7 @@ fn own_teardown(w: &WindowCalls) -> Option<BenignReading> {
     let own = |e: &NotableEvent| e.targets.first().is_some_and(|t| created.contains(t));
     (!deletes.is_empty() && deletes.iter().all(|e| own(e))).then_some(())?;
     reading(
-        "own_teardown",
+        Signal::OwnTeardown,
         format!(
             "{} deletion(s), each of a resource the same principal created in the window",
             deletes.len()
@@ -306,6 +307,7 @@ fn own_teardown(w: &WindowCalls) -> Option<BenignReading> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::Signal;
     use serde_json::{Value, json};
 
     fn event(record: Value) -> NotableEvent {
@@ -320,7 +322,7 @@ mod tests {
                 "accountId": "1", "userName": "ops"}})
     }
 
-    fn signals(events: &[NotableEvent]) -> Vec<&'static str> {
+    fn signals(events: &[NotableEvent]) -> Vec<Signal> {
         let refs: Vec<&NotableEvent> = events.iter().collect();
         let w = WindowCalls {
             events: &refs,
@@ -345,7 +347,7 @@ mod tests {
                 json!({"roleName": "app"}),
             )),
         ];
-        assert!(signals(&by_tool).contains(&"infrastructure_as_code"));
+        assert!(signals(&by_tool).contains(&Signal::InfrastructureAsCode));
         let mixed = [
             event(call("CreateRole", TERRAFORM, json!({"roleName": "app"}))),
             event(call(
@@ -354,7 +356,7 @@ mod tests {
                 json!({"userName": "x"}),
             )),
         ];
-        assert!(!signals(&mixed).contains(&"infrastructure_as_code"));
+        assert!(!signals(&mixed).contains(&Signal::InfrastructureAsCode));
     }
 
     #[test]
@@ -364,19 +366,19 @@ mod tests {
             "AWS Internal",
             json!({"userName": "x", "policyArn": "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2"}),
         ))];
-        assert!(signals(&quarantine).contains(&"restrictive_changes"));
+        assert!(signals(&quarantine).contains(&Signal::RestrictiveChanges));
         let admin = [event(call(
             "AttachUserPolicy",
             "AWS Internal",
             json!({"userName": "x", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
         ))];
-        assert!(!signals(&admin).contains(&"restrictive_changes"));
+        assert!(!signals(&admin).contains(&Signal::RestrictiveChanges));
         let reactivated = [event(call(
             "UpdateAccessKey",
             "aws-cli/2.15",
             json!({"userName": "x", "accessKeyId": "AKIA1", "status": "Active"}),
         ))];
-        assert!(!signals(&reactivated).contains(&"restrictive_changes"));
+        assert!(!signals(&reactivated).contains(&Signal::RestrictiveChanges));
     }
 
     #[test]
@@ -388,10 +390,10 @@ mod tests {
             "responseElements": {"ConsoleLogin": "Success"},
             "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/ops", "accountId": "1"}}));
         let same = event(call("CreateUser", "AWS Internal", json!({"userName": "y"})));
-        assert!(signals(&[sign_in.clone(), same]).contains(&"mfa_session"));
+        assert!(signals(&[sign_in.clone(), same]).contains(&Signal::MfaSession));
         let mut elsewhere = call("CreateUser", "aws-cli/2.15", json!({"userName": "y"}));
         elsewhere["sourceIPAddress"] = "203.0.113.9".into();
-        assert!(!signals(&[sign_in, event(elsewhere)]).contains(&"mfa_session"));
+        assert!(!signals(&[sign_in, event(elsewhere)]).contains(&Signal::MfaSession));
     }
 
     /// The Identity Center records of the scenario of that name (a real sign-in): the portal
@@ -419,10 +421,12 @@ mod tests {
     #[test]
     fn an_identity_center_sign_in_with_a_second_factor_vouches_for_its_own_role_session() {
         assert!(
-            signals(&identity_center_sign_in("nicholas", "PASSWORD,TOTP")).contains(&"mfa_session")
+            signals(&identity_center_sign_in("nicholas", "PASSWORD,TOTP"))
+                .contains(&Signal::MfaSession)
         );
         assert!(
-            !signals(&identity_center_sign_in("nicholas", "PASSWORD")).contains(&"mfa_session"),
+            !signals(&identity_center_sign_in("nicholas", "PASSWORD"))
+                .contains(&Signal::MfaSession),
             "a password alone is no second factor"
         );
         assert!(
@@ -430,7 +434,7 @@ mod tests {
                 "someone.else",
                 "PASSWORD,WEBAUTHN"
             ))
-            .contains(&"mfa_session"),
+            .contains(&Signal::MfaSession),
             "another person's sign-in from the same address vouches for nothing"
         );
     }
@@ -449,7 +453,7 @@ mod tests {
                 json!({"roleName": "tmp"}),
             )),
         ];
-        assert!(signals(&own).contains(&"own_teardown"));
+        assert!(signals(&own).contains(&Signal::OwnTeardown));
         let other = [
             event(call(
                 "CreateRole",
@@ -462,6 +466,6 @@ mod tests {
                 json!({"roleName": "prod"}),
             )),
         ];
-        assert!(!signals(&other).contains(&"own_teardown"));
+        assert!(!signals(&other).contains(&Signal::OwnTeardown));
     }
 }

@@ -13,6 +13,7 @@
 
 use super::WindowCalls;
 use super::benign::BenignReading;
+use crate::classify::Signal;
 use crate::context::cloudtrail::NotableEvent;
 
 /// What an anomaly finding claims: the tactic (the finding type's prefix) and the API it
@@ -87,7 +88,7 @@ pub fn refute(claim: &Claim, w: &WindowCalls) -> Option<BenignReading> {
         .collect::<Option<_>>()?;
     let reason = reasons.first()?;
     Some(BenignReading {
-        signal: "claim_refuted",
+        signal: Signal::ClaimRefuted,
         sentence: format!(
             "the flagged {} ({}) cannot serve {}: {reason}",
             claim.api,

@@ -18,6 +18,7 @@ pub use calls::{is_read_only, tool_of_user_agent};
 pub use catalogue::{Observation, observe};
 pub use claims::Claim;
 
+use crate::classify::Signal;
 use crate::context::cloudtrail::NotableEvent;
 use crate::enrich::ActivityRow;
 use chrono::{DateTime, Utc};
@@ -30,7 +31,7 @@ pub struct Technique {
     pub name: &'static str,
     pub tactic: &'static str,
     /// The evidence signal its observation is filed under.
-    pub signal: &'static str,
+    pub signal: Signal,
 }
 
 /// One call that shows a behaviour, as the notice lists it.

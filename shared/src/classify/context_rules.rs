@@ -3,6 +3,7 @@
 //! they need: missing context is neutral, never evidence.
 
 use super::Evidence;
+use crate::classify::Signal;
 use crate::context::cloudtrail::{network, parse_ip};
 use crate::enrich::ContextSummary;
 use crate::finding::{Family, Finding};
@@ -25,43 +26,43 @@ pub const ALL: &[ContextRule] = &[
 /// A few words for the subject line, for the signals that change what GuardDuty alone says
 /// (a Low brute force that got in, a High finding whose principal behaved as usual): the
 /// on-call reads them on a lock screen before opening the notice.
-pub fn subject_phrase(signal: &str) -> Option<&'static str> {
+pub fn subject_phrase(signal: Signal) -> Option<&'static str> {
     Some(match signal {
-        "accepted_after_brute_force" => "accepted sessions",
-        "brute_force_all_rejected" | "probe_all_rejected" => "all flows rejected",
-        "data_sent_to_remote" => "data sent out",
-        "sensitive_calls_from_new_network" => "sensitive calls, new network",
-        "failures_then_successes" => "denied then allowed",
-        "new_ip_for_principal" => "new IP for principal",
-        "usual_behaviour" => "usual behaviour",
-        "impair_cloud_logs" => "logging impaired",
-        "impair_security_tools" => "detection disabled",
-        "leave_organization" => "left organization",
-        "share_outside_account" => "shared outside account",
-        "trust_outside_account" => "role trusts outsider",
-        "privileged_policy_attached" => "admin policy attached",
-        "credentials_for_others" => "credentials minted",
-        "cloud_account_created" => "user created",
-        "function_opened_outside" => "function opened",
-        "function_code_changed" => "function code changed",
-        "user_data_changed" => "user data changed",
-        "open_cloud_firewall" => "port opened to world",
-        "remote_command" => "remote commands",
-        "direct_vm_connection" => "VM connections",
-        "secrets_harvest" => "secrets harvested",
-        "instance_credentials_harvest" => "passwords harvested",
-        "discovery_burst" => "discovery burst",
-        "denied_probing" => "denied probing",
-        "resource_hijacking" => "GPU/bulk launches",
-        "model_access_hijacking" => "model access enabled",
-        "mass_deletion" => "mass deletion",
-        "keys_disabled" => "keys disabled",
-        "infrastructure_as_code" => "infrastructure as code",
-        "aws_service_acting" => "AWS service acting",
-        "mfa_session" => "MFA session",
-        "read_only_window" => "read-only",
-        "familiar_changes" => "familiar changes",
-        "claim_refuted" => "flagged call harmless",
+        Signal::AcceptedAfterBruteForce => "accepted sessions",
+        Signal::BruteForceAllRejected | Signal::ProbeAllRejected => "all flows rejected",
+        Signal::DataSentToRemote => "data sent out",
+        Signal::SensitiveCallsFromNewNetwork => "sensitive calls, new network",
+        Signal::FailuresThenSuccesses => "denied then allowed",
+        Signal::NewIpForPrincipal => "new IP for principal",
+        Signal::UsualBehaviour => "usual behaviour",
+        Signal::ImpairCloudLogs => "logging impaired",
+        Signal::ImpairSecurityTools => "detection disabled",
+        Signal::LeaveOrganization => "left organization",
+        Signal::ShareOutsideAccount => "shared outside account",
+        Signal::TrustOutsideAccount => "role trusts outsider",
+        Signal::PrivilegedPolicyAttached => "admin policy attached",
+        Signal::CredentialsForOthers => "credentials minted",
+        Signal::CloudAccountCreated => "user created",
+        Signal::FunctionOpenedOutside => "function opened",
+        Signal::FunctionCodeChanged => "function code changed",
+        Signal::UserDataChanged => "user data changed",
+        Signal::OpenCloudFirewall => "port opened to world",
+        Signal::RemoteCommand => "remote commands",
+        Signal::DirectVmConnection => "VM connections",
+        Signal::SecretsHarvest => "secrets harvested",
+        Signal::InstanceCredentialsHarvest => "passwords harvested",
+        Signal::DiscoveryBurst => "discovery burst",
+        Signal::DeniedProbing => "denied probing",
+        Signal::ResourceHijacking => "GPU/bulk launches",
+        Signal::ModelAccessHijacking => "model access enabled",
+        Signal::MassDeletion => "mass deletion",
+        Signal::KeysDisabled => "keys disabled",
+        Signal::InfrastructureAsCode => "infrastructure as code",
+        Signal::AwsServiceActing => "AWS service acting",
+        Signal::MfaSession => "MFA session",
+        Signal::ReadOnlyWindow => "read-only",
+        Signal::FamiliarChanges => "familiar changes",
+        Signal::ClaimRefuted => "flagged call harmless",
         _ => return None,
     })
 }
@@ -100,7 +101,7 @@ pub fn behaviour_evidence<'a>(
     let benign = c
         .benign
         .iter()
-        .filter(move |b| !(claims_reading && b.signal == "read_only_window"))
+        .filter(move |b| !(claims_reading && b.signal == Signal::ReadOnlyWindow))
         .map(|b| Evidence {
             signal: b.signal,
             sentence: b.sentence.clone(),
@@ -113,7 +114,7 @@ fn mb(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
-fn ev(signal: &'static str, sentence: String, weight: i32) -> Option<Evidence> {
+fn ev(signal: Signal, sentence: String, weight: i32) -> Option<Evidence> {
     Some(Evidence {
         signal,
         sentence,
@@ -137,7 +138,7 @@ fn brute_force_outcome(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
     {
         let ports: Vec<String> = r.local_ports.iter().map(u16::to_string).collect();
         return ev(
-            "accepted_after_brute_force",
+            Signal::AcceptedAfterBruteForce,
             format!(
                 "{} accepted flows ({}) with {} on port {} despite {} rejected",
                 r.accepted_flows,
@@ -152,7 +153,7 @@ fn brute_force_outcome(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
     if c.remotes.iter().all(|r| r.accepted_flows == 0) {
         let rejected: u64 = c.remotes.iter().map(|r| r.rejected_flows).sum();
         return ev(
-            "brute_force_all_rejected",
+            Signal::BruteForceAllRejected,
             format!("all {rejected} flows from the attacking IP(s) were rejected"),
             -15,
         );
@@ -171,7 +172,7 @@ fn probe_all_rejected(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
         .then_some(())?;
     let rejected: u64 = c.remotes.iter().map(|r| r.rejected_flows).sum();
     ev(
-        "probe_all_rejected",
+        Signal::ProbeAllRejected,
         format!("all {rejected} flows from the probing IP(s) were rejected"),
         -20,
     )
@@ -192,7 +193,7 @@ fn data_sent_to_remote(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
         .filter(|r| r.sent_bytes >= 1_000_000)
         .max_by_key(|r| r.sent_bytes)?;
     ev(
-        "data_sent_to_remote",
+        Signal::DataSentToRemote,
         format!(
             "{} sent to {} in accepted flows",
             mb(r.sent_bytes),
@@ -221,7 +222,7 @@ fn remote_ip_history(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
             return None;
         }
         return ev(
-            "new_ip_for_principal",
+            Signal::NewIpForPrincipal,
             format!(
                 "{} never used by this principal in {days} days of history{}",
                 field(ip, 60),
@@ -237,7 +238,7 @@ fn remote_ip_history(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
     let (ip, used) = c.known_ips.iter().max_by_key(|(_, d)| *d)?;
     (*used >= 7).then_some(())?;
     ev(
-        "known_ip_for_principal",
+        Signal::KnownIpForPrincipal,
         format!(
             "{} used by this principal since {used} days before the finding",
             field(ip, 60)
@@ -250,7 +251,7 @@ fn new_user_agent(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
     let days = c.history_days.filter(|_| c.history_sufficient)?;
     let ua = c.new_user_agents.first()?;
     ev(
-        "new_user_agent",
+        Signal::NewUserAgent,
         format!(
             "user agent {:?} new for this principal ({days} days of history)",
             field(ua, 80)
@@ -264,7 +265,7 @@ fn new_user_agent(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
 fn failures_then_successes(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
     let ip = c.failures_then_success.as_ref()?;
     ev(
-        "failures_then_successes",
+        Signal::FailuresThenSuccesses,
         format!(
             "denied calls then successful ones from {} ({} of {} calls denied)",
             field(ip, 60),
@@ -286,7 +287,7 @@ fn sensitive_calls_from_new_network(_: &Finding, c: &ContextSummary) -> Option<E
         .max_by_key(|n| n.count)?;
     let calls: Vec<String> = worst.calls.iter().take(4).map(|a| field(a, 60)).collect();
     ev(
-        "sensitive_calls_from_new_network",
+        Signal::SensitiveCallsFromNewNetwork,
         format!(
             "{} sensitive call{} ({}) from {}, a network this principal never used in {days} days",
             worst.count,
@@ -311,7 +312,7 @@ fn quiet_known_principal(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
         && c.behaviours.is_empty())
     .then_some(())?;
     ev(
-        "usual_behaviour",
+        Signal::UsualBehaviour,
         format!(
             "{} calls in the window, none denied or sensitive, from known addresses and user agents",
             c.api_calls
@@ -334,7 +335,7 @@ fn familiar_changes(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
         .then_some(())?;
     let days = c.history_days?;
     ev(
-        "familiar_changes",
+        Signal::FamiliarChanges,
         format!(
             "{} sensitive call(s) in the window, all with APIs this principal used in the {days} days before",
             c.sensitive_calls
@@ -346,6 +347,7 @@ fn familiar_changes(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::Signal;
     use crate::enrich::RemoteTraffic;
     use serde_json::json;
 
@@ -372,7 +374,7 @@ mod tests {
             ..Default::default()
         };
         let e = brute_force_outcome(&f, &breached).unwrap();
-        assert_eq!((e.signal, e.weight), ("accepted_after_brute_force", 50));
+        assert_eq!((e.signal, e.weight), (Signal::AcceptedAfterBruteForce, 50));
         assert!(
             e.sentence
                 .contains("3 accepted flows (18.2 MB) with 198.51.100.23 on port 22")

@@ -8,6 +8,7 @@
 mod context_rules;
 mod rules;
 mod scanners;
+mod signal;
 
 use crate::enrich::ContextSummary;
 use crate::finding::Finding;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub use scanners::known_scanner;
+pub use signal::Signal;
 
 /// At or above this score the finding is called likely true positive.
 pub const TRUE_POSITIVE_AT: i32 = 30;
@@ -67,7 +69,7 @@ impl fmt::Display for Verdict {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
     /// A stable name for the rule, for filtering and tests.
-    pub signal: &'static str,
+    pub signal: Signal,
     /// One sentence saying what was observed (built from untrusted finding fields: the notice
     /// sanitises it).
     pub sentence: String,
@@ -122,9 +124,9 @@ pub fn classify_with(finding: &Finding, context: Option<&ContextSummary>) -> Ass
         let network_from_context = evidence.iter().any(|e| {
             matches!(
                 e.signal,
-                "new_ip_for_principal"
-                    | "sensitive_calls_from_new_network"
-                    | "known_ip_for_principal"
+                Signal::NewIpForPrincipal
+                    | Signal::SensitiveCallsFromNewNetwork
+                    | Signal::KnownIpForPrincipal
             )
         });
         if network_from_context {
@@ -179,14 +181,14 @@ mod tests {
             "service": {"additionalInfo": {"value":
                 "{\"unusualBehavior\":{\"unusualASNsForAccount\":\"AS-CHOOPA\"}}"}}}))
         .unwrap();
-        let signals = |c: Option<&ContextSummary>| -> Vec<&'static str> {
+        let signals = |c: Option<&ContextSummary>| -> Vec<Signal> {
             classify_with(&f, c)
                 .evidence
                 .iter()
                 .map(|e| e.signal)
                 .collect()
         };
-        assert!(signals(None).contains(&"network_unseen_in_account"));
+        assert!(signals(None).contains(&Signal::NetworkUnseenInAccount));
         let new_ip = ContextSummary {
             new_ips: vec!["198.51.100.7".into()],
             new_networks: vec!["198.51.100.0/24".into()],
@@ -195,8 +197,8 @@ mod tests {
             ..ContextSummary::default()
         };
         let with_context = signals(Some(&new_ip));
-        assert!(with_context.contains(&"new_ip_for_principal"));
-        assert!(!with_context.contains(&"network_unseen_in_account"));
+        assert!(with_context.contains(&Signal::NewIpForPrincipal));
+        assert!(!with_context.contains(&Signal::NetworkUnseenInAccount));
     }
 
     #[test]

@@ -5,10 +5,11 @@
 
 use super::Evidence;
 use super::scanners::known_scanner;
+use crate::classify::Signal;
 use crate::finding::{AccountNetwork, Family, Finding, ResourceRole, ResourceType, SeverityBand};
 use crate::text::field;
 
-pub const SAMPLE: &str = "sample_finding";
+pub const SAMPLE: Signal = Signal::SampleFinding;
 
 pub type Rule = fn(&Finding) -> Option<Evidence>;
 
@@ -26,7 +27,7 @@ pub const ALL: &[Rule] = &[
     account_network,
 ];
 
-fn evidence(signal: &'static str, sentence: String, weight: i32) -> Option<Evidence> {
+fn evidence(signal: Signal, sentence: String, weight: i32) -> Option<Evidence> {
     Some(Evidence {
         signal,
         sentence,
@@ -55,7 +56,7 @@ fn severity(f: &Finding) -> Option<Evidence> {
         SeverityBand::Critical => 35,
     };
     evidence(
-        "severity",
+        Signal::Severity,
         format!("GuardDuty rates it {band} ({})", f.severity),
         weight,
     )
@@ -82,7 +83,7 @@ fn resource_role(f: &Finding) -> Option<Evidence> {
     let who = resource.id.as_deref().unwrap_or("the resource");
     match f.resource_role()? {
         ResourceRole::Actor => evidence(
-            "resource_role_actor",
+            Signal::ResourceRoleActor,
             format!(
                 "{} initiated the activity (resource role ACTOR): a workload attacking others is usually compromised",
                 field(who, 80)
@@ -90,7 +91,7 @@ fn resource_role(f: &Finding) -> Option<Evidence> {
             25,
         ),
         ResourceRole::Target if inbound(f) => evidence(
-            "resource_role_target",
+            Signal::ResourceRoleTarget,
             format!(
                 "{} was on the receiving end of inbound activity (resource role TARGET): exposure, not proof of compromise",
                 field(who, 80)
@@ -117,7 +118,7 @@ fn inbound(f: &Finding) -> bool {
 fn blocked(f: &Finding) -> Option<Evidence> {
     f.is_blocked().then_some(())?;
     evidence(
-        "blocked",
+        Signal::Blocked,
         "GuardDuty reports the connection as blocked: the activity did not get through".into(),
         -25,
     )
@@ -138,7 +139,7 @@ fn threat_list(f: &Finding) -> Option<Evidence> {
         .next()
         .unwrap_or_else(|| "the remote endpoint".into());
     evidence(
-        "threat_list",
+        Signal::ThreatList,
         format!(
             "{} is on threat list {}{names}",
             field(&remote, 80),
@@ -161,7 +162,7 @@ fn known_internet_scanner(f: &Finding) -> Option<Evidence> {
             .filter_map(|n| n.as_deref());
         let scanner = known_scanner(names)?;
         evidence(
-            "known_scanner",
+            Signal::KnownScanner,
             format!(
                 "{} belongs to {scanner}, a known internet-wide scanner",
                 field(remote.ip().unwrap_or("the remote IP"), 60)
@@ -180,7 +181,7 @@ fn tor(f: &Finding) -> Option<Evidence> {
         .any(|(list, _)| list.to_ascii_lowercase().contains("tor"));
     (by_type || by_list).then_some(())?;
     evidence(
-        "tor",
+        Signal::Tor,
         "the activity came through the Tor anonymity network".into(),
         20,
     )
@@ -217,7 +218,7 @@ fn high_fidelity_type(f: &Finding) -> Option<Evidence> {
         return None;
     };
     evidence(
-        "high_fidelity_type",
+        Signal::HighFidelityType,
         format!("{}: {why}", field(t, 80)),
         weight,
     )
@@ -228,7 +229,7 @@ fn high_fidelity_type(f: &Finding) -> Option<Evidence> {
 fn policy_finding(f: &Finding) -> Option<Evidence> {
     f.finding_type.starts_with("Policy:").then_some(())?;
     evidence(
-        "policy_finding",
+        Signal::PolicyFinding,
         "a Policy finding: a best-practice violation, not in itself evidence of an attacker".into(),
         -5,
     )
@@ -240,8 +241,10 @@ fn policy_finding(f: &Finding) -> Option<Evidence> {
 /// weighs like our own new-network evidence, the second less than the principal's own known
 /// address (the network is the account's, not necessarily the principal's). When the context
 /// says the same of the principal, that evidence counts instead (see [`super::classify_with`]).
-pub const ACCOUNT_NETWORK_SIGNALS: [&str; 2] =
-    ["network_unseen_in_account", "network_usual_in_account"];
+pub const ACCOUNT_NETWORK_SIGNALS: [Signal; 2] = [
+    Signal::NetworkUnseenInAccount,
+    Signal::NetworkUsualInAccount,
+];
 
 fn account_network(f: &Finding) -> Option<Evidence> {
     match f.account_network()? {
@@ -364,12 +367,12 @@ fn family_reading(f: &Finding) -> Option<Evidence> {
         ),
         _ => return None,
     };
-    evidence("family_reading", sentence, weight)
+    evidence(Signal::FamilyReading, sentence, weight)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Verdict, classify};
+    use super::super::{Signal, Verdict, classify};
     use crate::finding::Finding;
     use serde_json::{Value, json};
 
@@ -377,7 +380,7 @@ mod tests {
         serde_json::from_value(v).unwrap()
     }
 
-    fn signals(f: &Finding) -> Vec<&'static str> {
+    fn signals(f: &Finding) -> Vec<Signal> {
         classify(f).evidence.iter().map(|e| e.signal).collect()
     }
 
@@ -390,7 +393,7 @@ mod tests {
         let a = classify(&f);
         assert_eq!(a.verdict, Verdict::LikelyFalsePositive);
         assert_eq!(a.confidence, 99);
-        assert_eq!(signals(&f), ["sample_finding"]);
+        assert_eq!(signals(&f), [Signal::SampleFinding]);
     }
 
     #[test]
@@ -407,8 +410,8 @@ mod tests {
         let actor = classify(&brute("ACTOR", "OUTBOUND"));
         let target = classify(&brute("TARGET", "INBOUND"));
         assert!(actor.score > target.score);
-        assert!(signals(&brute("ACTOR", "OUTBOUND")).contains(&"resource_role_actor"));
-        assert!(signals(&brute("TARGET", "INBOUND")).contains(&"resource_role_target"));
+        assert!(signals(&brute("ACTOR", "OUTBOUND")).contains(&Signal::ResourceRoleActor));
+        assert!(signals(&brute("TARGET", "INBOUND")).contains(&Signal::ResourceRoleTarget));
     }
 
     #[test]
@@ -445,12 +448,12 @@ mod tests {
     fn blocked_and_tor_and_policy_rules_fire_on_their_fields() {
         let blocked = finding(json!({"id": "a", "type": "X", "severity": 5,
             "service": {"action": {"networkConnectionAction": {"blocked": true}}}}));
-        assert!(signals(&blocked).contains(&"blocked"));
+        assert!(signals(&blocked).contains(&Signal::Blocked));
         let tor = finding(
             json!({"id": "a", "type": "UnauthorizedAccess:IAMUser/TorIPCaller",
             "severity": 5}),
         );
-        assert!(signals(&tor).contains(&"tor"));
+        assert!(signals(&tor).contains(&Signal::Tor));
         let root = finding(
             json!({"id": "a", "type": "Policy:IAMUser/RootCredentialUsage",
             "severity": 2}),

@@ -2,6 +2,7 @@
 //! times that show it, and the first steps each technique calls for.
 
 use crate::behaviour::{BenignReading, Observation};
+use crate::classify::Signal;
 use crate::enrich::ContextSummary;
 use crate::text::field;
 use std::fmt::Write;
@@ -45,11 +46,11 @@ pub fn confirm_steps(readings: &[BenignReading]) -> Vec<String> {
         .iter()
         .filter_map(|r| {
             Some(match r.signal {
-                "infrastructure_as_code" => "Match the changes to a pipeline run or an approved plan at those times; if none matches, treat the credentials as stolen (any client can send that user agent).",
-                "aws_service_acting" => "Find the stack, rule or scanner that had the AWS service make these calls, and confirm it is yours and configured as intended.",
-                "mfa_session" => "Confirm with the person who holds the MFA device that the session and its calls were theirs.",
-                "restrictive_changes" => "Confirm the containment was an incident responder's, and that no administrator was locked out.",
-                "own_teardown" => "Confirm the resources created and deleted belong to a test or deployment you know of.",
+                Signal::InfrastructureAsCode => "Match the changes to a pipeline run or an approved plan at those times; if none matches, treat the credentials as stolen (any client can send that user agent).",
+                Signal::AwsServiceActing => "Find the stack, rule or scanner that had the AWS service make these calls, and confirm it is yours and configured as intended.",
+                Signal::MfaSession => "Confirm with the person who holds the MFA device that the session and its calls were theirs.",
+                Signal::RestrictiveChanges => "Confirm the containment was an incident responder's, and that no administrator was locked out.",
+                Signal::OwnTeardown => "Confirm the resources created and deleted belong to a test or deployment you know of.",
                 _ => return None,
             })
         })

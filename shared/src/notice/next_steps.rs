@@ -1,5 +1,6 @@
 //! "Do next": short, ordered, specific to the finding family, naming the resource involved.
 
+use crate::classify::Signal;
 use crate::classify::{Assessment, Verdict};
 use crate::enrich::ContextSummary;
 use crate::finding::{Family, Finding};
@@ -11,7 +12,7 @@ pub fn for_finding(
     context: Option<&ContextSummary>,
 ) -> Vec<String> {
     let verdict = assessment.verdict;
-    let shown = |signal: &str| assessment.evidence.iter().any(|e| e.signal == signal);
+    let shown = |signal: Signal| assessment.evidence.iter().any(|e| e.signal == signal);
     if f.is_sample() {
         return vec![
             "Nothing to investigate: this is a GuardDuty sample finding. Archive it.".into(),
@@ -23,7 +24,7 @@ pub fn for_finding(
     let id = field(r.id.as_deref().unwrap_or("the resource"), 80);
     let mut steps: Vec<String> = match f.family() {
         // The context showed the attacker got in: containment first, then the investigation.
-        Family::BruteForce if shown("accepted_after_brute_force") => vec![
+        Family::BruteForce if shown(Signal::AcceptedAfterBruteForce) => vec![
             format!("Treat {id} as compromised: sessions from the attacking IP were accepted. Isolate it (quarantine security group) and snapshot its volumes."),
             format!("Check who logged in: {id}'s login logs (auth.log / Windows Security log) at the accepted sessions' times (see Context)."),
             format!("Rotate credentials reachable from {id}: its instance role's sessions, keys and secrets on disk."),
@@ -118,7 +119,7 @@ pub fn for_finding(
             format!("Review CloudTrail and VPC Flow Logs for {id} in the scope window."),
         ],
     };
-    if shown("sensitive_calls_from_new_network") {
+    if shown(Signal::SensitiveCallsFromNewNetwork) {
         steps.insert(
             0,
             "Review and revert the sensitive calls made from the new network (see Context): users, keys, roles and policies created there are how an intruder stays."

@@ -106,6 +106,7 @@ pub fn observe(w: &WindowCalls) -> Vec<Observation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::Signal;
     use crate::enrich::ActivityRow;
     use serde_json::{Value, json};
 
@@ -121,7 +122,7 @@ mod tests {
         NotableEvent::of_json(r)
     }
 
-    fn observed(events: &[NotableEvent]) -> Vec<(&'static str, i32)> {
+    fn observed(events: &[NotableEvent]) -> Vec<(Signal, i32)> {
         let refs: Vec<&NotableEvent> = events.iter().collect();
         observe(&WindowCalls {
             events: &refs,
@@ -145,7 +146,7 @@ mod tests {
         };
         assert_eq!(
             observed(&[share("444455556666")]),
-            [("share_outside_account", DECISIVE)]
+            [(Signal::ShareOutsideAccount, DECISIVE)]
         );
         assert!(observed(&[share("111122223333")]).is_empty());
     }
@@ -162,7 +163,7 @@ mod tests {
         };
         assert_eq!(
             observed(&[stop(Some("AccessDenied"))]),
-            [("impair_cloud_logs", DECISIVE)]
+            [(Signal::ImpairCloudLogs, DECISIVE)]
         );
         assert!(observed(&[stop(Some("TrailNotFoundException"))]).is_empty());
     }
@@ -180,7 +181,7 @@ mod tests {
         assert!(observed(&[key("ops")]).is_empty());
         assert_eq!(
             observed(&[key("backdoor")]),
-            [("credentials_for_others", STRONG)]
+            [(Signal::CredentialsForOthers, STRONG)]
         );
     }
 
@@ -206,16 +207,16 @@ mod tests {
         assert!(
             !observed(&failures)
                 .iter()
-                .any(|(s, _)| *s == "console_password_guessing")
+                .any(|(s, _)| *s == Signal::ConsolePasswordGuessing)
         );
         let mut then_in = failures.clone();
         then_in.push(sign_in("2026-01-01T10:00:10Z", true));
-        assert!(observed(&then_in).contains(&("console_password_guessing", STRONG)));
+        assert!(observed(&then_in).contains(&(Signal::ConsolePasswordGuessing, STRONG)));
         let one_typo = vec![failures[0].clone(), sign_in("2026-01-01T10:00:10Z", true)];
         assert!(
             !observed(&one_typo)
                 .iter()
-                .any(|(s, _)| *s == "console_password_guessing")
+                .any(|(s, _)| *s == Signal::ConsolePasswordGuessing)
         );
     }
 
@@ -226,10 +227,10 @@ mod tests {
             "eventName": "CreateAccessKey", "readOnly": false, "requestParameters": {},
             "userIdentity": {"type": "Root", "arn": "arn:aws:iam::111122223333:root",
                 "accountId": "111122223333"}}));
-        assert_eq!(observed(&[e]), [("credentials_for_others", STRONG)]);
+        assert_eq!(observed(&[e]), [(Signal::CredentialsForOthers, STRONG)]);
     }
 
-    fn signals(events: &[NotableEvent]) -> Vec<&'static str> {
+    fn signals(events: &[NotableEvent]) -> Vec<Signal> {
         observed(events).into_iter().map(|(s, _)| s).collect()
     }
 
@@ -238,15 +239,15 @@ mod tests {
         let iam = |name: &str, params: Value| event("iam.amazonaws.com", name, params, None);
         assert!(
             signals(&[iam("GetAccountAuthorizationDetails", json!({}))])
-                .contains(&"iam_configuration_dump")
+                .contains(&Signal::IamConfigurationDump)
         );
         assert!(
             signals(&[iam("CreateLoginProfile", json!({"userName": "ops"}))])
-                .contains(&"credentials_for_others")
+                .contains(&Signal::CredentialsForOthers)
         );
         assert!(signals(&[iam("CreateAccessKey", json!({"userName": "ops"}))]).is_empty());
         let sign_in_token = event("signin.amazonaws.com", "GetSigninToken", json!({}), None);
-        assert!(signals(&[sign_in_token]).contains(&"console_from_access_keys"));
+        assert!(signals(&[sign_in_token]).contains(&Signal::ConsoleFromAccessKeys));
         let launch = |kind: &str| {
             event(
                 "ec2.amazonaws.com",
@@ -255,8 +256,8 @@ mod tests {
                 None,
             )
         };
-        assert!(signals(&[launch("c5.24xlarge")]).contains(&"resource_hijacking"));
-        assert!(signals(&[launch("m5.metal")]).contains(&"resource_hijacking"));
+        assert!(signals(&[launch("c5.24xlarge")]).contains(&Signal::ResourceHijacking));
+        assert!(signals(&[launch("m5.metal")]).contains(&Signal::ResourceHijacking));
         assert!(signals(&[launch("t3.micro")]).is_empty());
         let unblock = event(
             "s3.amazonaws.com",
@@ -264,7 +265,10 @@ mod tests {
             json!({"bucketName": "b"}),
             None,
         );
-        assert_eq!(observed(&[unblock]), [("share_outside_account", MODERATE)]);
+        assert_eq!(
+            observed(&[unblock]),
+            [(Signal::ShareOutsideAccount, MODERATE)]
+        );
     }
 
     fn activity(region: &str, user_agent: &str) -> ActivityRow {
@@ -295,7 +299,7 @@ mod tests {
             "ap-south-1",
             "sa-east-1",
         ];
-        let sweep = |ua: &str| -> Vec<&'static str> {
+        let sweep = |ua: &str| -> Vec<Signal> {
             let rows: Vec<ActivityRow> = regions.iter().map(|r| activity(r, ua)).collect();
             let refs: Vec<&ActivityRow> = rows.iter().collect();
             observe(&WindowCalls {
@@ -307,7 +311,7 @@ mod tests {
             .map(|o| o.technique.signal)
             .collect()
         };
-        assert_eq!(sweep("aws-cli/2.15"), ["region_sweep"]);
+        assert_eq!(sweep("aws-cli/2.15"), [Signal::RegionSweep]);
         assert!(sweep("console.ec2.amazonaws.com").is_empty());
     }
 
@@ -327,11 +331,11 @@ mod tests {
         // One call, one observation, at the weight of its strongest reading.
         assert_eq!(
             observed(&[federation(allow_all)]),
-            [("credentials_for_others", STRONG)]
+            [(Signal::CredentialsForOthers, STRONG)]
         );
         assert_eq!(
             observed(&[federation(scoped)]),
-            [("credentials_for_others", MODERATE)]
+            [(Signal::CredentialsForOthers, MODERATE)]
         );
         let inline = event(
             "iam.amazonaws.com",
@@ -341,7 +345,7 @@ mod tests {
         );
         assert_eq!(
             observed(&[inline]),
-            [("privileged_policy_attached", STRONG)]
+            [(Signal::PrivilegedPolicyAttached, STRONG)]
         );
         let expiry = |days: u64| {
             event(
@@ -352,7 +356,10 @@ mod tests {
                 None,
             )
         };
-        assert_eq!(observed(&[expiry(1)]), [("impair_cloud_logs", MODERATE)]);
+        assert_eq!(
+            observed(&[expiry(1)]),
+            [(Signal::ImpairCloudLogs, MODERATE)]
+        );
         assert!(observed(&[expiry(365)]).is_empty());
     }
 
@@ -363,6 +370,6 @@ mod tests {
             .map(|n| event("cloudtrail.amazonaws.com", n, json!({"name": "t"}), None))
             .collect();
         let seen = observed(&trails);
-        assert_eq!(seen, [("impair_cloud_logs", DECISIVE)]);
+        assert_eq!(seen, [(Signal::ImpairCloudLogs, DECISIVE)]);
     }
 }

@@ -1,9 +1,10 @@
 //! The ATT&CK techniques the catalogue recognises, as the notice names them.
 
 use crate::behaviour::Technique;
+use crate::classify::Signal;
 
 macro_rules! technique {
-    ($name:ident, $id:literal, $title:literal, $tactic:literal, $signal:literal) => {
+    ($name:ident, $id:literal, $title:literal, $tactic:literal, $signal:expr) => {
         pub const $name: Technique = Technique {
             id: $id,
             name: $title,
@@ -18,168 +19,168 @@ technique!(
     "T1562.008",
     "Impair Defenses: Disable or Modify Cloud Logs",
     "Defense Evasion",
-    "impair_cloud_logs"
+    Signal::ImpairCloudLogs
 );
 technique!(
     IMPAIR_SECURITY_TOOLS,
     "T1562.001",
     "Impair Defenses: Disable or Modify Tools",
     "Defense Evasion",
-    "impair_security_tools"
+    Signal::ImpairSecurityTools
 );
 technique!(
     OPEN_CLOUD_FIREWALL,
     "T1562.007",
     "Impair Defenses: Disable or Modify Cloud Firewall",
     "Defense Evasion",
-    "open_cloud_firewall"
+    Signal::OpenCloudFirewall
 );
 technique!(
     LEAVE_ORGANIZATION,
     "T1666",
     "Modify Cloud Resource Hierarchy",
     "Defense Evasion",
-    "leave_organization"
+    Signal::LeaveOrganization
 );
 technique!(
     TRANSFER_TO_CLOUD_ACCOUNT,
     "T1537",
     "Transfer Data to Cloud Account",
     "Exfiltration",
-    "share_outside_account"
+    Signal::ShareOutsideAccount
 );
 technique!(
     OUTSIDE_TRUST,
     "T1098.003",
     "Account Manipulation: Additional Cloud Roles",
     "Persistence",
-    "trust_outside_account"
+    Signal::TrustOutsideAccount
 );
 technique!(
     PRIVILEGED_POLICY,
     "T1098.003",
     "Account Manipulation: Additional Cloud Roles",
     "Privilege Escalation",
-    "privileged_policy_attached"
+    Signal::PrivilegedPolicyAttached
 );
 technique!(
     ADDITIONAL_CREDENTIALS,
     "T1098.001",
     "Account Manipulation: Additional Cloud Credentials",
     "Persistence",
-    "credentials_for_others"
+    Signal::CredentialsForOthers
 );
 technique!(
     CREATE_CLOUD_ACCOUNT,
     "T1136.003",
     "Create Account: Cloud Account",
     "Persistence",
-    "cloud_account_created"
+    Signal::CloudAccountCreated
 );
 technique!(
     FUNCTION_OPENED,
     "T1098",
     "Account Manipulation",
     "Persistence",
-    "function_opened_outside"
+    Signal::FunctionOpenedOutside
 );
 technique!(
     SERVERLESS_CODE,
     "T1648",
     "Serverless Execution",
     "Persistence",
-    "function_code_changed"
+    Signal::FunctionCodeChanged
 );
 technique!(
     SECRETS_HARVEST,
     "T1555.006",
     "Credentials from Password Stores: Cloud Secrets Management Stores",
     "Credential Access",
-    "secrets_harvest"
+    Signal::SecretsHarvest
 );
 technique!(
     UNSECURED_CREDENTIALS,
     "T1552",
     "Unsecured Credentials",
     "Credential Access",
-    "instance_credentials_harvest"
+    Signal::InstanceCredentialsHarvest
 );
 technique!(
     CLOUD_DISCOVERY,
     "T1580",
     "Cloud Infrastructure Discovery",
     "Discovery",
-    "discovery_burst"
+    Signal::DiscoveryBurst
 );
 technique!(
     PERMISSION_PROBING,
     "T1580",
     "Cloud Infrastructure Discovery (trying what the credentials may do)",
     "Discovery",
-    "denied_probing"
+    Signal::DeniedProbing
 );
 technique!(
     CLOUD_ADMIN_COMMAND,
     "T1651",
     "Cloud Administration Command",
     "Execution",
-    "remote_command"
+    Signal::RemoteCommand
 );
 technique!(
     DIRECT_VM_CONNECTION,
     "T1021.008",
     "Remote Services: Direct Cloud VM Connections",
     "Lateral Movement",
-    "direct_vm_connection"
+    Signal::DirectVmConnection
 );
 technique!(
     USER_DATA_CHANGED,
     "T1059.009",
     "Command and Scripting Interpreter: Cloud API (instance user data)",
     "Execution",
-    "user_data_changed"
+    Signal::UserDataChanged
 );
 technique!(
     RESOURCE_HIJACKING,
     "T1496",
     "Resource Hijacking",
     "Impact",
-    "resource_hijacking"
+    Signal::ResourceHijacking
 );
 technique!(
     SERVICE_HIJACKING,
     "T1496.004",
     "Resource Hijacking: Cloud Service Hijacking",
     "Impact",
-    "model_access_hijacking"
+    Signal::ModelAccessHijacking
 );
 technique!(
     DATA_DESTRUCTION,
     "T1485",
     "Data Destruction",
     "Impact",
-    "mass_deletion"
+    Signal::MassDeletion
 );
 technique!(
     KEY_DESTRUCTION,
     "T1485",
     "Data Destruction (encryption keys disabled or scheduled for deletion)",
     "Impact",
-    "keys_disabled"
+    Signal::KeysDisabled
 );
 technique!(
     CONSOLE_WITHOUT_MFA,
     "T1078.004",
     "Valid Accounts: Cloud Accounts",
     "Initial Access",
-    "console_without_mfa"
+    Signal::ConsoleWithoutMfa
 );
 technique!(
     PASSWORD_GUESSING,
     "T1110",
     "Brute Force (console password)",
     "Credential Access",
-    "console_password_guessing"
+    Signal::ConsolePasswordGuessing
 );
 
 technique!(
@@ -187,21 +188,21 @@ technique!(
     "T1087.004",
     "Account Discovery: Cloud Account",
     "Discovery",
-    "iam_configuration_dump"
+    Signal::IamConfigurationDump
 );
 technique!(
     ALTERNATE_AUTHENTICATION,
     "T1550.001",
     "Use Alternate Authentication Material: Application Access Token",
     "Defense Evasion",
-    "console_from_access_keys"
+    Signal::ConsoleFromAccessKeys
 );
 technique!(
     REGION_SWEEP,
     "T1580",
     "Cloud Infrastructure Discovery (across regions)",
     "Discovery",
-    "region_sweep"
+    Signal::RegionSweep
 );
 
 /// Every technique of the catalogue, for the README's table and tests.

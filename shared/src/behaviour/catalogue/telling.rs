@@ -8,6 +8,7 @@ use super::{
     CALLS_SHOWN, DECISIVE, MODERATE, Observation, STRONG, call_ref, denied, plural, target,
 };
 use crate::behaviour::{Technique, WindowCalls};
+use crate::classify::Signal;
 use crate::context::cloudtrail::{NotableEvent, PrincipalType, api_name};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -209,7 +210,7 @@ fn name_matches(patterns: &[&str], name: &str) -> bool {
 
 /// One observation per technique shown by telling calls, however many calls show it.
 pub(super) fn observe_telling(w: &WindowCalls) -> Vec<Observation> {
-    let mut by_signal: BTreeMap<&'static str, (i32, &'static Technique, Vec<&NotableEvent>)> =
+    let mut by_signal: BTreeMap<Signal, (i32, &'static Technique, Vec<&NotableEvent>)> =
         BTreeMap::new();
     for e in w.events.iter().copied() {
         // A call that failed for any reason other than a refusal did nothing and showed no
