@@ -8,7 +8,7 @@
 
 use super::WindowCalls;
 use super::calls::{ToolKind, is_data_read, is_read_only, is_service_caller, tool_of_user_agent};
-use super::claims::{Claim, RESTRICTIVE_POLICIES, refute};
+use super::claims::{Claim, attaches_restrictive_policy, refute};
 use crate::classify::Signal;
 use crate::context::cloudtrail::{NotableEvent, NotableReason, api_name, is_auth_error};
 use std::collections::BTreeSet;
@@ -257,9 +257,7 @@ fn restrictive_changes(w: &WindowCalls) -> Option<BenignReading> {
         .collect();
     let restricts = |e: &NotableEvent| match e.event_name.as_str() {
         "AttachUserPolicy" | "AttachRolePolicy" | "AttachGroupPolicy" => {
-            e.targets.iter().any(|t| {
-                t.starts_with("policyArn=") && RESTRICTIVE_POLICIES.iter().any(|p| t.contains(p))
-            })
+            attaches_restrictive_policy(e)
         }
         "PutUserPolicy" | "PutRolePolicy" | "PutGroupPolicy" => e.details.denies_only,
         "UpdateAccessKey" => e.targets.iter().any(|t| t == "status=Inactive"),

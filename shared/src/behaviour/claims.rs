@@ -33,8 +33,18 @@ const LOG_RETENTION_DAYS: u64 = 90;
 
 /// AWS managed policies that only take access away: what responders attach to contain a
 /// principal (`AWSCompromisedKeyQuarantine`, `...V2`, `...V3`, `AWSDenyAll`).
-pub(super) const RESTRICTIVE_POLICIES: [&str; 2] =
-    ["policy/AWSCompromisedKeyQuarantine", "policy/AWSDenyAll"];
+const RESTRICTIVE_POLICIES: [&str; 2] = ["policy/AWSCompromisedKeyQuarantine", "policy/AWSDenyAll"];
+
+/// `Attach{User,Role,Group}Policy` of one of the [`RESTRICTIVE_POLICIES`].
+pub(super) fn attaches_restrictive_policy(e: &NotableEvent) -> bool {
+    matches!(
+        e.event_name.as_str(),
+        "AttachUserPolicy" | "AttachRolePolicy" | "AttachGroupPolicy"
+    ) && e
+        .targets
+        .iter()
+        .any(|t| t.starts_with("policyArn=") && RESTRICTIVE_POLICIES.iter().any(|p| t.contains(p)))
+}
 
 /// Why a flagged call cannot serve the tactic, if it cannot.
 fn cannot_serve(tactic: &str, e: &NotableEvent) -> Option<&'static str> {
@@ -59,14 +69,10 @@ fn cannot_serve(tactic: &str, e: &NotableEvent) -> Option<&'static str> {
                 .details
                 .denies_only
                 .then_some("the policy only denies, and escalation needs an allow"),
-            "AttachUserPolicy" | "AttachRolePolicy" | "AttachGroupPolicy" => e
-                .targets
-                .iter()
-                .any(|t| {
-                    t.starts_with("policyArn=")
-                        && RESTRICTIVE_POLICIES.iter().any(|p| t.contains(p))
-                })
-                .then_some("the policy only takes access away (an AWS quarantine or deny-all policy)"),
+            "AttachUserPolicy" | "AttachRolePolicy" | "AttachGroupPolicy" => {
+                attaches_restrictive_policy(e)
+                    .then_some("the policy only takes access away (an AWS quarantine or deny-all policy)")
+            }
             _ => None,
         },
         _ => None,
