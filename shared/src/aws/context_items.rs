@@ -139,51 +139,48 @@ fn packed_items(pk: &str, sk_prefix: &str, rows: &[String], expires_at: i64) -> 
     items
 }
 
-/// The flow aggregates of one object as items.
+/// The flow aggregates of one object as items: one per chunk of rows of a subject (interface,
+/// or local address) and time bucket, `rows` in the binary stored form of
+/// [`flowlogs::rows`] (remote, local IP, service port and side, protocol, direction, action,
+/// packets, bytes, flows, first, last, TCP flags), already compressed by the aggregator.
+///
+/// The sort key's last part is the chunk's number among the chunks of its subject and bucket in
+/// the object: chunks written for a bucket after it was flushed (late records) take the next
+/// numbers, so they add to the bucket's items instead of overwriting them, and an object read
+/// again writes the same keys.
 pub fn flow_items(
     aggregates: &flowlogs::Aggregates,
     object: &ObjectId,
     expires_at: i64,
 ) -> Vec<Item> {
-    let mut groups: BTreeMap<(String, i64), Vec<String>> = BTreeMap::new();
-    for a in aggregates.sorted() {
-        let local = a
-            .interface_id
-            .map(str::to_owned)
-            .unwrap_or_else(|| a.local_addr.to_string());
-        groups
-            .entry((local, a.bucket_start))
-            .or_default()
-            .push(format!(
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                a.remote_addr,
-                a.local_addr,
-                a.local_port,
-                a.protocol,
-                a.direction.as_str(),
-                a.action.as_str(),
-                a.packets,
-                a.bytes,
-                a.flows,
-                a.first_start,
-                a.last_end,
-                a.tcp_flags
-            ));
-    }
-    groups
-        .into_iter()
-        .flat_map(|((local, bucket), rows)| {
+    aggregates
+        .chunks()
+        .iter()
+        .map(|chunk| {
             let bucket = Utc
-                .timestamp_opt(bucket, 0)
+                .timestamp_opt(chunk.bucket_start, 0)
                 .single()
                 .map(time)
                 .unwrap_or_default();
-            packed_items(
-                &format!("FLOW#{local}"),
-                &format!("{bucket}#{}", object.as_str()),
-                &rows,
-                expires_at,
-            )
+            Item::from([
+                ("pk".to_string(), s(format!("FLOW#{}", chunk.subject))),
+                (
+                    "sk".to_string(),
+                    s(format!("{bucket}#{}#{}", object.as_str(), chunk.index)),
+                ),
+                (
+                    "rows".to_string(),
+                    AttributeValue::B(Blob::new(chunk.blob.clone())),
+                ),
+                (
+                    "rows_n".to_string(),
+                    AttributeValue::N(chunk.rows.to_string()),
+                ),
+                (
+                    "expires_at".to_string(),
+                    AttributeValue::N(expires_at.to_string()),
+                ),
+            ])
         })
         .collect()
 }
@@ -329,8 +326,33 @@ fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// The flow rows of one item, as written by [`flow_items`].
+/// The flow rows of one item, as written by [`flow_items`]: the binary stored form, or the
+/// deflated tab-separated text that items written before it hold (same fields, with the local
+/// port where the binary form has the service port). A blob that reads as neither gives no rows.
+///
+/// `local_port` is the service port of the row for binary rows: the port that was listened on,
+/// on the local side for traffic that reached the interface and on the remote side for
+/// connections it made (see [`flowlogs::service`]); old text rows keep the local port they had.
 pub fn decode_flow_rows(blob: &[u8]) -> Vec<FlowRow> {
+    if flowlogs::rows::is_binary(blob) {
+        return flowlogs::rows::decode(blob)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|row| FlowRow {
+                remote: row.remote.to_string(),
+                local: row.local.to_string(),
+                local_port: row.service_port,
+                protocol: row.protocol,
+                direction: row.direction.as_str().to_string(),
+                action: row.action.as_str().to_string(),
+                packets: row.packets,
+                bytes: row.bytes,
+                flows: row.flows,
+                first: row.first_start,
+                last: row.last_end,
+            })
+            .collect();
+    }
     inflate(blob)
         .lines()
         .filter_map(|line| {
@@ -496,5 +518,91 @@ mod tests {
         let rows = decode_activity_rows(&deflate(activity));
         assert_eq!(rows.len(), 1);
         assert!(rows[0].failed());
+    }
+
+    #[test]
+    fn flow_items_decode_back_and_late_chunks_get_their_own_keys() {
+        use crate::context::flowlogs::{IngestOptions, ingest};
+        let header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol \
+            packets bytes start end action log-status";
+        // The documentation's SSH record from three client ports, then a record half an hour
+        // later (the first bucket is flushed), then a late one of the first bucket.
+        let ssh = |port: u16, start: i64| {
+            format!(
+                "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 {port} 22 6 20 \
+                 4249 {start} {} ACCEPT OK",
+                start + 60
+            )
+        };
+        let lines = [
+            ssh(20641, 1418530010),
+            ssh(20642, 1418530020),
+            ssh(20643, 1418530030),
+            ssh(20644, 1418531800),
+            ssh(20645, 1418530040),
+        ];
+        let text = format!("{header}\n{}\n", lines.join("\n"));
+        let (aggregates, summary) = ingest(text.as_bytes(), &IngestOptions::default()).unwrap();
+        assert_eq!(summary.late_records, 1);
+        let items = flow_items(&aggregates, &ObjectId::of("x"), 7);
+        let mut keys: Vec<(String, String)> = items
+            .iter()
+            .map(|i| {
+                let key = |k: &str| i[k].as_s().unwrap().clone();
+                (key("pk"), key("sk"))
+            })
+            .collect();
+        keys.sort();
+        let id = ObjectId::of("x");
+        let id = id.as_str();
+        assert_eq!(
+            keys,
+            [
+                (
+                    "FLOW#eni-1235b8ca123456789".into(),
+                    format!("2014-12-14T04:00:00Z#{id}#0")
+                ),
+                (
+                    "FLOW#eni-1235b8ca123456789".into(),
+                    format!("2014-12-14T04:00:00Z#{id}#1")
+                ),
+                (
+                    "FLOW#eni-1235b8ca123456789".into(),
+                    format!("2014-12-14T04:30:00Z#{id}#0")
+                ),
+            ]
+        );
+        let mut rows = Vec::new();
+        for item in &items {
+            let decoded = decode_flow_rows(item["rows"].as_b().unwrap().as_ref());
+            assert_eq!(decoded.len().to_string(), *item["rows_n"].as_n().unwrap());
+            rows.extend(decoded);
+        }
+        // Internal to internal, nothing learned: the SSH server side is local, keyed on 22.
+        assert!(rows.iter().all(|r| r.local == "172.31.16.21"
+            && r.remote == "172.31.16.139"
+            && r.local_port == 22
+            && r.direction == "unknown"
+            && r.accepted()
+            && r.bytes == 4249 * r.flows));
+        assert_eq!(rows.iter().map(|r| r.flows).sum::<u64>(), 5);
+        assert_eq!(rows.iter().map(|r| r.first).min(), Some(1418530010));
+        for item in &items {
+            assert!(super::super::item_size::item_size(item) < 1024);
+        }
+    }
+
+    #[test]
+    fn old_text_flow_items_still_read_and_damaged_binary_reads_as_none() {
+        // As written before the binary form: deflated tab-separated text with the local port.
+        let text = "203.0.113.12\t172.31.16.139\t0\t1\tingress\tACCEPT\t4\t336\t1\t\
+            1432917027\t1432917142\t0\n\
+            10.0.0.5\t10.0.0.62\t43416\t6\tegress\tREJECT\t8\t568\t1\t1566848875\t1566848933\t2\n";
+        let rows = decode_flow_rows(&deflate(text));
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[1].local_port, rows[1].accepted()), (43416, false));
+        assert!(decode_flow_rows(b"F").is_empty());
+        assert!(decode_flow_rows(b"F\x01\x01garbage").is_empty());
+        assert!(decode_flow_rows(b"F\x07").is_empty());
     }
 }

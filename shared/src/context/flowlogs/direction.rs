@@ -18,9 +18,11 @@
 //! 4. **The interface's address seen earlier in the object**: each record decided by rules 1 to
 //!    3 teaches the aggregator the local address of its `interface-id`; a later record between
 //!    two internal addresses where exactly one is that address is decided by it.
-//! 5. **Otherwise** the direction is [`Direction::Unknown`] and the side with the lower port is
-//!    called local (the destination for equal ports, as for ICMP): the lower port is usually
-//!    the service, so a request and its response land in the same aggregate.
+//! 5. **Otherwise** the direction is [`Direction::Unknown`] and the service side (by the port
+//!    rule of [`super::service`]; the destination when the ports name no end, as for ICMP) is
+//!    called local: a request and its response then land in the same aggregate, and the row
+//!    reads "this host's service was used by that one", which is right whenever the monitored
+//!    interface is the server.
 //!
 //! Limits. Rule 3 fails for a VPC whose CIDR is public address space (it then falls through to
 //! rules 4 and 5), and decides nothing for IPv6, whose VPC addresses are global. Rule 4 depends
@@ -29,17 +31,24 @@
 //! of another internal host, in an object where its own address was never decided, is recorded
 //! with the server as "local"; consumers must read `Unknown` aggregates as "one of these two
 //! sides" and match a finding's address against both.
+//!
+//! Once the sides are known, the service port (see [`super::service`]) is placed on one of them:
+//! [`Sides::service`] says whether the interface listened or reached out.
 
 use super::record::{Direction, FlowRecord};
+use super::service::{self, End, Service, ServiceSide};
 use std::net::IpAddr;
 
 /// The local and remote sides of one flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sides {
     pub local: IpAddr,
-    /// The port on the local side (0 when the record has none, as for ICMP).
-    pub local_port: u16,
     pub remote: IpAddr,
+    /// The service port of the flow, whichever side it is on (0 for protocols without ports, as
+    /// ICMP).
+    pub service_port: u16,
+    /// Which side listens on [`Sides::service_port`].
+    pub service: ServiceSide,
     pub direction: Direction,
     pub basis: Basis,
 }
@@ -51,6 +60,7 @@ pub enum Basis {
     PacketAddress,
     AddressScope,
     InterfaceAddress,
+    /// Rule 5: the service side is called local.
     LowerPort,
 }
 
@@ -72,31 +82,39 @@ pub fn resolve(
     is_interface_address: impl Fn(IpAddr) -> bool,
 ) -> Option<Sides> {
     let (src, dst) = (record.srcaddr?, record.dstaddr?);
-    let (src_port, dst_port) = (record.srcport.unwrap_or(0), record.dstport.unwrap_or(0));
-    let egress = |basis| Sides {
-        local: src,
-        local_port: src_port,
-        remote: dst,
-        direction: Direction::Egress,
-        basis,
-    };
-    let ingress = |basis| Sides {
-        local: dst,
-        local_port: dst_port,
-        remote: src,
-        direction: Direction::Ingress,
-        basis,
+    let Service { port, end } =
+        service::service(record.protocol.unwrap_or(0), record.srcport, record.dstport);
+    let sides = |src_is_local: bool, basis| {
+        let (local, remote, direction) = if src_is_local {
+            (src, dst, Direction::Egress)
+        } else {
+            (dst, src, Direction::Ingress)
+        };
+        let service = match end {
+            None => ServiceSide::Neither,
+            Some(End::Source) if src_is_local => ServiceSide::Local,
+            Some(End::Destination) if !src_is_local => ServiceSide::Local,
+            Some(_) => ServiceSide::Remote,
+        };
+        Sides {
+            local,
+            remote,
+            service_port: port,
+            service,
+            direction,
+            basis,
+        }
     };
     let by_sides =
         |src_is_local: bool, dst_is_local: bool, basis| match (src_is_local, dst_is_local) {
-            (true, false) => Some(egress(basis)),
-            (false, true) => Some(ingress(basis)),
+            (true, false) => Some(sides(true, basis)),
+            (false, true) => Some(sides(false, basis)),
             _ => None,
         };
 
     match record.flow_direction {
-        Some(Direction::Ingress) => return Some(ingress(Basis::FlowDirection)),
-        Some(Direction::Egress) => return Some(egress(Basis::FlowDirection)),
+        Some(Direction::Ingress) => return Some(sides(false, Basis::FlowDirection)),
+        Some(Direction::Egress) => return Some(sides(true, Basis::FlowDirection)),
         Some(Direction::Unknown) | None => {}
     }
     let src_rewritten = record.pkt_srcaddr.is_some_and(|pkt| pkt != src);
@@ -113,11 +131,7 @@ pub fn resolve(
     if decided.is_some() {
         return decided;
     }
-    let mut guess = if src_port != 0 && src_port < dst_port {
-        egress(Basis::LowerPort)
-    } else {
-        ingress(Basis::LowerPort)
-    };
+    let mut guess = sides(end == Some(End::Source), Basis::LowerPort);
     guess.direction = Direction::Unknown;
     Some(guess)
 }
@@ -153,9 +167,14 @@ mod tests {
             .collect()
     }
 
+    /// Local address, service port, remote address, direction, basis.
     fn sides_of(record: &FlowRecord<'_>) -> (IpAddr, u16, IpAddr, Direction, Basis) {
         let s = resolve(record, |_| false).unwrap();
-        (s.local, s.local_port, s.remote, s.direction, s.basis)
+        (s.local, s.service_port, s.remote, s.direction, s.basis)
+    }
+
+    fn service_of(record: &FlowRecord<'_>) -> ServiceSide {
+        resolve(record, |_| false).unwrap().service
     }
 
     #[test]
@@ -191,11 +210,13 @@ mod tests {
         let records = fixture_records(text);
         let ingress = records[0].as_ref().unwrap();
         let egress = records[1].as_ref().unwrap();
+        // The instance's connection from 34210 to S3 on port 80: keyed on S3's port, which
+        // is on the remote side, both ways.
         assert_eq!(
             sides_of(ingress),
             (
                 ip("10.0.0.71"),
-                34210,
+                80,
                 ip("52.95.128.179"),
                 Direction::Ingress,
                 Basis::FlowDirection
@@ -205,12 +226,14 @@ mod tests {
             sides_of(egress),
             (
                 ip("10.0.0.71"),
-                34210,
+                80,
                 ip("52.95.128.179"),
                 Direction::Egress,
                 Basis::FlowDirection
             )
         );
+        assert_eq!(service_of(ingress), ServiceSide::Remote);
+        assert_eq!(service_of(egress), ServiceSide::Remote);
     }
 
     #[test]
@@ -281,6 +304,7 @@ mod tests {
                 Basis::AddressScope
             )
         );
+        assert_eq!(service_of(ping_in), ServiceSide::Neither);
     }
 
     #[test]
@@ -300,18 +324,27 @@ mod tests {
                 Basis::LowerPort
             )
         );
-        // The interface is known to be the client: it is the local side, egress.
+        assert_eq!(service_of(ssh), ServiceSide::Local);
+        // The interface is known to be the client: it is the local side, egress, and the
+        // service it reached is port 22 on the remote side (never its own port 20641).
         let known = resolve(ssh, |a| a == ip("172.31.16.139")).unwrap();
         assert_eq!(
-            (known.local, known.local_port, known.direction, known.basis),
+            (
+                known.local,
+                known.service_port,
+                known.service,
+                known.direction,
+                known.basis
+            ),
             (
                 ip("172.31.16.139"),
-                20641,
+                22,
+                ServiceSide::Remote,
                 Direction::Egress,
                 Basis::InterfaceAddress
             )
         );
-        // IPv6 documentation addresses are global: no scope rule, lower port again.
+        // IPv6 documentation addresses are global: no scope rule, the service side again.
         let v6 = records[6].as_ref().unwrap();
         assert_eq!(sides_of(v6).0, ip("2001:db8:1234:a102:3304:8879:34cf:4071"));
         assert_eq!(sides_of(v6).1, 22);
@@ -325,6 +358,7 @@ mod tests {
                 (s.0, s.1, s.2),
                 (ip("10.0.0.62"), 5001, ip("52.213.180.42"))
             );
+            assert_eq!(service_of(record), ServiceSide::Local);
         }
         // NODATA has no addresses.
         assert!(resolve(records[2].as_ref().unwrap(), |_| false).is_none());

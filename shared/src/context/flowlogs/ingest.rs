@@ -1,7 +1,7 @@
 //! One object in, its aggregates and summary out: what the ingest function does per S3 object
 //! and the backfill command per file, so both run the same code.
 
-use super::aggregate::{Aggregates, Aggregator, BucketWidth};
+use super::aggregate::{Aggregates, Aggregator, BucketWidth, Limits};
 use super::error::FlowLogError;
 use super::layout::AGGREGATION_FIELDS;
 use super::reader::{FlowLogReader, HeaderPolicy};
@@ -21,6 +21,8 @@ const DECOMPRESSED_BUFFER: usize = 64 * 1024;
 pub struct IngestOptions {
     pub header: HeaderPolicy,
     pub bucket: BucketWidth,
+    /// How many aggregates may be held in memory, and when a bucket is flushed.
+    pub limits: Limits,
 }
 
 /// Parse and aggregate one plain-text object.
@@ -34,10 +36,11 @@ pub fn ingest<R: BufRead>(
 ) -> Result<(Aggregates, Summary), FlowLogError> {
     let mut reader = FlowLogReader::new(input, options.header)?;
     reader.layout().require(&AGGREGATION_FIELDS)?;
-    let mut aggregator = Aggregator::new(options.bucket);
-    while let Some(entry) = reader.next_entry()? {
-        aggregator.push(&entry);
-    }
+    let mut aggregator = Aggregator::with_limits(options.bucket, options.limits);
+    while reader
+        .next_with(|line, parsed| aggregator.push_parsed(line, parsed))?
+        .is_some()
+    {}
     Ok(aggregator.finish())
 }
 
@@ -77,6 +80,7 @@ mod tests {
     use crate::context::flowlogs::error::SkipReason;
     use crate::context::flowlogs::field::Field;
     use crate::context::flowlogs::record::{Action, Direction};
+    use crate::context::flowlogs::service::ServiceSide;
     use crate::context::flowlogs::synthetic::{Synthetic, default_v2_templates};
     use flate2::Compression;
     use flate2::write::GzEncoder;
@@ -142,9 +146,10 @@ mod tests {
         assert_eq!(all[1].direction, Direction::Egress);
         for a in &all {
             assert_eq!(a.interface_id, Some("eni-1235b8ca123456789"));
+            // The instance's connection from 34210 to S3's port 80: keyed on 80.
             assert_eq!(
-                (a.local_addr.to_string(), a.local_port),
-                ("10.0.0.71".into(), 34210)
+                (a.local_addr.to_string(), a.service_port, a.service),
+                ("10.0.0.71".into(), 80, ServiceSide::Remote)
             );
             assert_eq!(a.remote_addr.to_string(), "52.95.128.179");
             assert_eq!(a.action, Action::Accept);

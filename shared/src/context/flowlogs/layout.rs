@@ -210,7 +210,7 @@ impl<'a> Iterator for Tokens<'a> {
 /// The high bit of each byte of `word` that is an ASCII space, and no other bit: spaces become
 /// zero bytes, and a byte is non-zero when its low seven bits carry into the high bit or the
 /// high bit is already set (no carry crosses bytes, so there are no false positives).
-fn space_mask(word: u64) -> u64 {
+pub(super) fn space_mask(word: u64) -> u64 {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let x = word ^ 0x2020_2020_2020_2020;
     let nonzero = ((x & !HIGH).wrapping_add(!HIGH)) | x;

@@ -7,13 +7,20 @@
 //! - [`layout`]: which field is in which column, from the header line (or the default format);
 //! - [`record`]: one line parsed into a [`FlowRecord`], borrowing from the line;
 //! - [`reader`]: an object read line by line from any `BufRead`, in one reused buffer;
+//! - [`service`]: which end of a flow is the service (the listening port), so that aggregates
+//!   are keyed on it and never on a client's ephemeral port;
 //! - [`direction`]: which side of a flow is the local interface (the rule and its limits);
-//! - [`aggregate`]: records compacted per time bucket and per local/remote/port/protocol/
-//!   direction/action;
+//! - [`aggregate`]: records compacted per time bucket and per local/remote/service port/
+//!   protocol/direction/action, flushed bucket by bucket within a memory limit (the IPv4
+//!   aggregates of a bucket in the private `table` module, built for lookups that miss the
+//!   caches);
+//! - [`rows`]: the stored form of the aggregates (binary columns, deflated);
 //! - [`summary`]: what happened to every line;
 //! - [`ingest`](mod@ingest): one object (gzip or plain) in, aggregates and summary out.
 //!
-//! Memory is bounded by the number of distinct aggregates, never by the size of the object.
+//! Memory is bounded by a setting ([`Limits`]), never by the size of the object: the live
+//! aggregates are capped, and what has been flushed is held in its compressed stored form (or
+//! handed out as it comes, [`Aggregator::take_flushed`]).
 //! Nothing here touches AWS: the ingest function hands in an S3 body, the backfill a file.
 //!
 //! Reference: `flow-logs.md` and `flow-logs-records-examples.md` of the AWS VPC user guide
@@ -28,12 +35,15 @@ pub mod ingest;
 pub mod layout;
 pub mod reader;
 pub mod record;
+pub mod rows;
+pub mod service;
 pub mod summary;
+mod table;
 
 #[cfg(test)]
 mod synthetic;
 
-pub use aggregate::{Aggregates, Aggregator, BucketWidth, FlowAggregate};
+pub use aggregate::{Aggregates, Aggregator, BucketWidth, Chunk, FlowAggregate, Limits, Subject};
 pub use direction::{Basis, Sides};
 pub use error::{FlowLogError, SkipReason};
 pub use field::Field;
@@ -41,6 +51,7 @@ pub use ingest::{IngestOptions, ingest, ingest_gzip};
 pub use layout::{AGGREGATION_FIELDS, Layout};
 pub use reader::{Entry, FlowLogReader, HeaderPolicy, MAX_LINE_BYTES};
 pub use record::{Action, Direction, FlowRecord, LogStatus};
+pub use service::{Service, ServiceSide};
 pub use summary::{SkippedLine, Summary};
 
 #[cfg(test)]

@@ -1,6 +1,10 @@
-//! Reading an object line by line from any [`BufRead`] (a file, a decompressed S3 body) into one
-//! reused buffer, so memory does not grow with the object: a flow-log object can be hundreds of
-//! megabytes once decompressed, and a Lambda function has a fixed memory size.
+//! Reading an object line by line from any [`BufRead`] (a file, a decompressed S3 body), so
+//! memory does not grow with the object: a flow-log object can be hundreds of megabytes once
+//! decompressed, and a Lambda function has a fixed memory size.
+//!
+//! A line that lies whole in the input's buffer (nearly all of them) is parsed where it is; only
+//! a line cut by the end of the buffer is copied, into one reused buffer. Copying every line cost
+//! as much as a tenth of ingesting an object.
 
 use super::error::{FlowLogError, SkipReason};
 use super::layout::{Layout, tokens};
@@ -43,12 +47,17 @@ pub struct FlowLogReader<R> {
     /// The first line, already read while looking for a header, when it turned out to be a
     /// record.
     pending: Option<Raw>,
+    /// Bytes of the input's buffer still to consume: the line last handed out in place.
+    consume: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Raw {
     Eof,
+    /// A line copied into `line`.
     Line,
+    /// A line of this many bytes at the start of the input's buffer (line break excluded).
+    InPlace(usize),
     TooLong,
 }
 
@@ -61,13 +70,15 @@ impl<R: BufRead> FlowLogReader<R> {
             line: Vec::with_capacity(512),
             line_no: 0,
             pending: None,
+            consume: 0,
         };
-        let first = reader.read_raw()?;
+        let first = reader.read_copied()?;
         let header = match first {
             Raw::Line => std::str::from_utf8(&reader.line)
                 .ok()
                 .filter(|text| Layout::looks_like_header(text)),
-            Raw::Eof | Raw::TooLong => None,
+            // `read_copied` never leaves a line in place.
+            Raw::Eof | Raw::TooLong | Raw::InPlace(_) => None,
         };
         match (header, policy) {
             (Some(text), _) => reader.layout = Layout::from_header(text)?,
@@ -78,7 +89,7 @@ impl<R: BufRead> FlowLogReader<R> {
                     Raw::TooLong => FlowLogError::MissingHeader {
                         found: format!("a line longer than {MAX_LINE_BYTES} bytes"),
                     },
-                    Raw::Line => FlowLogError::MissingHeader {
+                    Raw::Line | Raw::InPlace(_) => FlowLogError::MissingHeader {
                         found: crate::text::field(&String::from_utf8_lossy(&reader.line), 120),
                     },
                 });
@@ -94,20 +105,74 @@ impl<R: BufRead> FlowLogReader<R> {
 
     /// The next line after the header, or `None` at the end of the object. An error means the
     /// object cannot be read further (corrupt or truncated compression, failing body).
+    #[inline]
     pub fn next_entry(&mut self) -> Result<Option<Entry<'_>>, FlowLogError> {
         let raw = match self.pending.take() {
             Some(raw) => raw,
             None => self.read_raw()?,
         };
+        let mut record = FlowRecord::default();
         let parsed = match raw {
             Raw::Eof => return Ok(None),
             Raw::TooLong => Err(SkipReason::LineTooLong),
-            Raw::Line => parse_line(&self.layout, &self.line),
+            Raw::Line => parse_line_into(&self.layout, &self.line, &mut record),
+            Raw::InPlace(len) => {
+                // The buffer is as `read_raw` left it: nothing consumed, so no read happens.
+                let buffer = match self.input.fill_buf() {
+                    Ok(buffer) => buffer,
+                    Err(source) => {
+                        return Err(FlowLogError::Read {
+                            line: self.line_no,
+                            source,
+                        });
+                    }
+                };
+                match buffer.get(..len) {
+                    Some(line) => parse_line_into(&self.layout, line, &mut record),
+                    None => Err(SkipReason::WrongFieldCount),
+                }
+            }
         };
         Ok(Some(Entry {
             line: self.line_no,
-            parsed,
+            parsed: parsed.map(|()| record),
         }))
+    }
+
+    /// Read the next line and hand it to `visit` (its number and its record, or why it cannot be
+    /// used), or `None` at the end of the object: what [`FlowLogReader::next_entry`] does,
+    /// without moving the record out of the frame that parsed it.
+    #[inline]
+    pub fn next_with<T>(
+        &mut self,
+        visit: impl FnOnce(u64, Result<&FlowRecord<'_>, SkipReason>) -> T,
+    ) -> Result<Option<T>, FlowLogError> {
+        let raw = match self.pending.take() {
+            Some(raw) => raw,
+            None => self.read_raw()?,
+        };
+        let mut record = FlowRecord::default();
+        let parsed = match raw {
+            Raw::Eof => return Ok(None),
+            Raw::TooLong => Err(SkipReason::LineTooLong),
+            Raw::Line => parse_line_into(&self.layout, &self.line, &mut record),
+            Raw::InPlace(len) => {
+                let buffer = match self.input.fill_buf() {
+                    Ok(buffer) => buffer,
+                    Err(source) => {
+                        return Err(FlowLogError::Read {
+                            line: self.line_no,
+                            source,
+                        });
+                    }
+                };
+                match buffer.get(..len) {
+                    Some(line) => parse_line_into(&self.layout, line, &mut record),
+                    None => Err(SkipReason::WrongFieldCount),
+                }
+            }
+        };
+        Ok(Some(visit(self.line_no, parsed.map(|()| &record))))
     }
 
     /// Capacity of the line buffer: what reading costs in memory, whatever the object size.
@@ -116,9 +181,46 @@ impl<R: BufRead> FlowLogReader<R> {
         self.line.capacity()
     }
 
-    /// Read one line into the buffer, without its line break. A line longer than
-    /// [`MAX_LINE_BYTES`] is consumed but not kept.
+    /// Find the next line: in place when the input's buffer holds all of it, else copied.
     fn read_raw(&mut self) -> Result<Raw, FlowLogError> {
+        if self.consume > 0 {
+            self.input.consume(self.consume);
+            self.consume = 0;
+        }
+        let buffer = loop {
+            match self.input.fill_buf() {
+                Ok(buffer) => break buffer,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(FlowLogError::Read {
+                        line: self.line_no,
+                        source,
+                    });
+                }
+            }
+        };
+        if buffer.is_empty() {
+            return Ok(Raw::Eof);
+        }
+        let window = &buffer[..buffer.len().min(MAX_LINE_BYTES + 1)];
+        match find_newline(window) {
+            Some(end) => {
+                self.line_no += 1;
+                self.consume = end + 1;
+                let len = if end > 0 && window[end - 1] == b'\r' {
+                    end - 1
+                } else {
+                    end
+                };
+                Ok(Raw::InPlace(len))
+            }
+            None => self.read_copied(),
+        }
+    }
+
+    /// Read one line into the line buffer, without its line break. A line longer than
+    /// [`MAX_LINE_BYTES`] is consumed but not kept.
+    fn read_copied(&mut self) -> Result<Raw, FlowLogError> {
         self.line.clear();
         let limit = MAX_LINE_BYTES as u64 + 1;
         let read = (&mut self.input)
@@ -174,11 +276,42 @@ impl<R: BufRead> FlowLogReader<R> {
     }
 }
 
-/// Parse a record line; on failure, say the more useful thing when the line is blank or is a
-/// header (checked only then, so the common path pays nothing for it).
-fn parse_line<'a>(layout: &Layout, bytes: &'a [u8]) -> Result<FlowRecord<'a>, SkipReason> {
+/// The position of the first line feed, eight bytes at a time (a record is about 120 bytes, and
+/// a byte-at-a-time scan was a visible part of reading).
+fn find_newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ (ONES * u64::from(b'\n'));
+        // High bit set in each byte of `x` that is zero (exact for the lowest such byte).
+        let zero = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zero != 0 {
+            return Some(offset + (zero.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|b| *b == b'\n')
+        .map(|i| offset + i)
+}
+
+/// Parse a record line into a record the caller holds; on failure, say the more useful thing
+/// when the line is blank or is a header (checked only then, so the common path pays nothing
+/// for it).
+#[inline]
+fn parse_line_into<'a>(
+    layout: &Layout,
+    bytes: &'a [u8],
+    record: &mut FlowRecord<'a>,
+) -> Result<(), SkipReason> {
     let text = std::str::from_utf8(bytes).map_err(|_| SkipReason::NotUtf8)?;
-    FlowRecord::parse(layout, text).map_err(|reason| {
+    record.parse_into(layout, text).map_err(|reason| {
         if tokens(text).next().is_none() {
             SkipReason::EmptyLine
         } else if Layout::looks_like_header(text) {
@@ -288,5 +421,75 @@ mod tests {
             .err()
             .unwrap();
         assert!(matches!(err, FlowLogError::DuplicateField(Field::SrcAddr)));
+    }
+
+    #[test]
+    fn newlines_are_found_at_every_offset() {
+        for len in 0..40 {
+            for at in 0..=len {
+                let mut bytes = vec![b'x'; len];
+                // Bytes next to a line feed's value must not be taken for one.
+                for (i, b) in bytes.iter_mut().enumerate() {
+                    *b = [b'x', 0x0b, 0x09, 0x8a, 0x00][i % 5];
+                }
+                let expected = (at < len).then(|| {
+                    bytes[at] = b'\n';
+                    at
+                });
+                if at + 1 < len {
+                    bytes[at + 1] = b'\n';
+                }
+                assert_eq!(find_newline(&bytes), expected, "len {len}, at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn lines_cut_by_the_buffer_read_the_same_as_whole_ones() {
+        let text = DEFAULT_V2.repeat(3);
+        let whole = entries(text.as_bytes(), HeaderPolicy::Required);
+        for capacity in [1, 7, 64, 100, 129, 4096] {
+            let reader = std::io::BufReader::with_capacity(capacity, text.as_bytes());
+            let mut flow = FlowLogReader::new(reader, HeaderPolicy::Required).unwrap();
+            let mut got = Vec::new();
+            while let Some(entry) = flow.next_entry().unwrap() {
+                let status = entry.parsed.map(|r| r.log_status.unwrap_or(LogStatus::Ok));
+                got.push((entry.line, status));
+            }
+            assert_eq!(got, whole, "buffer of {capacity}");
+        }
+    }
+
+    #[test]
+    fn a_line_not_utf8_anywhere_is_reported_as_such() {
+        let record = DEFAULT_V2.lines().nth(1).unwrap();
+        let header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol \
+            packets bytes start end action log-status ecs-cluster-name";
+        let mut text = format!("{header}\n{record} cluster\n").into_bytes();
+        // In a text value, in a number, in an address, in a column nobody reads.
+        for (from, to) in [
+            ("123456789010", "1234567\u{e9}9010"),
+            ("20641", "206\u{e9}1"),
+            ("172.31.16.21", "172.31.\u{e9}.21"),
+            ("OK", "OK"),
+        ] {
+            let line = format!("{record} cluster").replacen(from, to, 1);
+            let mut bytes = line.into_bytes();
+            // Latin-1, not UTF-8: the é as one byte.
+            if let Some(at) = bytes.windows(2).position(|w| w == "\u{e9}".as_bytes()) {
+                bytes.splice(at..at + 2, [0xe9]);
+            } else {
+                let end = bytes.len();
+                bytes.splice(end - 3..end - 2, [0xe9]);
+            }
+            text.extend_from_slice(&bytes);
+            text.push(b'\n');
+        }
+        let got = entries(&text, HeaderPolicy::Required);
+        assert_eq!(got[0], (2, Ok(LogStatus::Ok)));
+        for entry in &got[1..] {
+            assert_eq!(entry.1, Err(SkipReason::NotUtf8), "line {}", entry.0);
+        }
+        assert_eq!(got.len(), 5);
     }
 }

@@ -28,8 +28,15 @@ pub struct Summary {
     /// Aggregated records whose direction could not be decided (see
     /// [`direction`](super::direction), rule 5).
     pub unknown_direction: u64,
-    /// Distinct aggregates produced: what would be written.
+    /// Rows written: distinct aggregates, plus one for each key of a bucket flushed more than
+    /// once (see [`Limits`](super::Limits)).
     pub aggregates: usize,
+    /// Buckets flushed before the end of the object, because the stream had left them behind or
+    /// memory was at its limit.
+    pub flushes: u64,
+    /// Records counted into a bucket that had already been flushed (late records, or records
+    /// after an early flush): each adds at most one row, never a second count.
+    pub late_records: u64,
 }
 
 /// One skipped line, for pointing a reader at it.
