@@ -471,7 +471,7 @@ async fn a_brute_force_whose_flows_were_all_rejected_leans_benign() {
     assert!(body.contains("\n    accepted  ····  0\n"), "{body}");
     assert!(body.contains("\n    rejected  ▄██▅  30\n"), "{body}");
     assert!(
-        body.contains("All flows of the resource: 0 accepted, 30 rejected, 0.0 MB in, 0.0 MB out; top remotes: none; top local ports: 3389 (30)"),
+        body.contains("All flows of the resource: 0 accepted, 30 rejected, 0.0 MB in, 0.0 MB out; top remotes: none; top ports: 3389 (local): 30 flows"),
         "{body}"
     );
 }

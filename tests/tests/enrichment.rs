@@ -112,7 +112,7 @@ async fn accepted_sessions_after_a_brute_force_turn_it_into_a_likely_true_positi
     );
     let body = outcome.notice.unwrap().body;
     assert!(
-        body.contains("Traffic with 198.51.100.23: 6 accepted flows (21.6 MB, 18.0 MB sent), 400 rejected; local port(s) 22"),
+        body.contains("Traffic with 198.51.100.23: 6 accepted flows (21.6 MB, 18.0 MB sent), 400 rejected; port(s) 22 (local)"),
         "{body}"
     );
     assert!(

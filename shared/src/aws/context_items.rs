@@ -2,11 +2,14 @@
 //!
 //! Write units are billed per started KB of item, so the layout packs many aggregates into one
 //! item instead of one item per aggregate: the rows of one subject and time bucket, from one
-//! source object, become tab-separated text, deflate-compressed into a binary attribute.
+//! source object, are compressed together into a binary attribute. Flow rows, by far the most
+//! numerous, are stored column by column in binary ([`flowlogs::rows`]): an object's rows are
+//! laid out and deflated at the speed the object is read. CloudTrail rows are tab-separated
+//! text or JSON lines, deflated.
 //!
 //! | item | `pk` | `sk` | attributes |
 //! |---|---|---|---|
-//! | flows | `FLOW#<eni-id or local IP>` | `<bucket start, RFC 3339>#<object id>#<chunk>` | `rows` (deflated TSV: remote, local IP, local port, protocol, direction, action, packets, bytes, flows, first, last, tcp flags), `rows_n` |
+//! | flows | `FLOW#<eni-id or local IP>` | `<bucket start, RFC 3339>#<object id>#<chunk>` | `rows` (binary columns, deflated: remote, local IP, service port and side, protocol, direction, action, packets, bytes, flows, first, last, tcp flags), `rows_n` |
 //! | API activity | `CT#<arn / key / ip / service / account>#<id>` | `ACT#<bucket start>#<object id>#<chunk>` | `rows` (source, API, outcome, source IP, region, count, first, last, user agent), `rows_n` |
 //! | baseline | same `pk` | `BASE#<object id>#<chunk>` | `rows` (kind, value, count, first, last) |
 //! | notable events | principal's `pk` | `EVT#<hour>#<object id>#<chunk>` | `rows` (deflated JSON lines, one event each), `rows_n` |
@@ -327,12 +330,9 @@ fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
 }
 
 /// The flow rows of one item, as written by [`flow_items`]: the binary stored form, or the
-/// deflated tab-separated text that items written before it hold (same fields, with the local
-/// port where the binary form has the service port). A blob that reads as neither gives no rows.
-///
-/// `local_port` is the service port of the row for binary rows: the port that was listened on,
-/// on the local side for traffic that reached the interface and on the remote side for
-/// connections it made (see [`flowlogs::service`]); old text rows keep the local port they had.
+/// deflated tab-separated text that items written before it hold. Text rows kept the local
+/// port, not the service port: they read as served locally, which is what they said. A blob
+/// that reads as neither gives no rows.
 pub fn decode_flow_rows(blob: &[u8]) -> Vec<FlowRow> {
     if flowlogs::rows::is_binary(blob) {
         return flowlogs::rows::decode(blob)
@@ -341,10 +341,11 @@ pub fn decode_flow_rows(blob: &[u8]) -> Vec<FlowRow> {
             .map(|row| FlowRow {
                 remote: row.remote.to_string(),
                 local: row.local.to_string(),
-                local_port: row.service_port,
+                service_port: row.service_port,
+                service: row.service,
                 protocol: row.protocol,
-                direction: row.direction.as_str().to_string(),
-                action: row.action.as_str().to_string(),
+                direction: row.direction,
+                action: row.action,
                 packets: row.packets,
                 bytes: row.bytes,
                 flows: row.flows,
@@ -373,10 +374,11 @@ pub fn decode_flow_rows(blob: &[u8]) -> Vec<FlowRow> {
             Some(FlowRow {
                 remote: remote.to_string(),
                 local: local.to_string(),
-                local_port: port.parse().ok()?,
+                service_port: port.parse().ok()?,
+                service: flowlogs::ServiceSide::Local,
                 protocol: proto.parse().ok()?,
-                direction: direction.to_string(),
-                action: action.to_string(),
+                direction: flowlogs::Direction::parse(direction)?,
+                action: flowlogs::Action::parse(action)?,
                 packets: packets.parse().ok()?,
                 bytes: bytes.parse().ok()?,
                 flows: flows.parse().ok()?,
@@ -581,8 +583,8 @@ mod tests {
         // Internal to internal, nothing learned: the SSH server side is local, keyed on 22.
         assert!(rows.iter().all(|r| r.local == "172.31.16.21"
             && r.remote == "172.31.16.139"
-            && r.local_port == 22
-            && r.direction == "unknown"
+            && (r.service_port, r.service) == (22, flowlogs::ServiceSide::Local)
+            && r.direction == flowlogs::Direction::Unknown
             && r.accepted()
             && r.bytes == 4249 * r.flows));
         assert_eq!(rows.iter().map(|r| r.flows).sum::<u64>(), 5);
@@ -600,7 +602,10 @@ mod tests {
             10.0.0.5\t10.0.0.62\t43416\t6\tegress\tREJECT\t8\t568\t1\t1566848875\t1566848933\t2\n";
         let rows = decode_flow_rows(&deflate(text));
         assert_eq!(rows.len(), 2);
-        assert_eq!((rows[1].local_port, rows[1].accepted()), (43416, false));
+        assert_eq!(
+            (rows[1].service_port, rows[1].direction, rows[1].accepted()),
+            (43416, flowlogs::Direction::Egress, false)
+        );
         assert!(decode_flow_rows(b"F").is_empty());
         assert!(decode_flow_rows(b"F\x01\x01garbage").is_empty());
         assert!(decode_flow_rows(b"F\x07").is_empty());

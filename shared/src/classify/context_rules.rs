@@ -136,7 +136,7 @@ fn brute_force_outcome(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
         .filter(|r| r.accepted_flows > 0 && r.accepted_bytes >= 10_000)
         .max_by_key(|r| r.accepted_bytes)
     {
-        let ports: Vec<String> = r.local_ports.iter().map(u16::to_string).collect();
+        let ports: Vec<String> = r.service_ports.iter().map(ToString::to_string).collect();
         return ev(
             Signal::AcceptedAfterBruteForce,
             format!(
@@ -348,7 +348,8 @@ fn familiar_changes(_: &Finding, c: &ContextSummary) -> Option<Evidence> {
 mod tests {
     use super::*;
     use crate::classify::Signal;
-    use crate::enrich::RemoteTraffic;
+    use crate::context::flowlogs::ServiceSide;
+    use crate::enrich::{RemoteTraffic, ServicePort};
     use serde_json::json;
 
     fn finding(t: &str) -> Finding {
@@ -362,7 +363,11 @@ mod tests {
             rejected_flows: rejected,
             accepted_bytes: bytes,
             sent_bytes: bytes / 2,
-            local_ports: [22].into(),
+            service_ports: [ServicePort {
+                port: 22,
+                side: ServiceSide::Local,
+            }]
+            .into(),
         }
     }
 

@@ -12,7 +12,7 @@ mod timeline;
 
 pub use rows::{ActivityRow, BaselineRow, Context, FlowRow};
 pub use subjects::{Subjects, subjects};
-pub use summary::{CallsFromNewNetwork, ContextSummary, FlowTotals, RemoteTraffic};
+pub use summary::{CallsFromNewNetwork, ContextSummary, FlowTotals, RemoteTraffic, ServicePort};
 pub use timeline::{Timeline, sparkline};
 
 use crate::dedupe::StoreError;

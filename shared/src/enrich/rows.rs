@@ -1,6 +1,7 @@
 //! The rows the ingest functions store, as the enrichment reads them back.
 
 use crate::context::cloudtrail::{NotableEvent, ObservationKind};
+use crate::context::flowlogs::{Action, Direction, ServiceSide};
 use chrono::{DateTime, Utc};
 
 /// One flow aggregate of a local interface or address.
@@ -8,12 +9,15 @@ use chrono::{DateTime, Utc};
 pub struct FlowRow {
     pub remote: String,
     pub local: String,
-    pub local_port: u16,
+    /// The port that was connected to (0 for protocols without ports): the local one for
+    /// traffic that reached the interface, the remote one for connections it made. The client's
+    /// ephemeral port is not kept: it is new for every connection and tells nothing.
+    pub service_port: u16,
+    /// Which side listened on `service_port`.
+    pub service: ServiceSide,
     pub protocol: u8,
-    /// `ingress`, `egress` or `unknown`.
-    pub direction: String,
-    /// `ACCEPT` or `REJECT`.
-    pub action: String,
+    pub direction: Direction,
+    pub action: Action,
     pub packets: u64,
     pub bytes: u64,
     pub flows: u64,
@@ -23,7 +27,7 @@ pub struct FlowRow {
 
 impl FlowRow {
     pub fn accepted(&self) -> bool {
-        self.action == "ACCEPT"
+        self.action == Action::Accept
     }
 }
 

@@ -29,10 +29,10 @@ pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::R
     )?;
     let mb = |b: u64| format!("{:.1} MB", b as f64 / 1e6);
     for r in c.remotes.iter().take(MAX_LINES) {
-        let ports: Vec<String> = r.local_ports.iter().map(u16::to_string).collect();
+        let ports: Vec<String> = r.service_ports.iter().map(ToString::to_string).collect();
         writeln!(
             out,
-            "  Traffic with {}: {} accepted flows ({}, {} sent), {} rejected; local port(s) {}",
+            "  Traffic with {}: {} accepted flows ({}, {} sent), {} rejected; port(s) {}",
             field(&r.ip, 60),
             r.accepted_flows,
             mb(r.accepted_bytes),
@@ -53,11 +53,11 @@ pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::R
         let ports: Vec<String> = f
             .top_ports
             .iter()
-            .map(|(port, flows)| format!("{port} ({flows})"))
+            .map(|(port, flows)| format!("{port}: {flows} flows"))
             .collect();
         writeln!(
             out,
-            "  All flows of the resource: {} accepted, {} rejected, {} in, {} out; top remotes: {}; top local ports: {}",
+            "  All flows of the resource: {} accepted, {} rejected, {} in, {} out; top remotes: {}; top ports: {}",
             f.accepted_flows,
             f.rejected_flows,
             mb(f.bytes_in),

@@ -21,6 +21,15 @@ impl Action {
             Action::Reject => "REJECT",
         }
     }
+
+    /// The field as flow logs write it (and as [`Self::as_str`] spells it).
+    pub fn parse(token: &str) -> Option<Self> {
+        match token {
+            "ACCEPT" => Some(Action::Accept),
+            "REJECT" => Some(Action::Reject),
+            _ => None,
+        }
+    }
 }
 
 /// The logging status of a record: `NODATA` (no traffic in the interval) and `SKIPDATA`
@@ -48,6 +57,16 @@ impl Direction {
             Direction::Ingress => "ingress",
             Direction::Egress => "egress",
             Direction::Unknown => "unknown",
+        }
+    }
+
+    /// As [`Self::as_str`] spells it; the v5 `flow-direction` field has only the first two.
+    pub fn parse(token: &str) -> Option<Self> {
+        match token {
+            "ingress" => Some(Direction::Ingress),
+            "egress" => Some(Direction::Egress),
+            "unknown" => Some(Direction::Unknown),
+            _ => None,
         }
     }
 }
@@ -258,11 +277,7 @@ impl<'a> FlowRecord<'a> {
             Field::Start => self.start = Some(number(field, token)?),
             Field::End => self.end = Some(number(field, token)?),
             Field::Action => {
-                self.action = Some(match token {
-                    "ACCEPT" => Action::Accept,
-                    "REJECT" => Action::Reject,
-                    _ => return Err(SkipReason::BadValue(field)),
-                })
+                self.action = Some(Action::parse(token).ok_or(SkipReason::BadValue(field))?)
             }
             Field::LogStatus => {
                 self.log_status = Some(match token {
@@ -286,11 +301,10 @@ impl<'a> FlowRecord<'a> {
             Field::PktSrcAwsService => self.pkt_src_aws_service = text,
             Field::PktDstAwsService => self.pkt_dst_aws_service = text,
             Field::FlowDirection => {
-                self.flow_direction = Some(match token {
-                    "ingress" => Direction::Ingress,
-                    "egress" => Direction::Egress,
+                self.flow_direction = match Direction::parse(token) {
+                    Some(d @ (Direction::Ingress | Direction::Egress)) => Some(d),
                     _ => return Err(SkipReason::BadValue(field)),
-                })
+                }
             }
             Field::TrafficPath => self.traffic_path = Some(number(field, token)?),
         }

@@ -1,6 +1,7 @@
 //! Flow totals of the resource, its traffic with the finding's remote IPs, and when it flowed.
 
-use super::{ContextSummary, FlowTotals, RemoteTraffic, top};
+use super::{ContextSummary, FlowTotals, RemoteTraffic, ServicePort, top};
+use crate::context::flowlogs::Direction;
 use crate::enrich::rows::{Context, FlowRow};
 use crate::enrich::subjects::Subjects;
 use crate::enrich::timeline::Timeline;
@@ -16,11 +17,15 @@ impl ContextSummary {
         }
         let mut totals = FlowTotals::default();
         let mut by_remote: BTreeMap<String, u64> = BTreeMap::new();
-        let mut by_port: BTreeMap<u16, u64> = BTreeMap::new();
+        let mut by_port: BTreeMap<ServicePort, u64> = BTreeMap::new();
         let mut remotes: BTreeMap<&str, RemoteTraffic> = BTreeMap::new();
         for row in &context.flows {
-            let outbound = row.direction == "egress";
-            *by_port.entry(row.local_port).or_default() += row.flows;
+            let port = ServicePort {
+                port: row.service_port,
+                side: row.service,
+            };
+            let outbound = row.direction == Direction::Egress;
+            *by_port.entry(port).or_default() += row.flows;
             if row.accepted() {
                 totals.accepted_flows += row.flows;
                 if outbound {
@@ -37,7 +42,7 @@ impl ContextSummary {
                     ip: row.remote.clone(),
                     ..RemoteTraffic::default()
                 });
-                r.local_ports.insert(row.local_port);
+                r.service_ports.insert(port);
                 if row.accepted() {
                     r.accepted_flows += row.flows;
                     r.accepted_bytes += row.bytes;

@@ -9,9 +9,29 @@ use super::rows::Context;
 use super::subjects::Subjects;
 use super::timeline::Timeline;
 use crate::behaviour::{BenignReading, Observation};
+use crate::context::flowlogs::ServiceSide;
 use crate::finding::Finding;
 use crate::scope::ScopeWindow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// A port that was connected to, and on which side: "we were reached on 22" and "we reached
+/// out to their 4444" call for different next steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ServicePort {
+    pub port: u16,
+    pub side: ServiceSide,
+}
+
+impl fmt::Display for ServicePort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.side {
+            ServiceSide::Local => write!(f, "{} (local)", self.port),
+            ServiceSide::Remote => write!(f, "{} (remote)", self.port),
+            ServiceSide::Neither => write!(f, "{}", self.port),
+        }
+    }
+}
 
 /// Traffic between the finding's resource and one of the finding's remote IPs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,7 +43,8 @@ pub struct RemoteTraffic {
     pub accepted_bytes: u64,
     /// Bytes the resource sent to the remote in accepted flows.
     pub sent_bytes: u64,
-    pub local_ports: BTreeSet<u16>,
+    /// The ports connected to, on whichever side listened.
+    pub service_ports: BTreeSet<ServicePort>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,8 +55,9 @@ pub struct FlowTotals {
     pub bytes_out: u64,
     /// Remote IPs by bytes exchanged, largest first (at most 5).
     pub top_remotes: Vec<(String, u64)>,
-    /// Local ports by flows (accepted or not), most first (at most 5): what was reached, or tried.
-    pub top_ports: Vec<(u16, u64)>,
+    /// Service ports by flows (accepted or not), most first (at most 5): what was reached or
+    /// connected to, or tried.
+    pub top_ports: Vec<(ServicePort, u64)>,
 }
 
 /// Successful sensitive calls made from one network the principal had never used before.
