@@ -573,7 +573,7 @@ def check_functions(stack: Stack) -> None:
             },
         ),
         "FlowLogsIngestFunction": (
-            1769,
+            1024,
             300,
             {
                 "TRIAGE_TABLE_NAME": table,
