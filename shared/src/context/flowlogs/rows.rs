@@ -48,13 +48,12 @@ const DEFLATED: u8 = 1;
 
 /// Deflate level of the body, measured on the 737,617 rows of a 2 M-record internet-facing
 /// object (`scripts/gen-flowlog-objects.py`): stored 11.2 MB; level 1 6.78 MB in 92 ms; level 2
-/// 5.75 MB in 183 ms; level 6 5.61 MB in 282 ms. Level 1 keeps ingesting within the 0.7x of
-/// `gzip -dc` it must meet on such an object with room to spare; level 2 would write 15 % fewer
-/// write units (worth far more than its tenth of a second of Lambda time: about $0.0006 of writes
-/// against $0.000002 of compute per object) but takes about 8 % of the object's time, more than
-/// the margin on a busy machine. Worth raising to 2 once decompression is faster (zlib-rs's
-/// run-time CPU detection, off in this build, saves about 0.1 s per such object).
-const LEVEL: u32 = 1;
+/// 5.75 MB in 183 ms; level 6 5.61 MB in 282 ms. Write units are the running cost of ingest
+/// (about $0.0006 of writes per such object against $0.000002 of compute for the extra tenth of
+/// a second), so level 2 is worth its time: with zlib-rs's run-time CPU detection on, ingest
+/// still runs at 0.8-0.9x `gzip -dc` on that object (BENCHMARKS.md) and writes 15 % fewer units
+/// than at level 1. Level 6 saves 2 % more for half as much time again.
+const LEVEL: u32 = 2;
 
 /// Budget of a body before compression: a chunk is closed before it grows past this, so an item
 /// (body, a few bytes of header and deflate framing, its keys) stays below DynamoDB's 400 KB
