@@ -11,7 +11,7 @@
 pub mod proxy;
 mod workload;
 
-use crate::{LocalStack, Pipeline};
+use crate::{LocalStack, Pipeline, take_batch};
 use chrono::{Duration as Span, Utc};
 use proxy::{Fault, FaultPlan, FaultProxy};
 use serde_json::Value;
@@ -290,31 +290,14 @@ impl Drainer {
         let task = tokio::spawn(async move {
             let mut out = Vec::new();
             loop {
-                let received = sqs
-                    .receive_message()
-                    .queue_url(&queue_url)
-                    .max_number_of_messages(10)
-                    .wait_time_seconds(1)
-                    .send()
-                    .await?;
-                let messages = received.messages.unwrap_or_default();
-                if messages.is_empty() {
+                let bodies = take_batch(&sqs, &queue_url).await?;
+                if bodies.is_empty() {
                     if stopping.load(std::sync::atomic::Ordering::SeqCst) {
                         return Ok(out);
                     }
                     continue;
                 }
-                let mut batch = sqs.delete_message_batch().queue_url(&queue_url);
-                for (i, m) in messages.iter().enumerate() {
-                    out.push(serde_json::from_str(m.body().unwrap_or("{}"))?);
-                    batch = batch.entries(
-                        aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
-                            .id(i.to_string())
-                            .receipt_handle(m.receipt_handle().unwrap_or_default())
-                            .build()?,
-                    );
-                }
-                batch.send().await?;
+                out.extend(bodies);
             }
         });
         Self { stop, task }
