@@ -2,7 +2,8 @@
 # The tests, on a fresh machine (this is what CI runs, via .ci/run):
 #   scripts/test.sh
 # Installs what it needs (rustfmt/clippy components, the local-stack venv, the infra linters),
-# starts the local AWS stack (moto), and runs: format check, clippy, every workspace test
+# starts the local AWS stack (moto), and runs: format check, the layering checks (no module
+# cycles in the library crates, no AWS SDK or Lambda dependency in triage-domain), clippy, every workspace test
 # (unit + integration against the local server), a 300-finding soak through a fault-injecting
 # proxy (scripts/soak.sh), the verdicts on the labelled scenarios
 # (triage-cli eval), the deploy rehearsal and the policy lint (scripts/deploy-rehearsal.sh,
@@ -23,6 +24,15 @@ trap 'infra/local/down.sh >/dev/null 2>&1 || true' EXIT
 
 step "cargo fmt --check"
 cargo fmt --all --check
+
+step "module layering: no two modules of a library crate import each other"
+python3 scripts/check-module-cycles.py shared/domain shared/logs shared/aws
+
+step "the domain crate has no AWS SDK or Lambda dependency"
+if cargo tree -p triage-domain -e normal --prefix none | grep -E '^(aws-|lambda_runtime|aws_lambda_events)'; then
+  echo "triage-domain must not depend on the AWS SDK or the Lambda runtime" >&2
+  exit 1
+fi
 
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings

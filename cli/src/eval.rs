@@ -6,11 +6,11 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use triage_core::aws::MemoryContextSource;
-use triage_core::classify::{Assessment, Verdict};
-use triage_core::finding::{Finding, parse_event_bytes};
-use triage_core::pipeline::{TriageSettings, load_context, preview_with};
-use triage_core::scope::ScopeWindow;
+use triage_aws::MemoryContextSource;
+use triage_domain::classify::{Assessment, Verdict};
+use triage_domain::finding::{Finding, parse_event_bytes};
+use triage_domain::pipeline::{TriageSettings, load_context, preview_with};
+use triage_domain::scope::ScopeWindow;
 
 use crate::ingest;
 

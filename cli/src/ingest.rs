@@ -6,9 +6,9 @@ use chrono::{Duration, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use triage_core::aws::context_items::{ObjectId, WritePlan};
-use triage_core::aws::{BatchWriter, Item, MemoryContextSource};
-use triage_core::context::objects;
+use triage_aws::context_items::{ObjectId, WritePlan};
+use triage_aws::ingest;
+use triage_aws::{BatchWriter, Item, MemoryContextSource};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Source {
@@ -69,16 +69,16 @@ fn items_for(
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     let read = match source {
         Source::Flowlogs => {
-            let read = objects::read_flow_log(file, &id, expires_at).map_err(|e| e.to_string())?;
+            let read = ingest::read_flow_log(file, &id, expires_at).map_err(|e| e.to_string())?;
             totals.uncompressed_bytes += read.stats.uncompressed_bytes;
             read
         }
         Source::Cloudtrail => {
-            let limits = objects::CloudTrailLimits::BACKFILL;
-            let bytes = objects::load_cloudtrail(file, &limits).map_err(|e| e.to_string())?;
+            let limits = ingest::CloudTrailLimits::BACKFILL;
+            let bytes = ingest::load_cloudtrail(file, &limits).map_err(|e| e.to_string())?;
             // Counted even when the object then fails to parse, as the summary always has.
             totals.uncompressed_bytes += bytes.len() as u64;
-            objects::cloudtrail_object_items(&bytes, &limits, &id, expires_at)
+            ingest::cloudtrail_object_items(&bytes, &limits, &id, expires_at)
                 .map_err(|e| e.to_string())?
         }
     };

@@ -11,14 +11,14 @@ use report::Report;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use triage_core::aws::MemoryContextSource;
-use triage_core::config::Config;
-use triage_core::dedupe::DedupeStore;
-use triage_core::enrich::ContextSource;
-use triage_core::finding::{FindingEvent, parse_event_bytes};
-use triage_core::pipeline::{Triage, TriageError, TriageSettings, load_context, preview_with};
-use triage_core::publish::NoticePublisher;
-use triage_core::scope::ScopeWindow;
+use triage_aws::MemoryContextSource;
+use triage_domain::config::Config;
+use triage_domain::dedupe::DedupeStore;
+use triage_domain::enrich::ContextSource;
+use triage_domain::finding::{FindingEvent, parse_event_bytes};
+use triage_domain::pipeline::{Triage, TriageError, TriageSettings, load_context, preview_with};
+use triage_domain::publish::NoticePublisher;
+use triage_domain::scope::ScopeWindow;
 
 #[derive(Parser)]
 #[command(version, about)]
@@ -104,7 +104,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             files,
         } => {
             let config = Config::from_env().context("triage-cli replay needs the triage configuration (run `eval \"$(infra/local/up.sh)\"` for the local stack)")?;
-            let pipeline = triage_core::aws::connect(&config).await;
+            let pipeline = triage_aws::connect(&config).await;
             let lease = Duration::from_secs(lease_seconds);
             let mut failures = 0;
             for file in &files {
@@ -134,7 +134,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(|_| TriageSettings::default());
             let context: Option<Box<dyn ContextSource>> = if table {
                 let config = config.context("explain --table reads TRIAGE_TABLE_NAME (run `eval \"$(infra/local/up.sh)\"` for the local stack)")?;
-                Some(Box::new(triage_core::aws::connect_context(&config).await))
+                Some(Box::new(triage_aws::connect_context(&config).await))
             } else if cloudtrail.is_empty() && flowlogs.is_empty() {
                 None
             } else {

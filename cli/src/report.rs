@@ -2,10 +2,10 @@
 
 use serde::Serialize;
 use std::path::Path;
-use triage_core::classify::Assessment;
-use triage_core::finding::FindingEvent;
-use triage_core::notice::Notice;
-use triage_core::pipeline::{Disposition, Outcome};
+use triage_domain::classify::Assessment;
+use triage_domain::finding::FindingEvent;
+use triage_domain::notice::Notice;
+use triage_domain::pipeline::{Disposition, Outcome};
 
 /// The keys of `--json` output are a contract (see README): add keys, never rename them.
 #[derive(Debug, Default, Serialize)]

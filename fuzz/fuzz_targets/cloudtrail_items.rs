@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use triage_core::aws::context_items::ObjectId;
-use triage_core::context::objects::{CloudTrailLimits, read_cloudtrail};
+use triage_aws::context_items::ObjectId;
+use triage_aws::ingest::{CloudTrailLimits, read_cloudtrail};
 
 fuzz_target!(|data: &[u8]| {
     let id = ObjectId::of("s3://fuzz/AWSLogs/cloudtrail.json.gz#etag");

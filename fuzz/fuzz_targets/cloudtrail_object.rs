@@ -4,9 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use triage_core::context::cloudtrail::{
-    EntityKey, credential_issue, notable_reasons, parse_event_time, parse_object,
-};
+use triage_logs::cloudtrail::{credential_issue, parse_object};
+use triage_domain::activity::{EntityKey, notable_reasons, parse_event_time};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(object) = parse_object(data) else {

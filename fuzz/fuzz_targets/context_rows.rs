@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use triage_core::aws::context_items::{
+use triage_aws::context_items::{
     decode_activity_rows, decode_baseline_rows, decode_flow_rows, decode_notable_rows,
 };
 

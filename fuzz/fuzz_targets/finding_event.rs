@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use triage_core::finding::parse_event_bytes;
-use triage_core::pipeline::{TriageSettings, preview};
+use triage_domain::finding::parse_event_bytes;
+use triage_domain::pipeline::{TriageSettings, preview};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(event) = parse_event_bytes(data) else {

@@ -5,9 +5,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::io::{BufReader, Read};
-use triage_core::aws::context_items::ObjectId;
-use triage_core::context::flowlogs::{HeaderPolicy, IngestOptions, ingest_gzip};
-use triage_core::context::objects::read_flow_log;
+use triage_aws::context_items::ObjectId;
+use triage_logs::flowlogs::{HeaderPolicy, IngestOptions, ingest_gzip};
+use triage_aws::ingest::read_flow_log;
 
 /// Returns at most `chunk` bytes per read.
 struct Chunked<'a> {

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use triage_core::context::objects::{
+use triage_aws::ingest::{
     Announced, LogKind, Trigger, detect_trigger, parse_notification,
 };
 

@@ -10,8 +10,8 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use triage_core::aws::{DynamoContextSource, DynamoDedupeStore, SnsPublisher, sdk_config};
-use triage_core::pipeline::{Triage, TriageSettings};
+use triage_aws::{DynamoContextSource, DynamoDedupeStore, SnsPublisher, sdk_config};
+use triage_domain::pipeline::{Triage, TriageSettings};
 
 pub type Pipeline = Triage<DynamoDedupeStore, SnsPublisher>;
 
@@ -269,8 +269,8 @@ pub fn event(file: &str, id: &str) -> Value {
 
 /// The weight of the evidence filed under `signal`, if the assessment has it.
 pub fn weight_of(
-    a: &triage_core::classify::Assessment,
-    signal: triage_core::classify::Signal,
+    a: &triage_domain::classify::Assessment,
+    signal: triage_domain::classify::Signal,
 ) -> Option<i32> {
     a.evidence
         .iter()

@@ -3,10 +3,10 @@
 
 use chrono::{Duration, Utc};
 use integration_tests::{LocalStack, event, unique};
-use triage_core::aws::{DynamoDedupeStore, SnsPublisher, sdk_config};
-use triage_core::dedupe::{DedupeStore, Lease, RecordLabels, StoreError};
-use triage_core::finding::FindingId;
-use triage_core::pipeline::{Disposition, TriageSettings};
+use triage_aws::{DynamoDedupeStore, SnsPublisher, sdk_config};
+use triage_domain::dedupe::{DedupeStore, Lease, RecordLabels, StoreError};
+use triage_domain::finding::FindingId;
+use triage_domain::pipeline::{Disposition, TriageSettings};
 
 #[tokio::test]
 async fn a_new_finding_costs_three_round_trips_and_a_duplicate_two() {

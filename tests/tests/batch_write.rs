@@ -2,7 +2,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::{LocalStack, unique};
-use triage_core::aws::{BatchWriter, Item};
+use triage_aws::{BatchWriter, Item};
 
 #[tokio::test]
 async fn sixty_items_take_three_calls_and_all_arrive() {

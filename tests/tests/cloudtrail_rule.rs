@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use triage_core::context::objects::{Trigger, detect_trigger};
+use triage_aws::ingest::{Trigger, detect_trigger};
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {

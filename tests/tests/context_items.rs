@@ -4,11 +4,11 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::{LocalStack, unique};
-use triage_core::aws::context_items::{ObjectId, decode_flow_rows, flow_items};
-use triage_core::aws::{BatchWriter, DynamoContextSource};
-use triage_core::context::flowlogs;
-use triage_core::enrich::{ContextSource, Subjects};
-use triage_core::scope::ScopeWindow;
+use triage_aws::context_items::{ObjectId, decode_flow_rows, flow_items};
+use triage_aws::{BatchWriter, DynamoContextSource};
+use triage_domain::enrich::{ContextSource, Subjects};
+use triage_domain::scope::ScopeWindow;
+use triage_logs::flowlogs;
 
 #[tokio::test]
 async fn flow_items_round_trip_and_rewriting_an_object_is_idempotent() {
@@ -85,7 +85,7 @@ async fn context_queries_read_every_page_of_a_busy_subject() {
         flowlogs::ingest(text.as_bytes(), &flowlogs::IngestOptions::default()).unwrap();
     let expected = aggregates.iter().count();
     let items = flow_items(&aggregates, &ObjectId::of(&eni), 2_000_000_000);
-    let stored_bytes: usize = items.iter().map(triage_core::aws::item_size).sum();
+    let stored_bytes: usize = items.iter().map(triage_aws::item_size).sum();
     assert!(
         stored_bytes > 1024 * 1024,
         "{stored_bytes} bytes: not enough for a second page"

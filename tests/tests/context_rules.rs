@@ -11,15 +11,15 @@
 use chrono::{DateTime, Duration, Utc};
 use integration_tests::{event, weight_of};
 use serde_json::{Value, json};
-use triage_core::aws::MemoryContextSource;
-use triage_core::aws::context_items::ObjectId;
-use triage_core::classify::Signal;
-use triage_core::classify::{Assessment, Verdict};
-use triage_core::context::objects;
-use triage_core::dedupe::memory::MemoryStore;
-use triage_core::notice::Notice;
-use triage_core::pipeline::{Triage, TriageSettings};
-use triage_core::publish::RecordingPublisher;
+use triage_aws::MemoryContextSource;
+use triage_aws::context_items::ObjectId;
+use triage_aws::ingest;
+use triage_domain::classify::Signal;
+use triage_domain::classify::{Assessment, Verdict};
+use triage_domain::dedupe::memory::MemoryStore;
+use triage_domain::notice::Notice;
+use triage_domain::pipeline::{Triage, TriageSettings};
+use triage_domain::publish::RecordingPublisher;
 
 fn fixture(path: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -61,9 +61,9 @@ fn shifted(records: &[Value], days: i64, source_ip: Option<&str>) -> Vec<Value> 
 /// Ingest one CloudTrail object with the ingest functions' per-object code (S3 delivery shape).
 fn ingest_cloudtrail(table: &mut MemoryContextSource, object: &str, records: &[Value]) {
     let body = serde_json::to_vec(&json!({ "Records": records })).unwrap();
-    let read = objects::cloudtrail_object_items(
+    let read = ingest::cloudtrail_object_items(
         &body,
-        &objects::CloudTrailLimits::FUNCTION,
+        &ingest::CloudTrailLimits::FUNCTION,
         &ObjectId::of(object),
         i64::MAX,
     )
@@ -72,7 +72,7 @@ fn ingest_cloudtrail(table: &mut MemoryContextSource, object: &str, records: &[V
 }
 
 fn ingest_flows(table: &mut MemoryContextSource, object: &str, text: &str) {
-    let read = objects::read_flow_log(text.as_bytes(), &ObjectId::of(object), i64::MAX).unwrap();
+    let read = ingest::read_flow_log(text.as_bytes(), &ObjectId::of(object), i64::MAX).unwrap();
     table.put_all(read.items);
 }
 
@@ -341,9 +341,9 @@ fn ingest_live_events(table: &mut MemoryContextSource, records: &[Value]) {
         });
         let bytes = serde_json::to_vec(&event).unwrap();
         let id = ObjectId::live(&format!("eventbridge:live-{i}"));
-        let read = objects::cloudtrail_object_items(
+        let read = ingest::cloudtrail_object_items(
             &bytes,
-            &objects::CloudTrailLimits::FUNCTION,
+            &ingest::CloudTrailLimits::FUNCTION,
             &id,
             i64::MAX,
         )

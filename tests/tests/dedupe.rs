@@ -6,10 +6,10 @@ use chrono::{Duration, Utc};
 use integration_tests::{LocalStack, LoseUpdateResponse, Pipeline, event, unique};
 use serde_json::Value;
 use std::sync::Arc;
-use triage_core::aws::{DynamoDedupeStore, SnsPublisher};
-use triage_core::dedupe::{DedupeStore, Lease, RecordLabels};
-use triage_core::finding::{FindingId, parse_event};
-use triage_core::pipeline::{Disposition, Triage, TriageError, TriageSettings};
+use triage_aws::{DynamoDedupeStore, SnsPublisher};
+use triage_domain::dedupe::{DedupeStore, Lease, RecordLabels};
+use triage_domain::finding::{FindingId, parse_event};
+use triage_domain::pipeline::{Disposition, Triage, TriageError, TriageSettings};
 
 /// dynalite does not return the old item with a failed condition
 /// (`ReturnValuesOnConditionCheckFailure`), which recognising a lost response rests on (DynamoDB

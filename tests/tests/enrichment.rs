@@ -4,12 +4,12 @@
 
 use chrono::{Duration, Utc};
 use integration_tests::{LocalStack, event, unique};
-use triage_core::aws::BatchWriter;
-use triage_core::aws::context_items::{ObjectId, cloudtrail_items, flow_items};
-use triage_core::classify::Signal;
-use triage_core::classify::Verdict;
-use triage_core::context::{cloudtrail, flowlogs};
-use triage_core::pipeline::TriageSettings;
+use triage_aws::BatchWriter;
+use triage_aws::context_items::{ObjectId, cloudtrail_items, flow_items};
+use triage_domain::classify::Signal;
+use triage_domain::classify::Verdict;
+use triage_domain::pipeline::TriageSettings;
+use triage_logs::{cloudtrail, flowlogs};
 
 fn lease() -> chrono::DateTime<Utc> {
     Utc::now() + Duration::seconds(30)
@@ -19,7 +19,7 @@ fn lease() -> chrono::DateTime<Utc> {
 async fn triage_with_context(
     stack: &LocalStack,
     raw: serde_json::Value,
-) -> (triage_core::pipeline::Outcome, String) {
+) -> (triage_domain::pipeline::Outcome, String) {
     let outcome = stack
         .pipeline_with_context(TriageSettings::default())
         .handle_raw(raw, lease(), Utc::now())
@@ -83,8 +83,8 @@ async fn accepted_sessions_after_a_brute_force_turn_it_into_a_likely_true_positi
         unique("10.0.1.25").into();
 
     let without = stack.pipeline(TriageSettings::default());
-    let (assessment, _) = triage_core::pipeline::preview(
-        &triage_core::finding::parse_event(raw.clone()).unwrap(),
+    let (assessment, _) = triage_domain::pipeline::preview(
+        &triage_domain::finding::parse_event(raw.clone()).unwrap(),
         without.settings(),
         Utc::now(),
     );

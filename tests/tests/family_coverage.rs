@@ -3,8 +3,8 @@
 
 use serde_json::json;
 use std::collections::BTreeMap;
-use triage_core::classify::classify;
-use triage_core::finding::{Family, Finding};
+use triage_domain::classify::classify;
+use triage_domain::finding::{Family, Finding};
 
 fn documented_types() -> Vec<(String, String)> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -80,7 +80,7 @@ fn readme_lists_every_technique_of_the_catalogue() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
     )
     .unwrap();
-    for t in triage_core::behaviour::catalogue::TECHNIQUES {
+    for t in triage_domain::behaviour::catalogue::TECHNIQUES {
         assert!(
             readme.contains(&format!("`{}`", t.signal)) && readme.contains(t.id),
             "README's behaviour catalogue lacks {} ({})",

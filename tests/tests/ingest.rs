@@ -14,11 +14,11 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
-use triage_core::aws::s3::{S3ObjectSource, s3_client};
-use triage_core::aws::{BatchWriter, item_key};
-use triage_core::context::objects::{
+use triage_aws::ingest::{
     CloudTrailLimits, Ingestor, LogKind, ObjectRef, read_cloudtrail, read_flow_log,
 };
+use triage_aws::s3::{S3ObjectSource, s3_client};
+use triage_aws::{BatchWriter, item_key};
 
 fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(
@@ -96,7 +96,7 @@ fn failures(response: &SqsBatchResponse) -> BTreeSet<String> {
 }
 
 /// `(pk, sk)` of items.
-fn keys(items: &[triage_core::aws::Item]) -> BTreeSet<(String, String)> {
+fn keys(items: &[triage_aws::Item]) -> BTreeSet<(String, String)> {
     items
         .iter()
         .filter_map(item_key)

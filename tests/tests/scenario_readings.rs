@@ -6,14 +6,14 @@
 
 use chrono::{Duration, Utc};
 use integration_tests::weight_of;
-use triage_core::aws::MemoryContextSource;
-use triage_core::aws::context_items::ObjectId;
-use triage_core::classify::Assessment;
-use triage_core::classify::Signal;
-use triage_core::context::objects;
-use triage_core::dedupe::memory::MemoryStore;
-use triage_core::pipeline::{Triage, TriageSettings};
-use triage_core::publish::RecordingPublisher;
+use triage_aws::MemoryContextSource;
+use triage_aws::context_items::ObjectId;
+use triage_aws::ingest;
+use triage_domain::classify::Assessment;
+use triage_domain::classify::Signal;
+use triage_domain::dedupe::memory::MemoryStore;
+use triage_domain::pipeline::{Triage, TriageSettings};
+use triage_domain::publish::RecordingPublisher;
 
 fn scenario_dir(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -32,9 +32,9 @@ async fn assess(name: &str) -> (Assessment, String) {
     files.sort();
     for file in files {
         let body = std::fs::read(&file).unwrap();
-        let read = objects::cloudtrail_object_items(
+        let read = ingest::cloudtrail_object_items(
             &body,
-            &objects::CloudTrailLimits::FUNCTION,
+            &ingest::CloudTrailLimits::FUNCTION,
             &ObjectId::of(&file.display().to_string()),
             i64::MAX,
         )
@@ -149,7 +149,7 @@ async fn a_benign_lean_says_first_how_to_confirm_it() {
     let (a, body) = assess("benign-terraform-creates-webserver-security-group").await;
     assert_eq!(
         a.verdict,
-        triage_core::classify::Verdict::LikelyFalsePositive,
+        triage_domain::classify::Verdict::LikelyFalsePositive,
         "{body}"
     );
     assert!(

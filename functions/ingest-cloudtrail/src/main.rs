@@ -2,7 +2,7 @@
 //! SQS (partial batch failures), or single `AWS API Call via CloudTrail` EventBridge events, to
 //! context items in DynamoDB.
 //!
-//! Everything but the runtime glue is `triage_core::context::objects`, which `triage-cli ingest`
+//! Everything but the runtime glue is `triage_aws::ingest`, which `triage-cli ingest`
 //! shares. An SQS batch never fails as a whole: the response lists the messages that could not
 //! be ingested, and only those are redelivered (then dead-lettered). An EventBridge event that
 //! fails returns an error whose `errorType` tells a bad event (`InvalidEvent`) from a transient
@@ -11,11 +11,11 @@
 use aws_lambda_events::sqs::SqsBatchResponse;
 use lambda_runtime::{Diagnostic, LambdaEvent, run, service_fn};
 use serde_json::{Value, json};
-use triage_core::aws::BatchWriter;
-use triage_core::aws::s3::{S3ObjectSource, connect_ingest};
-use triage_core::context::objects::{
+use triage_aws::BatchWriter;
+use triage_aws::ingest::{
     IngestConfig, Ingestor, LogKind, ObjectError, Trigger, deadline_from_epoch_ms, detect_trigger,
 };
+use triage_aws::s3::{S3ObjectSource, connect_ingest};
 
 type Pipeline = Ingestor<S3ObjectSource, BatchWriter>;
 

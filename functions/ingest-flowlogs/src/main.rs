@@ -2,15 +2,15 @@
 //! to context items in DynamoDB, each object streamed from S3 through the parser (memory bounded
 //! by the aggregates, whatever the object's size).
 //!
-//! Everything but the runtime glue is `triage_core::context::objects`, which `triage-cli ingest`
+//! Everything but the runtime glue is `triage_aws::ingest`, which `triage-cli ingest`
 //! shares. A batch never fails as a whole: the response lists the messages that could not be
 //! ingested (bad objects, transient errors), and only those are redelivered, then dead-lettered
 //! after the queue's `maxReceiveCount`.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{LambdaEvent, run, service_fn};
-use triage_core::aws::s3::connect_ingest;
-use triage_core::context::objects::{IngestConfig, LogKind, deadline_from_epoch_ms};
+use triage_aws::ingest::{IngestConfig, LogKind, deadline_from_epoch_ms};
+use triage_aws::s3::connect_ingest;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

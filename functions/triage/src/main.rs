@@ -1,15 +1,15 @@
 //! The `triage` Lambda: EventBridge `GuardDuty Finding` -> dedupe -> classify -> SNS notice.
 //!
-//! Everything but the runtime glue lives in `triage-core`, so `triage-cli replay` runs the same
+//! Everything but the runtime glue lives in the library crates (`triage-domain`, `triage-aws`), so `triage-cli replay` runs the same
 //! code. Errors carry an `errorType` that tells a poison event (`InvalidEvent`, straight to the
 //! dead-letter queue after Lambda's retries) from a transient failure (`Retryable.*`).
 
 use chrono::{TimeZone, Utc};
 use lambda_runtime::{Diagnostic, LambdaEvent, run, service_fn};
 use serde_json::{Value, json};
-use triage_core::aws::{DynamoDedupeStore, SnsPublisher, connect};
-use triage_core::config::Config;
-use triage_core::pipeline::{Triage, TriageError};
+use triage_aws::{DynamoDedupeStore, SnsPublisher, connect};
+use triage_domain::config::Config;
+use triage_domain::pipeline::{Triage, TriageError};
 
 type Pipeline = Triage<DynamoDedupeStore, SnsPublisher>;
 

@@ -19,8 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
-use triage_core::aws::{DynamoDedupeStore, SnsPublisher, sdk_config};
-use triage_core::pipeline::{Triage, TriageSettings};
+use triage_aws::{DynamoDedupeStore, SnsPublisher, sdk_config};
+use triage_domain::pipeline::{Triage, TriageSettings};
 pub use workload::{Delivery, Workload};
 
 /// Lambda retries a failed asynchronous invocation twice.

@@ -1,0 +1,307 @@
+//! The pipeline: objects from an [`ObjectSource`], read off the async threads, items to an
+//! [`ItemSink`]; per object, per SQS message and per batch.
+
+use super::LogKind;
+use super::fetch::FetchError;
+use super::notification::{Announced, NotificationError, ObjectRef, parse_notification};
+use super::read::{
+    CloudTrailLimits, ObjectError, ObjectItems, ObjectStats, cloudtrail_object_items,
+    read_cloudtrail, read_flow_log,
+};
+use crate::context_items::{ObjectId, WritePlan};
+use crate::{BatchReport, BatchWriter, Item};
+use async_trait::async_trait;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use chrono::Utc;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncRead;
+use tokio_util::io::SyncIoBridge;
+use triage_domain::dedupe::StoreError;
+
+/// Least time left before the invocation's deadline to start another message of a batch
+/// (a GetObject and a few `BatchWriteItem` round trips).
+const MIN_START_MARGIN: Duration = Duration::from_secs(2);
+
+/// An object opened for reading.
+pub struct OpenedObject {
+    pub body: Pin<Box<dyn AsyncRead + Send>>,
+    /// Size as stored, when the source knows it before reading.
+    pub content_length: Option<u64>,
+}
+
+/// Where objects come from: S3 in the functions ([`crate::s3::S3ObjectSource`]), memory in
+/// tests ([`MemoryObjects`]).
+#[async_trait]
+pub trait ObjectSource: Send + Sync {
+    async fn open(&self, object: &ObjectRef) -> Result<OpenedObject, FetchError>;
+}
+
+/// Where items go: DynamoDB through [`BatchWriter`], memory in tests.
+#[async_trait]
+pub trait ItemSink: Send + Sync {
+    async fn put_all(&self, items: Vec<Item>) -> Result<BatchReport, StoreError>;
+}
+
+#[async_trait]
+impl ItemSink for BatchWriter {
+    async fn put_all(&self, items: Vec<Item>) -> Result<BatchReport, StoreError> {
+        BatchWriter::put_all(self, items).await
+    }
+}
+
+/// Objects held in memory, by `bucket/key`.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryObjects(pub HashMap<String, Vec<u8>>);
+
+impl MemoryObjects {
+    pub fn insert(&mut self, bucket: &str, key: &str, bytes: Vec<u8>) {
+        self.0.insert(format!("{bucket}/{key}"), bytes);
+    }
+}
+
+#[async_trait]
+impl ObjectSource for MemoryObjects {
+    async fn open(&self, object: &ObjectRef) -> Result<OpenedObject, FetchError> {
+        let bytes = self
+            .0
+            .get(&format!("{}/{}", object.bucket, object.key))
+            .cloned()
+            .ok_or_else(|| FetchError::NotFound(format!("NoSuchKey: {object}")))?;
+        Ok(OpenedObject {
+            content_length: Some(bytes.len() as u64),
+            body: Box::pin(io::Cursor::new(bytes)),
+        })
+    }
+}
+
+/// One object ingested.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub stats: ObjectStats,
+    pub plan: WritePlan,
+    /// `BatchWriteItem` calls made.
+    pub calls: usize,
+}
+
+/// The ingest pipeline of one function: objects from `S`, items to `W`.
+pub struct Ingestor<S, W> {
+    source: S,
+    sink: W,
+    kind: LogKind,
+    ttl: chrono::Duration,
+    limits: CloudTrailLimits,
+}
+
+impl<S: ObjectSource, W: ItemSink> Ingestor<S, W> {
+    /// Items expire `ttl` after they are written.
+    pub fn new(source: S, sink: W, kind: LogKind, ttl: chrono::Duration) -> Self {
+        Self {
+            source,
+            sink,
+            kind,
+            ttl,
+            limits: CloudTrailLimits::FUNCTION,
+        }
+    }
+
+    pub fn sink(&self) -> &W {
+        &self.sink
+    }
+
+    /// Fetch, parse, aggregate and write one object.
+    pub async fn ingest_object(&self, object: &ObjectRef) -> Result<Ingested, ObjectError> {
+        let opened = self.source.open(object).await?;
+        if self.kind == LogKind::CloudTrail
+            && let Some(length) = opened.content_length
+            && length > self.limits.max_object_bytes
+        {
+            return Err(ObjectError::TooLarge {
+                what: "is",
+                limit: self.limits.max_object_bytes,
+            });
+        }
+        let (id, expires_at, kind, limits) =
+            (object.id(), self.expires_at(), self.kind, self.limits);
+        // The parsers are synchronous and CPU-bound: they read the async body through a bridge
+        // on a blocking thread, so the body streams in while it is parsed.
+        let body = SyncIoBridge::new(opened.body);
+        let read = tokio::task::spawn_blocking(move || match kind {
+            LogKind::FlowLogs => read_flow_log(body, &id, expires_at),
+            LogKind::CloudTrail => read_cloudtrail(body, &limits, &id, expires_at),
+        })
+        .await
+        .map_err(|e| ObjectError::Task(e.to_string()))??;
+        self.write(read).await
+    }
+
+    /// Aggregate and write one EventBridge CloudTrail event (`AWS API Call via CloudTrail`). Its
+    /// items are keyed by the event's `id`, so a redelivery overwrites them.
+    pub async fn ingest_event(&self, event: &Value) -> Result<Ingested, ObjectError> {
+        let identity = match event.get("id").and_then(Value::as_str) {
+            Some(id) => format!("eventbridge:{id}"),
+            None => format!("eventbridge-body:{event}"),
+        };
+        let bytes = serde_json::to_vec(event).map_err(|e| ObjectError::Task(e.to_string()))?;
+        let read = cloudtrail_object_items(
+            &bytes,
+            &self.limits,
+            &ObjectId::live(&identity),
+            self.expires_at(),
+        )?;
+        self.write(read).await
+    }
+
+    fn expires_at(&self) -> i64 {
+        (Utc::now() + self.ttl).timestamp()
+    }
+
+    async fn write(&self, read: ObjectItems) -> Result<Ingested, ObjectError> {
+        let plan = WritePlan::of(&read.items);
+        let report = self
+            .sink
+            .put_all(read.items)
+            .await
+            .map_err(ObjectError::Write)?;
+        Ok(Ingested {
+            stats: read.stats,
+            plan,
+            calls: report.calls,
+        })
+    }
+
+    /// Every object one SQS message announces. The message fails if any of its objects does;
+    /// the others are still written (a retry rewrites them to the same items).
+    pub async fn ingest_message(&self, body: Option<&str>) -> Result<usize, MessageError> {
+        let body = body.ok_or(NotificationError::NoBody)?;
+        let mut ingested = 0;
+        let mut failed = Vec::new();
+        for announced in parse_notification(body, self.kind)? {
+            let object = match announced {
+                Announced::Object(object) => object,
+                Announced::Ignored(why) => {
+                    tracing::info!(reason = %why, "nothing to ingest");
+                    continue;
+                }
+            };
+            let started = Instant::now();
+            match self.ingest_object(&object).await {
+                Ok(done) => {
+                    ingested += 1;
+                    tracing::info!(
+                        object = %object,
+                        records = done.stats.records,
+                        skipped = done.stats.skipped,
+                        skip_reasons = ?done.stats.skip_reasons,
+                        uncompressed_bytes = done.stats.uncompressed_bytes,
+                        items = done.plan.items,
+                        write_units = done.plan.write_units,
+                        calls = done.calls,
+                        ms = started.elapsed().as_millis() as u64,
+                        "ingested"
+                    );
+                }
+                Err(error) => failed.push((object, error)),
+            }
+        }
+        if failed.is_empty() {
+            Ok(ingested)
+        } else {
+            Err(MessageError::Objects(failed))
+        }
+    }
+
+    /// A batch of SQS messages: each message is ingested on its own, and the response lists
+    /// exactly the messages that failed, so SQS redelivers only those and, after the queue's
+    /// `maxReceiveCount`, moves them to its dead-letter queue. Failed means: a bad object, a
+    /// transient error, a malformed body, or not started because the invocation's `deadline` was
+    /// near (an invocation cut off by its timeout would fail the whole batch, good messages too).
+    pub async fn ingest_batch(
+        &self,
+        event: &SqsEvent,
+        deadline: Option<Instant>,
+    ) -> SqsBatchResponse {
+        let mut response = SqsBatchResponse::default();
+        let (mut ok, mut deferred) = (0, 0);
+        // Time left that starting another message needs: twice the slowest so far, at least
+        // MIN_START_MARGIN. The first message always runs, whatever the deadline says.
+        let mut slowest = Duration::ZERO;
+        for (index, message) in event.records.iter().enumerate() {
+            let message_id = message.message_id.clone().unwrap_or_default();
+            let margin = (slowest * 2).max(MIN_START_MARGIN);
+            if index > 0 && deadline.is_some_and(|d| Instant::now() + margin > d) {
+                deferred += 1;
+                response.add_failure(message_id);
+                continue;
+            }
+            let started = Instant::now();
+            match self.ingest_message(message.body.as_deref()).await {
+                Ok(_) => ok += 1,
+                Err(error) => {
+                    error.log(&message_id);
+                    response.add_failure(message_id);
+                }
+            }
+            slowest = slowest.max(started.elapsed());
+        }
+        if deferred > 0 {
+            tracing::warn!(
+                deferred,
+                "messages not started: the invocation's deadline is near; SQS redelivers them"
+            );
+        }
+        tracing::info!(
+            kind = %self.kind,
+            messages = event.records.len(),
+            ok,
+            failed = response.batch_item_failures.len(),
+            "batch done"
+        );
+        response
+    }
+}
+
+/// Why one SQS message failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    #[error(transparent)]
+    Notification(#[from] NotificationError),
+    #[error("{} object(s) failed", .0.len())]
+    Objects(Vec<(ObjectRef, ObjectError)>),
+}
+
+impl MessageError {
+    /// One log line per failure, with the reason; `error` when it is permanent (it will reach
+    /// the dead-letter queue), `warn` when a retry may succeed.
+    pub fn log(&self, message_id: &str) {
+        match self {
+            Self::Notification(e) => tracing::error!(
+                message_id,
+                error = %e,
+                error_type = "InvalidMessage",
+                "message is not a usable S3 notification; it goes to the dead-letter queue after the queue's retries"
+            ),
+            Self::Objects(failed) => {
+                for (object, e) in failed {
+                    if e.is_retryable() {
+                        tracing::warn!(message_id, object = %object, error = %e, error_type = e.error_type(), "object failed; SQS will redeliver its message");
+                    } else {
+                        tracing::error!(message_id, object = %object, error = %e, error_type = e.error_type(), "object cannot be ingested; its message goes to the dead-letter queue after the queue's retries");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// When an invocation must be done, from Lambda's deadline (milliseconds since the epoch). A
+/// deadline already past when the invocation starts is not a real one (`cargo lambda watch`
+/// sends the constant 600000, ten minutes after 1970): no deadline then.
+pub fn deadline_from_epoch_ms(deadline_ms: u64) -> Option<Instant> {
+    let now_ms = Utc::now().timestamp_millis();
+    let remaining = u64::try_from(i64::try_from(deadline_ms).ok()? - now_ms).ok()?;
+    Some(Instant::now() + Duration::from_millis(remaining))
+}

@@ -1,0 +1,551 @@
+//! Notification parsing, object reading and the batch pipeline, on fixtures and in memory (the
+//! S3 and DynamoDB adapters are tested against the local server in `tests/tests/ingest.rs`).
+
+use super::*;
+use crate::context_items::ObjectId;
+use crate::{BatchReport, Item, item_key};
+use async_trait::async_trait;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use serde_json::{Value, json};
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use triage_domain::config::ConfigError;
+use triage_domain::dedupe::StoreError;
+
+fn fixture(path: &str) -> Vec<u8> {
+    let full = format!("{}/../../tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// An S3 notification as S3 sends it to SQS, for keys already URL-encoded as S3 encodes them.
+fn record(event_name: &str, bucket: &str, encoded_key: &str, etag: &str) -> Value {
+    json!({
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventTime": "2026-11-25T10:05:12.345Z",
+        "eventName": event_name,
+        "userIdentity": {"principalId": "AWS:AROAEXAMPLE:regionalDeliverySession"},
+        "requestParameters": {"sourceIPAddress": "198.51.100.7"},
+        "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "guardduty-triage",
+            "bucket": {"name": bucket, "ownerIdentity": {"principalId": "A3NL1KOZZKExample"}, "arn": format!("arn:aws:s3:::{bucket}")},
+            "object": {"key": encoded_key, "size": 1024, "eTag": etag, "sequencer": "0055AED6DCD90281E5"}
+        }
+    })
+}
+
+fn notification(bucket: &str, encoded_key: &str, etag: &str) -> String {
+    json!({"Records": [record("ObjectCreated:Put", bucket, encoded_key, etag)]}).to_string()
+}
+
+const TEST_EVENT: &str = r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-11-25T10:00:00.000Z","Bucket":"logs","RequestId":"5582815E1AEA5ADF","HostId":"8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"}"#;
+
+fn objects(announced: Vec<Announced>) -> Vec<ObjectRef> {
+    announced
+        .into_iter()
+        .filter_map(|a| match a {
+            Announced::Object(o) => Some(o),
+            Announced::Ignored(_) => None,
+        })
+        .collect()
+}
+
+#[test]
+fn keys_are_url_decoded_as_s3_encodes_them() {
+    // S3 encodes a space as `+`, and `+`, `=` and non-ASCII as %XX.
+    let body = notification(
+        "logs",
+        "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/25/a+b%2Bc%3Dd%C3%A9.json.gz",
+        "0123abcd",
+    );
+    let found = objects(parse_notification(&body, LogKind::CloudTrail).unwrap());
+    assert_eq!(
+        found,
+        vec![ObjectRef {
+            bucket: "logs".into(),
+            key: "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/25/a b+c=dé.json.gz".into(),
+            version_id: None,
+            etag: Some("0123abcd".into()),
+            size: Some(1024),
+        }]
+    );
+}
+
+#[test]
+fn test_events_removals_digests_and_folders_are_ignored_with_a_reason() {
+    let ignored = |body: &str, kind| match parse_notification(body, kind).unwrap().as_slice() {
+        [Announced::Ignored(why)] => why.clone(),
+        other => panic!("expected one ignored record, got {other:?}"),
+    };
+    assert!(ignored(TEST_EVENT, LogKind::CloudTrail).contains("s3:TestEvent"));
+    assert!(ignored(TEST_EVENT, LogKind::FlowLogs).contains("bucket logs"));
+
+    let digest = notification(
+        "logs",
+        "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/25/123456789012_CloudTrail-Digest_us-east-1_trail_us-east-1_20261125T100512Z.json.gz",
+        "e1",
+    );
+    assert!(ignored(&digest, LogKind::CloudTrail).contains("digest"));
+    // Only the CloudTrail function knows digest files; the flow-log one reads what it is sent.
+    assert_eq!(
+        objects(parse_notification(&digest, LogKind::FlowLogs).unwrap()).len(),
+        1
+    );
+
+    let folder = notification("logs", "AWSLogs/123456789012/vpcflowlogs/", "e2");
+    assert!(ignored(&folder, LogKind::FlowLogs).contains("folder"));
+
+    let removed =
+        json!({"Records": [record("ObjectRemoved:Delete", "logs", "AWSLogs/x.log.gz", "e3")]});
+    assert!(ignored(&removed.to_string(), LogKind::FlowLogs).contains("ObjectRemoved:Delete"));
+}
+
+#[test]
+fn malformed_bodies_are_errors_that_say_why() {
+    let err = |body: &str| parse_notification(body, LogKind::FlowLogs).unwrap_err();
+    assert!(matches!(err("not json"), NotificationError::NotJson(_)));
+    assert!(matches!(
+        err(r#"{"hello":"world"}"#),
+        NotificationError::NotS3Notification(_)
+    ));
+    assert!(matches!(
+        err("[1,2]"),
+        NotificationError::NotS3Notification(_)
+    ));
+    assert!(matches!(
+        err(r#"{"Records": "soon"}"#),
+        NotificationError::NotS3Notification(_)
+    ));
+    // A record without the fields every S3 notification has.
+    assert!(matches!(
+        err(r#"{"Records": [{"eventName": "ObjectCreated:Put"}]}"#),
+        NotificationError::NotS3Notification(_)
+    ));
+    let mut no_key = record("ObjectCreated:Put", "logs", "k", "e");
+    no_key["s3"]["object"]
+        .as_object_mut()
+        .unwrap()
+        .remove("key");
+    assert_eq!(
+        err(&json!({ "Records": [no_key] }).to_string()),
+        NotificationError::Missing {
+            index: 0,
+            field: "s3.object.key"
+        }
+    );
+    // %FF is not UTF-8.
+    assert!(matches!(
+        err(&notification("logs", "AWSLogs/%FF.log.gz", "e")),
+        NotificationError::BadKey { index: 0, .. }
+    ));
+    let mut sqs = record("ObjectCreated:Put", "logs", "k", "e");
+    sqs["eventSource"] = "aws:sqs".into();
+    assert!(matches!(
+        err(&json!({ "Records": [sqs] }).to_string()),
+        NotificationError::NotS3Notification(_)
+    ));
+}
+
+#[test]
+fn notifications_inside_an_sns_envelope_are_read() {
+    let envelope = json!({
+        "Type": "Notification",
+        "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
+        "TopicArn": "arn:aws:sns:us-east-1:123456789012:log-notifications",
+        "Subject": "Amazon S3 Notification",
+        "Message": notification("logs", "AWSLogs/a.log.gz", "e"),
+    });
+    let found = objects(parse_notification(&envelope.to_string(), LogKind::FlowLogs).unwrap());
+    assert_eq!(found[0].key, "AWSLogs/a.log.gz");
+}
+
+#[test]
+fn the_object_id_follows_bucket_key_and_revision() {
+    let parse =
+        |body: &str| objects(parse_notification(body, LogKind::FlowLogs).unwrap()).remove(0);
+    let a = parse(&notification("logs", "k.log.gz", "e1"));
+    // A redelivered notification: the same items.
+    assert_eq!(a.id(), parse(&notification("logs", "k.log.gz", "e1")).id());
+    // ETags may come quoted.
+    assert_eq!(
+        a.id(),
+        parse(&notification("logs", "k.log.gz", "\"e1\"")).id()
+    );
+    // Another revision of the key, another key or another bucket: other items.
+    assert_ne!(a.id(), parse(&notification("logs", "k.log.gz", "e2")).id());
+    assert_ne!(a.id(), parse(&notification("logs", "j.log.gz", "e1")).id());
+    assert_ne!(a.id(), parse(&notification("other", "k.log.gz", "e1")).id());
+    // A version ID, when the bucket is versioned, names the revision.
+    let mut versioned = record("ObjectCreated:Put", "logs", "k.log.gz", "e1");
+    versioned["s3"]["object"]["versionId"] = "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY".into();
+    let v = parse(&json!({ "Records": [versioned] }).to_string());
+    assert_ne!(v.id(), a.id());
+}
+
+#[test]
+fn sqs_batches_and_eventbridge_events_are_told_apart() {
+    let sqs =
+        json!({"Records": [{"messageId": "m1", "body": TEST_EVENT, "eventSource": "aws:sqs"}]});
+    assert!(matches!(detect_trigger(sqs), Ok(Trigger::Sqs(e)) if e.records.len() == 1));
+    let eventbridge: Value = serde_json::from_slice(&fixture(
+        "../../events/ingest/eventbridge-cloudtrail-api-call.json",
+    ))
+    .unwrap();
+    assert!(matches!(
+        detect_trigger(eventbridge),
+        Ok(Trigger::EventBridge(_))
+    ));
+    let direct_s3 = json!({"Records": [record("ObjectCreated:Put", "logs", "k", "e")]});
+    assert!(
+        detect_trigger(direct_s3)
+            .unwrap_err()
+            .to_string()
+            .contains("SQS queue")
+    );
+    assert!(detect_trigger(json!({"hello": 1})).is_err());
+    assert!(detect_trigger(json!("text")).is_err());
+}
+
+#[test]
+fn the_sample_events_parse() {
+    let sqs = |name: &str| -> SqsEvent {
+        serde_json::from_slice(&fixture(&format!("../../events/ingest/{name}"))).unwrap()
+    };
+    let body = |event: &SqsEvent| event.records[0].body.clone().unwrap();
+    let ct = sqs("sqs-s3-cloudtrail.json");
+    let found = objects(parse_notification(&body(&ct), LogKind::CloudTrail).unwrap());
+    assert!(found[0].key.contains("/CloudTrail/"), "{found:?}");
+    let flow = sqs("sqs-s3-flowlogs.json");
+    let found = objects(parse_notification(&body(&flow), LogKind::FlowLogs).unwrap());
+    assert!(found[0].key.contains("/vpcflowlogs/"), "{found:?}");
+    let test = sqs("sqs-s3-test-event.json");
+    assert!(objects(parse_notification(&body(&test), LogKind::FlowLogs).unwrap()).is_empty());
+}
+
+fn id() -> ObjectId {
+    ObjectId::of("test")
+}
+
+#[test]
+fn flow_logs_read_the_same_gzip_or_plain_and_count_the_plain_bytes() {
+    let plain = fixture("vpcflow/default-v2.txt");
+    let a = read_flow_log(&plain[..], &id(), 1).unwrap();
+    let b = read_flow_log(&gzip(&plain)[..], &id(), 1).unwrap();
+    assert_eq!(a.items, b.items);
+    assert_eq!(a.stats, b.stats);
+    assert_eq!(a.stats.uncompressed_bytes, plain.len() as u64);
+    assert_eq!(a.stats.records, 7);
+    assert!(!a.items.is_empty());
+    // Several gzip members (concatenated objects) read as one.
+    let mut two = gzip(&plain);
+    two.extend(gzip(
+        b"2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA\n",
+    ));
+    assert_eq!(read_flow_log(&two[..], &id(), 1).unwrap().stats.records, 8);
+}
+
+#[test]
+fn bad_flow_log_objects_fail_whole_and_permanently() {
+    let plain = fixture("vpcflow/default-v2.txt");
+    let compressed = gzip(&plain);
+    // Truncated, and corrupted in the middle of the deflate stream.
+    let truncated = &compressed[..compressed.len() / 2];
+    let mut corrupt = compressed.clone();
+    for b in &mut corrupt[20..60] {
+        *b = !*b;
+    }
+    for bad in [truncated, &corrupt[..]] {
+        let err = read_flow_log(bad, &id(), 1).unwrap_err();
+        assert!(matches!(err, ObjectError::FlowLog(_)), "{err}");
+        assert!(!err.is_retryable(), "{err}");
+        assert_eq!(err.error_type(), "InvalidObject");
+    }
+    // A header without the fields aggregation needs (the NAT gateway example).
+    let err = read_flow_log(&fixture("vpcflow/nat-gateway.txt")[..], &id(), 1).unwrap_err();
+    assert!(err.to_string().contains("lacks fields"), "{err}");
+    // Not a flow log at all.
+    let err = read_flow_log(&b"{\"Records\": []}\n"[..], &id(), 1).unwrap_err();
+    assert!(err.to_string().contains("header"), "{err}");
+}
+
+fn delivery() -> Vec<u8> {
+    let records: Value = serde_json::from_slice(&fixture(
+        "cloudtrail/stratus_red_team_detonations/aws.persistence.iam-create-admin-user.json",
+    ))
+    .unwrap();
+    serde_json::to_vec(&json!({ "Records": records })).unwrap()
+}
+
+#[test]
+fn cloudtrail_deliveries_read_the_same_gzip_or_plain() {
+    let plain = delivery();
+    let a = read_cloudtrail(&plain[..], &CloudTrailLimits::FUNCTION, &id(), 1).unwrap();
+    let b = read_cloudtrail(&gzip(&plain)[..], &CloudTrailLimits::FUNCTION, &id(), 1).unwrap();
+    assert_eq!(a.items, b.items);
+    assert_eq!(a.stats, b.stats);
+    assert!(a.stats.records > 0 && !a.items.is_empty());
+    assert_eq!(a.stats.uncompressed_bytes, plain.len() as u64);
+}
+
+#[test]
+fn bad_cloudtrail_objects_fail_with_the_reason() {
+    let limits = CloudTrailLimits::FUNCTION;
+    // Invalid JSON upstream (a missing comma between two records).
+    let invalid = gzip(&fixture(
+        "cloudtrail/stratus_detonations_2022_datadog_forwarder/aws.execution.ec2-user-data.json",
+    ));
+    let err = read_cloudtrail(&invalid[..], &limits, &id(), 1).unwrap_err();
+    assert!(err.to_string().contains("invalid JSON"), "{err}");
+    assert!(!err.is_retryable());
+
+    let compressed = gzip(&delivery());
+    let err = read_cloudtrail(&compressed[..compressed.len() - 10], &limits, &id(), 1).unwrap_err();
+    assert!(matches!(err, ObjectError::Gzip(_)), "{err}");
+    assert!(err.to_string().starts_with("corrupt gzip"));
+
+    let small = CloudTrailLimits {
+        max_object_bytes: 100,
+        max_decompressed_bytes: 1000,
+    };
+    let err = read_cloudtrail(&compressed[..], &small, &id(), 1).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "object is more than 100 bytes (the configured limit)"
+    );
+    let bomb = gzip(&vec![b' '; 100_000]);
+    let err = read_cloudtrail(
+        &bomb[..],
+        &CloudTrailLimits {
+            max_object_bytes: 10_000,
+            ..small
+        },
+        &id(),
+        1,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "object decompresses to more than 1000 bytes (the configured limit)"
+    );
+    assert!(!err.is_retryable());
+}
+
+/// Items kept in memory.
+#[derive(Default)]
+struct MemorySink(Mutex<Vec<Item>>);
+
+#[async_trait]
+impl ItemSink for MemorySink {
+    async fn put_all(&self, items: Vec<Item>) -> Result<BatchReport, StoreError> {
+        let report = BatchReport {
+            items: items.len(),
+            calls: items.len().div_ceil(25),
+            ..BatchReport::default()
+        };
+        self.0.lock().unwrap().extend(items);
+        Ok(report)
+    }
+}
+
+fn sqs_event(bodies: &[(&str, String)]) -> SqsEvent {
+    let records: Vec<Value> = bodies
+        .iter()
+        .map(|(id, body)| json!({"messageId": id, "body": body, "eventSource": "aws:sqs"}))
+        .collect();
+    serde_json::from_value(json!({ "Records": records })).unwrap()
+}
+
+fn failures(response: &SqsBatchResponse) -> Vec<&str> {
+    let mut ids: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn exactly_the_bad_messages_are_batch_item_failures() {
+    let mut store = MemoryObjects::default();
+    store.insert("logs", "ct/good.json.gz", gzip(&delivery()));
+    store.insert(
+        "logs",
+        "ct/corrupt.json.gz",
+        vec![0x1f, 0x8b, 8, 0, 1, 2, 3],
+    );
+    let ingest = Ingestor::new(
+        store,
+        MemorySink::default(),
+        LogKind::CloudTrail,
+        chrono::Duration::days(90),
+    );
+    let event = sqs_event(&[
+        ("good", notification("logs", "ct/good.json.gz", "e1")),
+        ("missing", notification("logs", "ct/missing.json.gz", "e2")),
+        ("corrupt", notification("logs", "ct/corrupt.json.gz", "e3")),
+        ("test", TEST_EVENT.to_owned()),
+        (
+            "digest",
+            notification("logs", "AWSLogs/1/CloudTrail-Digest/x.json.gz", "e4"),
+        ),
+        ("garbage", "not an S3 notification".to_owned()),
+    ]);
+    let response = ingest.ingest_batch(&event, None).await;
+    assert_eq!(failures(&response), ["corrupt", "garbage", "missing"]);
+    let written = ingest.sink().0.lock().unwrap().len();
+    let expected = read_cloudtrail(
+        &delivery()[..],
+        &CloudTrailLimits::FUNCTION,
+        &ObjectRef::new("logs", "ct/good.json.gz").id(),
+        1,
+    )
+    .unwrap()
+    .items
+    .len();
+    assert_eq!(written, expected);
+    // The response is what Lambda expects.
+    assert_eq!(
+        serde_json::to_value(&response).unwrap()["batchItemFailures"][0]["itemIdentifier"],
+        "missing"
+    );
+}
+
+#[tokio::test]
+async fn one_bad_object_fails_its_message_but_not_the_other_objects_in_it() {
+    let mut store = MemoryObjects::default();
+    store.insert("logs", "good.log", fixture("vpcflow/default-v2.txt"));
+    let ingest = Ingestor::new(
+        store,
+        MemorySink::default(),
+        LogKind::FlowLogs,
+        chrono::Duration::days(1),
+    );
+    let both = json!({"Records": [
+        record("ObjectCreated:Put", "logs", "missing.log", "e1"),
+        record("ObjectCreated:Put", "logs", "good.log", "e2"),
+    ]});
+    let err = ingest
+        .ingest_message(Some(&both.to_string()))
+        .await
+        .unwrap_err();
+    match err {
+        MessageError::Objects(failed) => {
+            assert_eq!(failed.len(), 1);
+            assert_eq!(failed[0].0.key, "missing.log");
+            assert_eq!(failed[0].1.error_type(), "ObjectNotFound");
+        }
+        other => panic!("{other}"),
+    }
+    assert!(!ingest.sink().0.lock().unwrap().is_empty());
+    assert!(matches!(
+        ingest.ingest_message(None).await,
+        Err(MessageError::Notification(NotificationError::NoBody))
+    ));
+}
+
+#[tokio::test]
+async fn near_the_deadline_only_the_first_message_is_started() {
+    let ingest = Ingestor::new(
+        MemoryObjects::default(),
+        MemorySink::default(),
+        LogKind::FlowLogs,
+        chrono::Duration::days(1),
+    );
+    let event = sqs_event(&[
+        ("a", TEST_EVENT.to_owned()),
+        ("b", TEST_EVENT.to_owned()),
+        ("c", TEST_EVENT.to_owned()),
+    ]);
+    let response = ingest
+        .ingest_batch(&event, Some(Instant::now() + Duration::from_millis(500)))
+        .await;
+    assert_eq!(failures(&response), ["b", "c"]);
+    let response = ingest
+        .ingest_batch(&event, Some(Instant::now() + Duration::from_secs(600)))
+        .await;
+    assert!(response.batch_item_failures.is_empty());
+}
+
+#[test]
+fn deadlines_in_the_past_are_not_deadlines() {
+    assert_eq!(deadline_from_epoch_ms(600_000), None);
+    let in_a_minute = (chrono::Utc::now().timestamp_millis() + 60_000) as u64;
+    let deadline = deadline_from_epoch_ms(in_a_minute).unwrap();
+    let left = deadline - Instant::now();
+    assert!(
+        left > Duration::from_secs(58) && left <= Duration::from_secs(60),
+        "{left:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_eventbridge_cloudtrail_event_is_ingested_under_its_id() {
+    let ingest = Ingestor::new(
+        MemoryObjects::default(),
+        MemorySink::default(),
+        LogKind::CloudTrail,
+        chrono::Duration::days(1),
+    );
+    let event: Value = serde_json::from_slice(&fixture(
+        "../../events/ingest/eventbridge-cloudtrail-api-call.json",
+    ))
+    .unwrap();
+    let done = ingest.ingest_event(&event).await.unwrap();
+    assert_eq!(done.stats.records, 1);
+    assert!(done.plan.items > 0);
+    let first: Vec<Item> = ingest.sink().0.lock().unwrap().drain(..).collect();
+    // Delivered again: the same keys.
+    ingest.ingest_event(&event).await.unwrap();
+    let keys = |items: &[Item]| -> Vec<(String, String)> {
+        items
+            .iter()
+            .filter_map(item_key)
+            .map(|(pk, sk)| (pk.to_owned(), sk.to_owned()))
+            .collect()
+    };
+    assert_eq!(keys(&first), keys(&ingest.sink().0.lock().unwrap()));
+    // Another kind of EventBridge event is refused, permanently.
+    let err = ingest
+        .ingest_event(&json!({"id": "x", "detail-type": "EC2 Instance State-change Notification", "detail": {}}))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ObjectError::CloudTrail(_)) && !err.is_retryable());
+}
+
+#[test]
+fn configuration_defaults_and_errors() {
+    let lookup = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    };
+    let config = IngestConfig::from_lookup(lookup(&[("TRIAGE_TABLE_NAME", "t")])).unwrap();
+    assert_eq!(config.context_ttl, chrono::Duration::days(90));
+    assert_eq!(config.aws_timeout, Duration::from_secs(3));
+    assert_eq!(
+        IngestConfig::from_lookup(lookup(&[])).unwrap_err(),
+        ConfigError::Missing("TRIAGE_TABLE_NAME")
+    );
+    let err = IngestConfig::from_lookup(lookup(&[
+        ("TRIAGE_TABLE_NAME", "t"),
+        ("TRIAGE_CONTEXT_TTL_DAYS", "0"),
+    ]))
+    .unwrap_err();
+    assert!(err.to_string().contains("TRIAGE_CONTEXT_TTL_DAYS=\"0\""));
+}
