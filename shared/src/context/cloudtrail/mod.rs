@@ -40,8 +40,8 @@ pub use baseline::{Baseline, BaselineEntry, ObservationKind, api_name};
 pub use call_details::CallDetails;
 pub use credentials::{CredentialIssue, ISSUING_CALLS, credential_issue};
 pub use input::{
-    InputError, ParsedObject, ReadOptions, Shape, Skips, for_each_record, parse_object,
-    parse_object_with,
+    InputError, ParsedObject, ReadOptions, Shape, Skips, StreamRead, for_each_record, parse_object,
+    parse_object_with, read_records,
 };
 pub use limits::{ERROR_MESSAGE_MAX, NAME_MAX, TARGETS_MAX, USER_AGENT_MAX};
 pub use net::{IPV4_NETWORK_BITS, IPV6_NETWORK_BITS, network, normalize_source, parse_ip};
