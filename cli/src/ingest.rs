@@ -27,6 +27,8 @@ struct Totals {
     uncompressed_bytes: u64,
     plan: WritePlan,
     calls: usize,
+    /// The CloudTrail bound on live aggregates (see `CloudTrailLimits`).
+    max_live_aggregates: usize,
 }
 
 /// Files under the given paths (directories recursively), sorted, hidden files skipped.
@@ -74,12 +76,15 @@ fn items_for(
             read
         }
         Source::Cloudtrail => {
-            let limits = objects::CloudTrailLimits::BACKFILL;
-            let bytes = objects::load_cloudtrail(file, &limits).map_err(|e| e.to_string())?;
-            // Counted even when the object then fails to parse, as the summary always has.
-            totals.uncompressed_bytes += bytes.len() as u64;
-            objects::cloudtrail_object_items(&bytes, &limits, &id, expires_at)
-                .map_err(|e| e.to_string())?
+            let limits = objects::CloudTrailLimits {
+                max_live_aggregates: totals.max_live_aggregates,
+                ..objects::CloudTrailLimits::BACKFILL
+            };
+            let read =
+                objects::read_cloudtrail(std::io::BufReader::new(file), &limits, &id, expires_at)
+                    .map_err(|e| e.to_string())?;
+            totals.uncompressed_bytes += read.stats.uncompressed_bytes;
+            read
         }
     };
     totals.records += read.stats.records;
@@ -95,6 +100,7 @@ pub async fn run(
     paths: &[PathBuf],
     dry_run: bool,
     ttl_days: i64,
+    max_live_aggregates: usize,
 ) -> anyhow::Result<bool> {
     let files = collect(paths)?;
     let writer = if dry_run {
@@ -108,7 +114,10 @@ pub async fn run(
         ProgressStyle::with_template("{bar:30} {pos}/{len} objects {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut totals = Totals::default();
+    let mut totals = Totals {
+        max_live_aggregates,
+        ..Totals::default()
+    };
     for path in &files {
         bar.set_message(
             path.file_name()
@@ -145,7 +154,10 @@ pub fn load_in_memory(
     paths: &[PathBuf],
     table: &mut MemoryContextSource,
 ) -> anyhow::Result<()> {
-    let mut totals = Totals::default();
+    let mut totals = Totals {
+        max_live_aggregates: objects::CloudTrailLimits::BACKFILL.max_live_aggregates,
+        ..Totals::default()
+    };
     for path in collect(paths)? {
         let items = items_for(source, &path, Duration::days(1), &mut totals)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;

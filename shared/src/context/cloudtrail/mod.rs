@@ -6,13 +6,15 @@
 //!   needs only a time and an API name, else it is a counted [`SkipReason`].
 //! - [`parse_object`] / [`for_each_record`]: one object (gzip or plain S3 delivery, JSON array,
 //!   NDJSON, EventBridge event, single record) to records; a bad object is an [`InputError`].
+//! - [`aggregate_stream`]: an object of any size read, aggregated and handed over in parts,
+//!   memory bounded by [`Settings::max_live_aggregates`].
 //! - [`Aggregator`] / [`aggregate_object`]: activity per principal key and source IP per time
 //!   bucket ([`Activity`], keys on [`EntityKey`]), notable events ([`notable_reasons`]),
 //!   credentials issued by STS ([`CredentialIssue`]), per-principal [`Baseline`]s, and a
 //!   [`Summary`].
 //!
 //! Files, in reading order: `record.rs` (and `de.rs`, its lenient field readers), `input.rs`,
-//! `principal.rs`, `notable.rs`, `credentials.rs`, `baseline.rs`, `aggregate.rs`; `tests.rs`
+//! `principal.rs`, `notable.rs`, `credentials.rs`, `baseline.rs`, `aggregate.rs`, `stream.rs`; `tests.rs`
 //! runs everything on the corpus records in `tests/fixtures/cloudtrail/`.
 
 mod aggregate;
@@ -28,13 +30,14 @@ mod notable;
 mod principal;
 mod record;
 mod stats;
+mod stream;
 
 #[cfg(test)]
 mod tests;
 
 pub use aggregate::{
-    Activity, Aggregates, Aggregator, CallKey, ObjectReport, Outcome, PrincipalInfo, Settings,
-    Summary, aggregate_object, bucket_start,
+    Activity, Aggregates, Aggregator, CallKey, DEFAULT_MAX_LIVE_AGGREGATES, ObjectReport, Outcome,
+    PrincipalInfo, Settings, Summary, aggregate_object, bucket_start,
 };
 pub use baseline::{Baseline, BaselineEntry, ObservationKind, api_name};
 pub use call_details::CallDetails;
@@ -55,3 +58,4 @@ pub use record::{
     SessionContext, SessionIssuer, SkipReason, UserIdentity, parse_event_time,
 };
 pub use stats::Stats;
+pub use stream::{StreamReport, aggregate_stream};

@@ -334,6 +334,7 @@ fn narrower_buckets_split_the_same_calls() {
     let hourly = aggregate_object(&bytes, &ReadOptions::default(), &Settings::default()).unwrap();
     let minute = Settings {
         bucket: chrono::TimeDelta::minutes(1),
+        ..Settings::default()
     };
     let by_minute = aggregate_object(&bytes, &ReadOptions::default(), &minute).unwrap();
     let count = |aggregates: &Aggregates| {

@@ -127,6 +127,12 @@ impl<S: ObjectSource, W: ItemSink> Ingestor<S, W> {
         }
     }
 
+    /// Read CloudTrail objects within `limits` instead of [`CloudTrailLimits::FUNCTION`].
+    pub fn with_cloudtrail_limits(mut self, limits: CloudTrailLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     pub fn sink(&self) -> &W {
         &self.sink
     }

@@ -318,6 +318,7 @@ fn bad_cloudtrail_objects_fail_with_the_reason() {
     let small = CloudTrailLimits {
         max_object_bytes: 100,
         max_decompressed_bytes: 1000,
+        ..CloudTrailLimits::FUNCTION
     };
     let err = read_cloudtrail(&compressed[..], &small, &id(), 1).unwrap_err();
     assert_eq!(
@@ -538,6 +539,13 @@ fn configuration_defaults_and_errors() {
     let config = IngestConfig::from_lookup(lookup(&[("TRIAGE_TABLE_NAME", "t")])).unwrap();
     assert_eq!(config.context_ttl, chrono::Duration::days(90));
     assert_eq!(config.aws_timeout, Duration::from_secs(3));
+    assert_eq!(config.cloudtrail_max_live_aggregates, 100_000);
+    let bounded = IngestConfig::from_lookup(lookup(&[
+        ("TRIAGE_TABLE_NAME", "t"),
+        ("TRIAGE_CLOUDTRAIL_MAX_LIVE_AGGREGATES", "5000"),
+    ]))
+    .unwrap();
+    assert_eq!(bounded.cloudtrail_max_live_aggregates, 5000);
     assert_eq!(
         IngestConfig::from_lookup(lookup(&[])).unwrap_err(),
         ConfigError::Missing("TRIAGE_TABLE_NAME")
