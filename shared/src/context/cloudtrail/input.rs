@@ -805,4 +805,41 @@ mod tests {
         let err = parse_object(ndjson_bad.as_bytes()).unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
     }
+
+    #[test]
+    fn streamed_objects_read_like_whole_ones() {
+        // More leading whitespace than the shape is told from, then a delivery.
+        let padded = format!("{}{{\"Records\":[{RECORD}]}}", " ".repeat(10_000));
+        let read = read_records(padded.as_bytes(), &ReadOptions::default(), |_| {}).unwrap();
+        assert_eq!(read.shape, Shape::S3Delivery);
+        assert_eq!(read.decompressed_bytes, padded.len() as u64);
+        let blank = " ".repeat(10_000);
+        assert_eq!(
+            parse_object(blank.as_bytes()).unwrap_err(),
+            InputError::Empty
+        );
+        // `Records` after other keys, and not an array.
+        let err = parse_object(br#"{"x":1,"Records":{"a":[1]}}"#).unwrap_err();
+        assert!(err.to_string().contains("Records is object"), "{err}");
+        // A reader that fails part-way is a read error, not a corrupt object.
+        let cut = io::Cursor::new(format!("[{RECORD},").into_bytes()).chain(Failing);
+        let err = read_records(cut, &ReadOptions::default(), |_| {}).unwrap_err();
+        assert!(matches!(err, InputError::Read(_)), "{err}");
+        let plain = format!("[{RECORD}]");
+        let capped = ReadOptions {
+            max_decompressed_bytes: 20,
+        };
+        assert_eq!(
+            parse_object_with(plain.as_bytes(), &capped).unwrap_err(),
+            InputError::TooLarge { limit: 20 }
+        );
+    }
+
+    struct Failing;
+
+    impl Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset"))
+        }
+    }
 }
