@@ -246,11 +246,14 @@ impl ChunkNumbers {
     }
 }
 
+/// Packs the rows of one (pk, sort-key prefix) into items.
+type Packer<'a> = dyn FnMut(&str, &str, &[String]) -> Vec<Item> + 'a;
+
 /// The items of one part, each (pk, prefix) packed by `packed`.
 fn cloudtrail_part_items(
     aggregates: &cloudtrail::Aggregates,
     object: &ObjectId,
-    packed: &mut dyn FnMut(&str, &str, &[String]) -> Vec<Item>,
+    packed: &mut Packer<'_>,
 ) -> Vec<Item> {
     let mut activity: BTreeMap<(String, DateTime<Utc>), Vec<String>> = BTreeMap::new();
     for a in &aggregates.activity {

@@ -424,12 +424,10 @@ fn read_objects<R: Read>(
         FirstObject::Records => {
             de.end()
                 .map_err(|e| StreamError::json(Shape::S3Delivery.as_str(), e))?;
-            return Ok(Shape::S3Delivery);
+            Ok(Shape::S3Delivery)
         }
         FirstObject::RecordsNot(kind) => {
-            return Err(
-                InputError::NotCloudTrail(format!("an object whose Records is {kind}")).into(),
-            );
+            Err(InputError::NotCloudTrail(format!("an object whose Records is {kind}")).into())
         }
         FirstObject::Other(object) => {
             let mut more = de.into_iter::<Lenient<CloudTrailRecord>>().peekable();
