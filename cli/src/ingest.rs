@@ -58,41 +58,41 @@ fn object_id(path: &Path) -> ObjectId {
     ObjectId::of(&format!("file:{}#{size}", path.display()))
 }
 
-/// Parse and aggregate one object into items, with the functions' per-object code; records,
-/// skips and size go into `totals`.
+/// Parse and aggregate one object into items, with the functions' per-object code, handed to
+/// `on_items` as they are made (CloudTrail in parts, so a dry run holds no more than one part);
+/// records, skips and size go into `totals`.
 fn items_for(
     source: Source,
     path: &Path,
     ttl: Duration,
     totals: &mut Totals,
-) -> Result<Vec<Item>, String> {
+    on_items: &mut dyn FnMut(Vec<Item>),
+) -> Result<(), String> {
     let expires_at = (Utc::now() + ttl).timestamp();
     let id = object_id(path);
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let read = match source {
+    let stats = match source {
         Source::Flowlogs => {
             let read = objects::read_flow_log(file, &id, expires_at).map_err(|e| e.to_string())?;
-            totals.uncompressed_bytes += read.stats.uncompressed_bytes;
-            read
+            on_items(read.items);
+            read.stats
         }
         Source::Cloudtrail => {
             let limits = objects::CloudTrailLimits {
                 max_live_aggregates: totals.max_live_aggregates,
                 ..objects::CloudTrailLimits::BACKFILL
             };
-            let read =
-                objects::read_cloudtrail(std::io::BufReader::new(file), &limits, &id, expires_at)
-                    .map_err(|e| e.to_string())?;
-            totals.uncompressed_bytes += read.stats.uncompressed_bytes;
-            read
+            objects::stream_cloudtrail(file, &limits, &id, expires_at, on_items)
+                .map_err(|e| e.to_string())?
         }
     };
-    totals.records += read.stats.records;
-    totals.skipped += read.stats.skipped;
-    for (reason, n) in read.stats.skip_reasons {
+    totals.uncompressed_bytes += stats.uncompressed_bytes;
+    totals.records += stats.records;
+    totals.skipped += stats.skipped;
+    for (reason, n) in stats.skip_reasons {
         *totals.skip_reasons.entry(reason).or_default() += n;
     }
-    Ok(read.items)
+    Ok(())
 }
 
 pub async fn run(
@@ -125,13 +125,30 @@ pub async fn run(
                 .unwrap_or_default(),
         );
         totals.objects += 1;
-        match items_for(source, path, Duration::days(ttl_days), &mut totals) {
-            Ok(items) => {
-                let plan = WritePlan::of(&items);
+        // A dry run only prices the items, part by part; a backfill writes an object's items
+        // once it is read (a local file, so memory holds its compressed items).
+        let mut plan = WritePlan::default();
+        let mut kept = Vec::new();
+        let mut on_items = |items: Vec<Item>| {
+            let part = WritePlan::of(&items);
+            plan.items += part.items;
+            plan.write_units += part.write_units;
+            if writer.is_some() {
+                kept.extend(items);
+            }
+        };
+        match items_for(
+            source,
+            path,
+            Duration::days(ttl_days),
+            &mut totals,
+            &mut on_items,
+        ) {
+            Ok(()) => {
                 totals.plan.items += plan.items;
                 totals.plan.write_units += plan.write_units;
                 if let Some(writer) = &writer {
-                    match writer.put_all(items).await {
+                    match writer.put_all(kept).await {
                         Ok(report) => totals.calls += report.calls,
                         Err(e) => totals.failed.push((path.clone(), e.to_string())),
                     }
@@ -159,8 +176,11 @@ pub fn load_in_memory(
         ..Totals::default()
     };
     for path in collect(paths)? {
-        let items = items_for(source, &path, Duration::days(1), &mut totals)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let mut items = Vec::new();
+        items_for(source, &path, Duration::days(1), &mut totals, &mut |part| {
+            items.extend(part)
+        })
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         table.put_all(items);
     }
     Ok(())

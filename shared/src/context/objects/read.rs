@@ -185,17 +185,32 @@ pub fn read_flow_log(
 }
 
 /// Read a CloudTrail object (an S3 delivery, gzip or plain, or any shape
-/// [`cloudtrail::parse_object`] reads) as it streams in, within `limits`: memory holds at most
-/// `max_live_aggregates` aggregates (and the items of the parts already flushed, compressed),
-/// never the object.
+/// [`cloudtrail::parse_object`] reads) into items held in memory: [`stream_cloudtrail`]
+/// collecting them, for single events, tests and `explain`.
 pub fn read_cloudtrail(
     input: impl Read,
     limits: &CloudTrailLimits,
     id: &ObjectId,
     expires_at: i64,
 ) -> Result<ObjectItems, ObjectError> {
-    let mut source = Guarded::new(input, limits.max_object_bytes);
     let mut items = Vec::new();
+    let stats = stream_cloudtrail(input, limits, id, expires_at, |part| items.extend(part))?;
+    Ok(ObjectItems { items, stats })
+}
+
+/// Read a CloudTrail object as it streams in, within `limits`, handing its items to `on_items`
+/// part by part: memory holds at most `max_live_aggregates` aggregates and one part's items,
+/// never the object nor all its items. A part's items are final when handed over (written under
+/// their own chunk numbers); on an error, parts already handed over stay valid and a retry
+/// writes the same keys again.
+pub fn stream_cloudtrail(
+    input: impl Read,
+    limits: &CloudTrailLimits,
+    id: &ObjectId,
+    expires_at: i64,
+    mut on_items: impl FnMut(Vec<Item>),
+) -> Result<ObjectStats, ObjectError> {
+    let mut source = Guarded::new(input, limits.max_object_bytes);
     let mut chunks = ChunkNumbers::default();
     let settings = cloudtrail::Settings {
         max_live_aggregates: limits.max_live_aggregates,
@@ -205,7 +220,7 @@ pub fn read_cloudtrail(
         max_decompressed_bytes: limits.max_decompressed_bytes,
     };
     let read = cloudtrail::aggregate_stream(&mut source, &options, &settings, |part| {
-        items.extend(chunks.items(&part, id, expires_at));
+        on_items(chunks.items(&part, id, expires_at));
     });
     let report = match (read, source.fault) {
         (Ok(report), _) => report,
@@ -215,18 +230,15 @@ pub fn read_cloudtrail(
     };
     let summary = &report.summary;
     let skipped = summary.skipped.total();
-    Ok(ObjectItems {
-        items,
-        stats: ObjectStats {
-            records: summary.records_read,
-            skipped,
-            skip_reasons: if skipped > 0 {
-                vec![(summary.skipped.to_string(), skipped)]
-            } else {
-                Vec::new()
-            },
-            uncompressed_bytes: report.decompressed_bytes,
+    Ok(ObjectStats {
+        records: summary.records_read,
+        skipped,
+        skip_reasons: if skipped > 0 {
+            vec![(summary.skipped.to_string(), skipped)]
+        } else {
+            Vec::new()
         },
+        uncompressed_bytes: report.decompressed_bytes,
     })
 }
 
