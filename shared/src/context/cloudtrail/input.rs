@@ -350,7 +350,8 @@ fn read_text(
     text: impl Read,
     sink: &mut RawSink<'_>,
 ) -> Result<Shape, StreamError> {
-    let mut de = serde_json::Deserializer::from_reader(text);
+    // serde_json reads a reader a byte at a time: the buffer keeps that off the decompressor.
+    let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(BUFFER, text));
     match first {
         b'[' => {
             let context = Shape::JsonArray.as_str();
