@@ -25,8 +25,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use flate2::Compression;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 /// Uncompressed rows per item chunk: keeps every item far below DynamoDB's 400 KB.
 const CHUNK_BYTES: usize = 512 * 1024;
