@@ -27,6 +27,8 @@ struct Totals {
     uncompressed_bytes: u64,
     plan: WritePlan,
     calls: usize,
+    /// The CloudTrail bound on live aggregates (see `CloudTrailLimits`).
+    max_live_aggregates: usize,
 }
 
 /// Files under the given paths (directories recursively), sorted, hidden files skipped.
@@ -56,38 +58,41 @@ fn object_id(path: &Path) -> ObjectId {
     ObjectId::of(&format!("file:{}#{size}", path.display()))
 }
 
-/// Parse and aggregate one object into items, with the functions' per-object code; records,
-/// skips and size go into `totals`.
+/// Parse and aggregate one object into items, with the functions' per-object code, handed to
+/// `on_items` as they are made (CloudTrail in parts, so a dry run holds no more than one part);
+/// records, skips and size go into `totals`.
 fn items_for(
     source: Source,
     path: &Path,
     ttl: Duration,
     totals: &mut Totals,
-) -> Result<Vec<Item>, String> {
+    on_items: &mut dyn FnMut(Vec<Item>),
+) -> Result<(), String> {
     let expires_at = (Utc::now() + ttl).timestamp();
     let id = object_id(path);
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let read = match source {
+    let stats = match source {
         Source::Flowlogs => {
             let read = ingest::read_flow_log(file, &id, expires_at).map_err(|e| e.to_string())?;
-            totals.uncompressed_bytes += read.stats.uncompressed_bytes;
-            read
+            on_items(read.items);
+            read.stats
         }
         Source::Cloudtrail => {
-            let limits = ingest::CloudTrailLimits::BACKFILL;
-            let bytes = ingest::load_cloudtrail(file, &limits).map_err(|e| e.to_string())?;
-            // Counted even when the object then fails to parse, as the summary always has.
-            totals.uncompressed_bytes += bytes.len() as u64;
-            ingest::cloudtrail_object_items(&bytes, &limits, &id, expires_at)
+            let limits = ingest::CloudTrailLimits {
+                max_live_aggregates: totals.max_live_aggregates,
+                ..ingest::CloudTrailLimits::BACKFILL
+            };
+            ingest::stream_cloudtrail(file, &limits, &id, expires_at, on_items)
                 .map_err(|e| e.to_string())?
         }
     };
-    totals.records += read.stats.records;
-    totals.skipped += read.stats.skipped;
-    for (reason, n) in read.stats.skip_reasons {
+    totals.uncompressed_bytes += stats.uncompressed_bytes;
+    totals.records += stats.records;
+    totals.skipped += stats.skipped;
+    for (reason, n) in stats.skip_reasons {
         *totals.skip_reasons.entry(reason).or_default() += n;
     }
-    Ok(read.items)
+    Ok(())
 }
 
 pub async fn run(
@@ -95,6 +100,7 @@ pub async fn run(
     paths: &[PathBuf],
     dry_run: bool,
     ttl_days: i64,
+    max_live_aggregates: usize,
 ) -> anyhow::Result<bool> {
     let files = collect(paths)?;
     let writer = if dry_run {
@@ -108,7 +114,10 @@ pub async fn run(
         ProgressStyle::with_template("{bar:30} {pos}/{len} objects {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut totals = Totals::default();
+    let mut totals = Totals {
+        max_live_aggregates,
+        ..Totals::default()
+    };
     for path in &files {
         bar.set_message(
             path.file_name()
@@ -116,13 +125,30 @@ pub async fn run(
                 .unwrap_or_default(),
         );
         totals.objects += 1;
-        match items_for(source, path, Duration::days(ttl_days), &mut totals) {
-            Ok(items) => {
-                let plan = WritePlan::of(&items);
+        // A dry run only prices the items, part by part; a backfill writes an object's items
+        // once it is read (a local file, so memory holds its compressed items).
+        let mut plan = WritePlan::default();
+        let mut kept = Vec::new();
+        let mut on_items = |items: Vec<Item>| {
+            let part = WritePlan::of(&items);
+            plan.items += part.items;
+            plan.write_units += part.write_units;
+            if writer.is_some() {
+                kept.extend(items);
+            }
+        };
+        match items_for(
+            source,
+            path,
+            Duration::days(ttl_days),
+            &mut totals,
+            &mut on_items,
+        ) {
+            Ok(()) => {
                 totals.plan.items += plan.items;
                 totals.plan.write_units += plan.write_units;
                 if let Some(writer) = &writer {
-                    match writer.put_all(items).await {
+                    match writer.put_all(kept).await {
                         Ok(report) => totals.calls += report.calls,
                         Err(e) => totals.failed.push((path.clone(), e.to_string())),
                     }
@@ -145,10 +171,16 @@ pub fn load_in_memory(
     paths: &[PathBuf],
     table: &mut MemoryContextSource,
 ) -> anyhow::Result<()> {
-    let mut totals = Totals::default();
+    let mut totals = Totals {
+        max_live_aggregates: ingest::CloudTrailLimits::BACKFILL.max_live_aggregates,
+        ..Totals::default()
+    };
     for path in collect(paths)? {
-        let items = items_for(source, &path, Duration::days(1), &mut totals)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let mut items = Vec::new();
+        items_for(source, &path, Duration::days(1), &mut totals, &mut |part| {
+            items.extend(part)
+        })
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         table.put_all(items);
     }
     Ok(())

@@ -54,6 +54,14 @@ enum Command {
         /// Days the context is kept (DynamoDB TTL).
         #[arg(long, env = "TRIAGE_CONTEXT_TTL_DAYS", default_value_t = 90)]
         ttl_days: i64,
+        /// CloudTrail: most aggregates held in memory before a part of the object is turned
+        /// into items (what bounds memory, whatever the file's size).
+        #[arg(
+            long,
+            env = "TRIAGE_CLOUDTRAIL_MAX_LIVE_AGGREGATES",
+            default_value_t = triage_logs::cloudtrail::DEFAULT_MAX_LIVE_AGGREGATES
+        )]
+        max_live_aggregates: usize,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -118,8 +126,11 @@ async fn main() -> anyhow::Result<ExitCode> {
             source,
             dry_run,
             ttl_days,
+            max_live_aggregates,
             paths,
-        } => usize::from(!ingest::run(source, &paths, dry_run, ttl_days).await?),
+        } => {
+            usize::from(!ingest::run(source, &paths, dry_run, ttl_days, max_live_aggregates).await?)
+        }
         Command::Explain {
             json,
             cloudtrail,

@@ -570,6 +570,7 @@ def check_functions(stack: Stack) -> None:
                 "TRIAGE_TABLE_NAME": table,
                 "TRIAGE_CONTEXT_TTL_DAYS": v["ContextTtlDays"],
                 "TRIAGE_AWS_TIMEOUT_MS": v["AwsTimeoutMs"],
+                "TRIAGE_CLOUDTRAIL_MAX_LIVE_AGGREGATES": "100000",
             },
         ),
         "FlowLogsIngestFunction": (

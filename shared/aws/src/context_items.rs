@@ -24,10 +24,9 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use flate2::Compression;
-use flate2::write::DeflateEncoder;
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::io::Write;
 use triage_domain::enrich::{ActivityRow, BaselineRow, FlowRow};
 use triage_domain::scope::ScopeWindow;
 use triage_logs::{cloudtrail, flowlogs};
@@ -99,22 +98,51 @@ fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// Raw deflate (as `DeflateEncoder` writes it) through one compressor per thread, reset for each
+/// item: a compressor's state is about 300 KB, and one allocated and freed per item (an object
+/// in parts makes hundreds of thousands of small items) left glibc's heap many times larger than
+/// what was live.
 fn deflate(text: &str) -> Vec<u8> {
-    let mut encoder = DeflateEncoder::new(Vec::new(), Compression::default());
-    // Writing to a Vec cannot fail.
-    let _ = encoder.write_all(text.as_bytes());
-    encoder.finish().unwrap_or_default()
+    use flate2::{Compress, FlushCompress, Status};
+    thread_local! {
+        static COMPRESSOR: RefCell<Compress> =
+            RefCell::new(Compress::new(Compression::default(), false));
+    }
+    COMPRESSOR.with_borrow_mut(|compressor| {
+        compressor.reset();
+        let input = text.as_bytes();
+        let mut out = Vec::with_capacity(input.len() / 4 + 64);
+        loop {
+            let read = usize::try_from(compressor.total_in()).unwrap_or(usize::MAX);
+            let rest = input.get(read..).unwrap_or_default();
+            match compressor.compress_vec(rest, &mut out, FlushCompress::Finish) {
+                Ok(Status::StreamEnd) => return out,
+                Ok(_) => out.reserve(out.capacity().max(64)),
+                // Compressing into memory does not fail; an empty blob reads back as no rows.
+                Err(_) => return Vec::new(),
+            }
+        }
+    })
 }
 
-/// Rows of one (pk, sk prefix), split into chunks, each one item.
-fn packed_items(pk: &str, sk_prefix: &str, rows: &[String], expires_at: i64) -> Vec<Item> {
+/// Rows of one (pk, sk prefix), split into chunks, each one item, numbered from `first_chunk`.
+fn packed_items(
+    pk: &str,
+    sk_prefix: &str,
+    rows: &[String],
+    expires_at: i64,
+    first_chunk: u64,
+) -> Vec<Item> {
     let mut items = Vec::new();
     let mut chunk = String::new();
     let mut count = 0;
     let mut flush = |chunk: &mut String, count: &mut usize| {
         items.push(Item::from([
             ("pk".to_string(), s(pk)),
-            ("sk".to_string(), s(format!("{sk_prefix}#{}", items.len()))),
+            (
+                "sk".to_string(),
+                s(format!("{sk_prefix}#{}", first_chunk + items.len() as u64)),
+            ),
             (
                 "rows".to_string(),
                 AttributeValue::B(Blob::new(deflate(chunk))),
@@ -198,6 +226,53 @@ pub fn cloudtrail_items(
     object: &ObjectId,
     expires_at: i64,
 ) -> Vec<Item> {
+    let mut chunks = ChunkNumbers::default();
+    chunks.items(aggregates, object, expires_at)
+}
+
+/// Chunk numbers for the parts of one object read in bounded memory
+/// ([`cloudtrail::aggregate_stream`]), so that no part overwrites another's items and a second
+/// read of the object writes the same keys again (the parts fall at the same records).
+///
+/// A part's chunks of any one (`pk`, sort-key prefix) are numbered from the part's first number;
+/// the next part starts past the most chunks any key took. One number of state, not a map of
+/// every key written: the memory stays bounded. An object read in one part keeps the numbers it
+/// always had (0, 1, ...).
+#[derive(Debug, Clone, Default)]
+pub struct ChunkNumbers {
+    next: u64,
+}
+
+impl ChunkNumbers {
+    /// The items of the next part of the object.
+    pub fn items(
+        &mut self,
+        aggregates: &cloudtrail::Aggregates,
+        object: &ObjectId,
+        expires_at: i64,
+    ) -> Vec<Item> {
+        let first = self.next;
+        let mut most = 1;
+        let mut packed = |pk: &str, prefix: &str, rows: &[String]| {
+            let items = packed_items(pk, prefix, rows, expires_at, first);
+            most = most.max(items.len() as u64);
+            items
+        };
+        let items = cloudtrail_part_items(aggregates, object, &mut packed);
+        self.next = first + most;
+        items
+    }
+}
+
+/// Packs the rows of one (pk, sort-key prefix) into items.
+type Packer<'a> = dyn FnMut(&str, &str, &[String]) -> Vec<Item> + 'a;
+
+/// The items of one part, each (pk, prefix) packed by `packed`.
+fn cloudtrail_part_items(
+    aggregates: &cloudtrail::Aggregates,
+    object: &ObjectId,
+    packed: &mut Packer<'_>,
+) -> Vec<Item> {
     let mut activity: BTreeMap<(String, DateTime<Utc>), Vec<String>> = BTreeMap::new();
     for a in &aggregates.activity {
         let c = &a.call;
@@ -220,11 +295,10 @@ pub fn cloudtrail_items(
     let mut items: Vec<Item> = activity
         .into_iter()
         .flat_map(|((pk, bucket), rows)| {
-            packed_items(
+            packed(
                 &pk,
                 &format!("ACT#{}#{}", time(bucket), object.as_str()),
                 &rows,
-                expires_at,
             )
         })
         .collect();
@@ -244,12 +318,7 @@ pub fn cloudtrail_items(
             ));
     }
     for (pk, rows) in baseline {
-        items.extend(packed_items(
-            &pk,
-            &format!("BASE#{}", object.as_str()),
-            &rows,
-            expires_at,
-        ));
+        items.extend(packed(&pk, &format!("BASE#{}", object.as_str()), &rows));
     }
 
     // Notable events in full, packed like activity rows (one JSON object per row) per owner and
@@ -274,11 +343,10 @@ pub fn cloudtrail_items(
             .push(serde_json::to_string(event).unwrap_or_default());
     }
     for ((pk, hour), rows) in notable {
-        items.extend(packed_items(
+        items.extend(packed(
             &pk,
             &format!("EVT#{}#{}", time(hour), object.as_str()),
             &rows,
-            expires_at,
         ));
     }
     items
@@ -490,7 +558,7 @@ mod tests {
         let rows: Vec<String> = (0..40_000)
             .map(|i| format!("198.51.100.{}\t443\t{i}", i % 250))
             .collect();
-        let items = packed_items("FLOW#eni-1", "2026-01-01T00:00:00Z#abc", &rows, 1);
+        let items = packed_items("FLOW#eni-1", "2026-01-01T00:00:00Z#abc", &rows, 1, 0);
         assert!(
             items.len() >= 2,
             "over {CHUNK_BYTES} bytes of rows is split"

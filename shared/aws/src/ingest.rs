@@ -10,8 +10,9 @@
 //! - [`read`]: one object's bytes (any `Read`: an S3 body bridged from async, a file) parsed,
 //!   aggregated and laid out as items, with [`ObjectStats`] ([`read_flow_log`],
 //!   [`read_cloudtrail`]). Synchronous and CPU-bound: the functions run them in
-//!   `spawn_blocking`. Flow logs stream (memory bounded by the aggregates); CloudTrail objects
-//!   are read whole, under [`CloudTrailLimits`].
+//!   `spawn_blocking`. Both stream: flow logs with memory bounded by the aggregates, CloudTrail
+//!   ([`stream_cloudtrail`]) by [`CloudTrailLimits::max_live_aggregates`], its items handed
+//!   over part by part and written while the rest is read.
 //! - [`pipeline`]: [`Ingestor`], the per-object pipeline (open through an [`ObjectSource`], read
 //!   off the async threads, write through an [`ItemSink`]) and the per-batch one, which turns an
 //!   SQS event into a response whose batch item failures are exactly the messages that could not
@@ -40,7 +41,7 @@ pub use pipeline::{
 };
 pub use read::{
     CloudTrailLimits, ObjectError, ObjectItems, ObjectStats, cloudtrail_object_items,
-    load_cloudtrail, read_cloudtrail, read_flow_log,
+    load_cloudtrail, read_cloudtrail, read_flow_log, stream_cloudtrail,
 };
 
 use std::fmt;

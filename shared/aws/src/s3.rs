@@ -4,7 +4,8 @@
 use super::errors::{ErrorClass, classify, describe};
 use super::{BatchWriter, sdk_config};
 use crate::ingest::{
-    FetchError, IngestConfig, Ingestor, LogKind, ObjectRef, ObjectSource, OpenedObject,
+    CloudTrailLimits, FetchError, IngestConfig, Ingestor, LogKind, ObjectRef, ObjectSource,
+    OpenedObject,
 };
 use async_trait::async_trait;
 use aws_config::SdkConfig;
@@ -152,6 +153,10 @@ pub async fn connect_ingest(
         kind,
         config.context_ttl,
     )
+    .with_cloudtrail_limits(CloudTrailLimits {
+        max_live_aggregates: config.cloudtrail_max_live_aggregates,
+        ..CloudTrailLimits::FUNCTION
+    })
 }
 
 #[cfg(test)]

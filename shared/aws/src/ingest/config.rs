@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 use triage_domain::config::{ConfigError, number, required};
+use triage_logs::cloudtrail::DEFAULT_MAX_LIVE_AGGREGATES;
 
 /// The ingest functions' environment, read once at start-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +14,10 @@ pub struct IngestConfig {
     /// `TRIAGE_AWS_TIMEOUT_MS` (default 3000, 100-60000): per-attempt timeout of every AWS call,
     /// and the longest wait for the next bytes of an S3 body.
     pub aws_timeout: Duration,
+    /// `TRIAGE_CLOUDTRAIL_MAX_LIVE_AGGREGATES` (default 100000, 1000-10000000): most CloudTrail
+    /// aggregates held while an object streams in before a part is written; bounds the
+    /// function's memory whatever the object's size. Used by the CloudTrail function only.
+    pub cloudtrail_max_live_aggregates: usize,
 }
 
 impl IngestConfig {
@@ -29,6 +34,12 @@ impl IngestConfig {
             aws_timeout: Duration::from_millis(
                 number("TRIAGE_AWS_TIMEOUT_MS", 3000, 100, 60_000)? as u64
             ),
+            cloudtrail_max_live_aggregates: number(
+                "TRIAGE_CLOUDTRAIL_MAX_LIVE_AGGREGATES",
+                DEFAULT_MAX_LIVE_AGGREGATES as i64,
+                1000,
+                10_000_000,
+            )? as usize,
         })
     }
 }

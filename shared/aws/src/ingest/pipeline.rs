@@ -6,7 +6,7 @@ use super::fetch::FetchError;
 use super::notification::{Announced, NotificationError, ObjectRef, parse_notification};
 use super::read::{
     CloudTrailLimits, ObjectError, ObjectItems, ObjectStats, cloudtrail_object_items,
-    read_cloudtrail, read_flow_log,
+    read_flow_log, stream_cloudtrail,
 };
 use crate::context_items::{ObjectId, WritePlan};
 use crate::{BatchReport, BatchWriter, Item};
@@ -19,8 +19,12 @@ use std::io;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncRead;
+use tokio::sync::mpsc;
 use tokio_util::io::SyncIoBridge;
 use triage_domain::dedupe::StoreError;
+
+/// CloudTrail parts read ahead of the writes: the reader waits rather than hold more.
+const PARTS_IN_FLIGHT: usize = 2;
 
 /// Least time left before the invocation's deadline to start another message of a batch
 /// (a GetObject and a few `BatchWriteItem` round trips).
@@ -108,6 +112,12 @@ impl<S: ObjectSource, W: ItemSink> Ingestor<S, W> {
         }
     }
 
+    /// Read CloudTrail objects within `limits` instead of [`CloudTrailLimits::FUNCTION`].
+    pub fn with_cloudtrail_limits(mut self, limits: CloudTrailLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     pub fn sink(&self) -> &W {
         &self.sink
     }
@@ -124,18 +134,51 @@ impl<S: ObjectSource, W: ItemSink> Ingestor<S, W> {
                 limit: self.limits.max_object_bytes,
             });
         }
-        let (id, expires_at, kind, limits) =
-            (object.id(), self.expires_at(), self.kind, self.limits);
+        let (id, expires_at, limits) = (object.id(), self.expires_at(), self.limits);
         // The parsers are synchronous and CPU-bound: they read the async body through a bridge
         // on a blocking thread, so the body streams in while it is parsed.
         let body = SyncIoBridge::new(opened.body);
-        let read = tokio::task::spawn_blocking(move || match kind {
-            LogKind::FlowLogs => read_flow_log(body, &id, expires_at),
-            LogKind::CloudTrail => read_cloudtrail(body, &limits, &id, expires_at),
-        })
-        .await
-        .map_err(|e| ObjectError::Task(e.to_string()))??;
-        self.write(read).await
+        match self.kind {
+            LogKind::FlowLogs => {
+                let read =
+                    tokio::task::spawn_blocking(move || read_flow_log(body, &id, expires_at))
+                        .await
+                        .map_err(|e| ObjectError::Task(e.to_string()))??;
+                self.write(read).await
+            }
+            LogKind::CloudTrail => {
+                // Parts are written while the rest of the object is read: memory holds a
+                // bounded number of aggregates and at most PARTS_IN_FLIGHT parts' items.
+                let (parts, mut written) = mpsc::channel::<Vec<Item>>(PARTS_IN_FLIGHT);
+                let reader = tokio::task::spawn_blocking(move || {
+                    stream_cloudtrail(body, &limits, &id, expires_at, |items| {
+                        // The writer stops listening only after a failed write, which fails
+                        // the object anyway.
+                        let _ = parts.blocking_send(items);
+                    })
+                });
+                let (mut plan, mut calls, mut failed) = (WritePlan::default(), 0, None);
+                while let Some(items) = written.recv().await {
+                    if failed.is_some() {
+                        continue;
+                    }
+                    let part = WritePlan::of(&items);
+                    plan.items += part.items;
+                    plan.write_units += part.write_units;
+                    match self.sink.put_all(items).await {
+                        Ok(report) => calls += report.calls,
+                        Err(e) => failed = Some(e),
+                    }
+                }
+                let stats = reader
+                    .await
+                    .map_err(|e| ObjectError::Task(e.to_string()))??;
+                match failed {
+                    Some(e) => Err(ObjectError::Write(e)),
+                    None => Ok(Ingested { stats, plan, calls }),
+                }
+            }
+        }
     }
 
     /// Aggregate and write one EventBridge CloudTrail event (`AWS API Call via CloudTrail`). Its

@@ -9,6 +9,7 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -318,6 +319,7 @@ fn bad_cloudtrail_objects_fail_with_the_reason() {
     let small = CloudTrailLimits {
         max_object_bytes: 100,
         max_decompressed_bytes: 1000,
+        ..CloudTrailLimits::FUNCTION
     };
     let err = read_cloudtrail(&compressed[..], &small, &id(), 1).unwrap_err();
     assert_eq!(
@@ -538,6 +540,13 @@ fn configuration_defaults_and_errors() {
     let config = IngestConfig::from_lookup(lookup(&[("TRIAGE_TABLE_NAME", "t")])).unwrap();
     assert_eq!(config.context_ttl, chrono::Duration::days(90));
     assert_eq!(config.aws_timeout, Duration::from_secs(3));
+    assert_eq!(config.cloudtrail_max_live_aggregates, 100_000);
+    let bounded = IngestConfig::from_lookup(lookup(&[
+        ("TRIAGE_TABLE_NAME", "t"),
+        ("TRIAGE_CLOUDTRAIL_MAX_LIVE_AGGREGATES", "5000"),
+    ]))
+    .unwrap();
+    assert_eq!(bounded.cloudtrail_max_live_aggregates, 5000);
     assert_eq!(
         IngestConfig::from_lookup(lookup(&[])).unwrap_err(),
         ConfigError::Missing("TRIAGE_TABLE_NAME")
@@ -548,4 +557,144 @@ fn configuration_defaults_and_errors() {
     ]))
     .unwrap_err();
     assert!(err.to_string().contains("TRIAGE_CONTEXT_TTL_DAYS=\"0\""));
+}
+
+/// Every Stratus detonation record in one S3 delivery: days of buckets, many principals.
+fn stratus_delivery() -> Vec<u8> {
+    let dir = format!(
+        "{}/../../tests/fixtures/cloudtrail/stratus_red_team_detonations",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    let mut records = Vec::new();
+    for path in paths {
+        let value: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        records.extend(value.as_array().unwrap().iter().cloned());
+    }
+    serde_json::to_vec(&json!({ "Records": records })).unwrap()
+}
+
+fn string(item: &Item, name: &str) -> String {
+    item[name].as_s().unwrap().clone()
+}
+
+/// What a reader sums from items, whatever their chunks: activity per (pk, bucket, row key),
+/// baselines per (pk, kind, value), notable events per (pk, hour), as text.
+fn read_back(items: &[Item]) -> BTreeMap<(String, String, String), (u64, String, String)> {
+    use crate::context_items::{decode_activity_rows, decode_baseline_rows, decode_notable_rows};
+    let mut out: BTreeMap<(String, String, String), (u64, String, String)> = BTreeMap::new();
+    let mut add = |key: (String, String, String), count: u64, first: String, last: String| {
+        let entry = out.entry(key).or_insert((0, first.clone(), last.clone()));
+        entry.0 += count;
+        entry.1 = entry.1.clone().min(first);
+        entry.2 = entry.2.clone().max(last);
+    };
+    for item in items {
+        let (pk, sk) = (string(item, "pk"), string(item, "sk"));
+        let (prefix, _chunk) = sk.rsplit_once('#').unwrap();
+        let prefix = prefix.to_owned();
+        let blob = item["rows"].as_b().unwrap().as_ref();
+        if sk.starts_with("ACT#") {
+            for r in decode_activity_rows(blob) {
+                let row = format!(
+                    "{} {} {} {} {} {}",
+                    r.event_source, r.event_name, r.outcome, r.source_ip, r.region, r.user_agent
+                );
+                add(
+                    (pk.clone(), prefix.clone(), row),
+                    r.count,
+                    r.first.to_rfc3339(),
+                    r.last.to_rfc3339(),
+                );
+            }
+        } else if sk.starts_with("BASE#") {
+            for r in decode_baseline_rows(blob) {
+                let row = format!("{} {}", r.kind.as_str(), r.value);
+                add(
+                    (pk.clone(), prefix.clone(), row),
+                    r.count,
+                    r.first.to_rfc3339(),
+                    r.last.to_rfc3339(),
+                );
+            }
+        } else {
+            for event in decode_notable_rows(blob) {
+                let row = serde_json::to_string(&event).unwrap();
+                add(
+                    (pk.clone(), prefix.clone(), row),
+                    1,
+                    String::new(),
+                    String::new(),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn bounded(max_live_aggregates: usize) -> CloudTrailLimits {
+    CloudTrailLimits {
+        max_live_aggregates,
+        ..CloudTrailLimits::FUNCTION
+    }
+}
+
+#[test]
+fn items_of_a_bounded_read_sum_to_the_items_of_an_unbounded_one() {
+    let object = gzip(&stratus_delivery());
+    let whole = read_cloudtrail(&object[..], &bounded(usize::MAX), &id(), 1).unwrap();
+    for bound in [1, 20, 100] {
+        let parts = read_cloudtrail(&object[..], &bounded(bound), &id(), 1).unwrap();
+        assert!(parts.items.len() > whole.items.len(), "bound {bound}");
+        assert_eq!(
+            read_back(&parts.items),
+            read_back(&whole.items),
+            "bound {bound}"
+        );
+        assert_eq!(parts.stats, whole.stats, "bound {bound}");
+        // No part overwrites another's item.
+        let keys: BTreeSet<(String, String)> = parts
+            .items
+            .iter()
+            .map(|i| (string(i, "pk"), string(i, "sk")))
+            .collect();
+        assert_eq!(keys.len(), parts.items.len(), "bound {bound}");
+    }
+    // An object that fits writes the keys it always had: chunk 0 of each.
+    assert!(whole.items.iter().all(|i| string(i, "sk").ends_with("#0")));
+}
+
+#[tokio::test]
+async fn a_redelivered_object_read_in_parts_writes_the_same_items_again() {
+    let object = gzip(&stratus_delivery());
+    let first = read_cloudtrail(&object[..], &bounded(20), &id(), 1).unwrap();
+    let again = read_cloudtrail(&object[..], &bounded(20), &id(), 1).unwrap();
+    assert_eq!(first.items, again.items);
+
+    // Through the pipeline, twice (an SQS redelivery): the table, keyed as DynamoDB keys it,
+    // holds each item once.
+    let mut store = MemoryObjects::default();
+    store.insert("logs", "ct/big.json.gz", object);
+    let ingest = Ingestor::new(
+        store,
+        MemorySink::default(),
+        LogKind::CloudTrail,
+        chrono::Duration::days(90),
+    )
+    .with_cloudtrail_limits(bounded(20));
+    let event = sqs_event(&[("m", notification("logs", "ct/big.json.gz", "e1"))]);
+    for _ in 0..2 {
+        assert!(failures(&ingest.ingest_batch(&event, None).await).is_empty());
+    }
+    let written = ingest.sink().0.lock().unwrap();
+    let table: BTreeMap<(String, String), &Item> = written
+        .iter()
+        .map(|i| ((string(i, "pk"), string(i, "sk")), i))
+        .collect();
+    assert_eq!(written.len(), 2 * table.len());
+    assert_eq!(table.len(), first.items.len());
 }

@@ -37,12 +37,24 @@ pub struct Settings {
     /// Width of a time bucket; buckets start at multiples of it since the Unix epoch (UTC), so
     /// hourly buckets start on the hour. Less than a second counts as one second.
     pub bucket: TimeDelta,
+    /// Most live aggregates (activity counts, assumed-by counts, notable events, credential
+    /// issues) held before [`Aggregator::flush_if_full`] hands some over to be written: what
+    /// bounds the memory of a streaming read, whatever the object's size. Interned keys may
+    /// reach twice as many before everything is flushed. See [`DEFAULT_MAX_LIVE_AGGREGATES`].
+    pub max_live_aggregates: usize,
 }
+
+/// The default bound on live aggregates: a few tens of MB at most (an activity count is about a
+/// hundred bytes with its share of interned keys, a notable event a few hundred), and more than
+/// a typical CloudTrail file (a few thousand records) ever reaches, so ordinary files are
+/// written in one part, as before the bound existed.
+pub const DEFAULT_MAX_LIVE_AGGREGATES: usize = 100_000;
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             bucket: TimeDelta::hours(1),
+            max_live_aggregates: DEFAULT_MAX_LIVE_AGGREGATES,
         }
     }
 }
@@ -134,6 +146,21 @@ pub struct Summary {
     pub principals: usize,
 }
 
+impl Summary {
+    /// Add another part's counts (the parts of one object, or several objects).
+    pub fn absorb(&mut self, other: &Summary) {
+        self.records_read += other.records_read;
+        self.records_aggregated += other.records_aggregated;
+        self.records_unattributed += other.records_unattributed;
+        self.skipped.merge(&other.skipped);
+        self.activity_aggregates += other.activity_aggregates;
+        self.notable_events += other.notable_events;
+        self.baseline_entries += other.baseline_entries;
+        self.credential_issues += other.credential_issues;
+        self.principals += other.principals;
+    }
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -184,7 +211,9 @@ impl ObjectReport {
 }
 
 /// Read one object and aggregate it on its own: all or nothing, so an object that fails is
-/// retried or dead-lettered whole and never half-counted.
+/// retried or dead-lettered whole and never half-counted. The object is already in memory, so
+/// everything is held until the end and `max_live_aggregates` does not apply; streaming readers
+/// use [`super::aggregate_stream`].
 pub fn aggregate_object(
     bytes: &[u8],
     options: &ReadOptions,
@@ -230,6 +259,9 @@ pub struct Aggregator {
     aggregated: u64,
     unattributed: u64,
     skipped: Skips,
+    /// The latest bucket a record fell in: buckets before it are the ones the stream has left
+    /// behind, flushed first.
+    high_water: i64,
     buf: String,
 }
 
@@ -254,6 +286,7 @@ impl Aggregator {
             aggregated: 0,
             unattributed: 0,
             skipped: Skips::default(),
+            high_water: i64::MIN,
             buf: String::new(),
         }
     }
@@ -273,6 +306,7 @@ impl Aggregator {
     pub fn add(&mut self, record: &Record) {
         let time = record.time();
         let bucket = bucket_start(time, &self.settings).timestamp();
+        self.high_water = self.high_water.max(bucket);
         let raw = record.raw();
         let identity = record.user_identity();
 
@@ -399,11 +433,111 @@ impl Aggregator {
         self.subjects.id(&self.buf, || key.to_owned_key())
     }
 
+    /// Everything aggregated (after the last flush, if any), with the record counts of the
+    /// whole run.
     pub fn finish(mut self) -> Aggregates {
-        let baseline = self.baseline();
+        let mut aggregates = self.take_all();
+        aggregates.summary.records_aggregated = self.aggregated;
+        aggregates.summary.records_unattributed = self.unattributed;
+        aggregates.summary.records_read =
+            self.aggregated + self.unattributed + self.skipped.total();
+        aggregates.summary.skipped = self.skipped;
+        aggregates
+    }
+
+    /// Live aggregates, as [`Settings::max_live_aggregates`] counts them.
+    pub fn live(&self) -> usize {
+        self.activity.len() + self.assumed_by.len() + self.notable.len() + self.credentials.len()
+    }
+
+    fn interned(&self) -> usize {
+        self.subjects.len() + self.calls.len() + self.values.len()
+    }
+
+    /// When the live state is over the bound, a part to write now (its summary counts its
+    /// aggregates, not records: [`Aggregator::finish`] has those). The buckets the stream has
+    /// left behind go first (CloudTrail files are roughly time-ordered, so the bucket being
+    /// filled keeps counting in one row); when they would free less than a quarter of the
+    /// bound, or the interned keys are over twice the bound, everything goes. A record late for
+    /// a flushed bucket starts a new row for it: readers sum the rows of a bucket.
+    pub fn flush_if_full(&mut self) -> Option<Aggregates> {
+        let max = self.settings.max_live_aggregates;
+        let interned_over = self.interned() > max.saturating_mul(2);
+        if self.live() <= max && !interned_over {
+            return None;
+        }
+        let cutoff = self.high_water;
+        let behind = self.activity.keys().filter(|s| s.bucket < cutoff).count()
+            + self.assumed_by.len()
+            + self
+                .notable
+                .iter()
+                .filter(|n| n.time.timestamp() < cutoff)
+                .count()
+            + self
+                .credentials
+                .iter()
+                .filter(|c| c.time.timestamp() < cutoff)
+                .count();
+        Some(if interned_over || self.live() - behind > max - max / 4 {
+            self.take_all()
+        } else {
+            self.take_before(cutoff)
+        })
+    }
+
+    /// Everything held, leaving a fresh aggregator (interned keys too) with the run's counts.
+    fn take_all(&mut self) -> Aggregates {
+        let fresh = Self {
+            aggregated: self.aggregated,
+            unattributed: self.unattributed,
+            skipped: std::mem::take(&mut self.skipped),
+            high_water: self.high_water,
+            ..Self::new(self.settings)
+        };
+        let mut old = std::mem::replace(self, fresh);
+        let activity = std::mem::take(&mut old.activity);
+        let principals = std::mem::take(&mut old.principals);
+        let notable = std::mem::take(&mut old.notable);
+        let credentials = std::mem::take(&mut old.credentials);
+        old.part(activity, principals, notable, credentials)
+    }
+
+    /// The aggregates of buckets before `cutoff` (every assumed-by count: they have no bucket);
+    /// principals and interned keys stay.
+    fn take_before(&mut self, cutoff: i64) -> Aggregates {
+        let mut activity = IdMap::default();
+        self.activity.retain(|slot, stats| {
+            let keep = slot.bucket >= cutoff;
+            if !keep {
+                activity.insert(*slot, *stats);
+            }
+            keep
+        });
+        let (notable, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.notable)
+            .into_iter()
+            .partition(|n| n.time.timestamp() < cutoff);
+        self.notable = kept;
+        let (credentials, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.credentials)
+            .into_iter()
+            .partition(|c| c.time.timestamp() < cutoff);
+        self.credentials = kept;
+        self.part(activity, IdMap::default(), notable, credentials)
+    }
+
+    /// Aggregates of the given state, decoded through the interners; takes the assumed-by
+    /// counts.
+    fn part(
+        &mut self,
+        activity: IdMap<ActivitySlot, Stats>,
+        principals: IdMap<u32, PrincipalInfo>,
+        mut notable: Vec<NotableEvent>,
+        mut credentials: Vec<CredentialIssue>,
+    ) -> Aggregates {
+        let assumed_by = std::mem::take(&mut self.assumed_by);
+        let baseline = self.baseline(&activity, &assumed_by);
         let subject = |id: u32| self.subjects.get(id).cloned();
-        let mut activity: Vec<Activity> = self
-            .activity
+        let mut activity: Vec<Activity> = activity
             .iter()
             .filter_map(|(slot, stats)| {
                 Some(Activity {
@@ -423,25 +557,19 @@ impl Aggregator {
                 &b.caller,
             ))
         });
-        let principals: BTreeMap<EntityKey, PrincipalInfo> = self
-            .principals
-            .iter()
-            .filter_map(|(id, info)| Some((subject(*id)?, info.clone())))
+        let principals: BTreeMap<EntityKey, PrincipalInfo> = principals
+            .into_iter()
+            .filter_map(|(id, info)| Some((subject(id)?, info)))
             .collect();
-        let mut notable = self.notable;
         notable.sort_by_key(|n| n.time);
-        let mut credentials = self.credentials;
         credentials.sort_by_key(|c| c.time);
         let summary = Summary {
-            records_read: self.aggregated + self.unattributed + self.skipped.total(),
-            records_aggregated: self.aggregated,
-            records_unattributed: self.unattributed,
-            skipped: self.skipped,
             activity_aggregates: activity.len(),
             notable_events: notable.len(),
             baseline_entries: baseline.len(),
             credential_issues: credentials.len(),
             principals: principals.len(),
+            ..Summary::default()
         };
         Aggregates {
             activity,
@@ -455,10 +583,14 @@ impl Aggregator {
 
     /// Baselines from the principal subjects' activity: per call, its source, network, user
     /// agent, region and API, merged over buckets and calls.
-    fn baseline(&mut self) -> Baseline {
+    fn baseline(
+        &mut self,
+        activity: &IdMap<ActivitySlot, Stats>,
+        assumed_by: &IdMap<(u32, u32), Stats>,
+    ) -> Baseline {
         let mut per_call: IdMap<u32, [Option<(ObservationKind, u32)>; 5]> = IdMap::default();
         let mut observed: IdMap<(u32, ObservationKind, u32), Stats> = IdMap::default();
-        for (slot, stats) in &self.activity {
+        for (slot, stats) in activity {
             let is_principal = self
                 .subjects
                 .get(slot.subject)
@@ -474,7 +606,7 @@ impl Aggregator {
                 merge(&mut observed, (slot.subject, kind, value), stats);
             }
         }
-        for (&(subject, value), stats) in &self.assumed_by {
+        for (&(subject, value), stats) in assumed_by {
             merge(
                 &mut observed,
                 (subject, ObservationKind::AssumedBy, value),
@@ -566,7 +698,13 @@ mod tests {
     #[test]
     fn buckets_are_utc_aligned_and_never_narrower_than_a_second() {
         let t = "2024-07-30T21:31:15.250Z".parse::<DateTime<Utc>>().unwrap();
-        let at = |bucket: TimeDelta| bucket_start(t, &Settings { bucket }).to_rfc3339();
+        let at = |bucket: TimeDelta| {
+            let settings = Settings {
+                bucket,
+                ..Settings::default()
+            };
+            bucket_start(t, &settings).to_rfc3339()
+        };
         assert_eq!(at(TimeDelta::hours(1)), "2024-07-30T21:00:00+00:00");
         assert_eq!(at(TimeDelta::minutes(5)), "2024-07-30T21:30:00+00:00");
         assert_eq!(at(TimeDelta::days(1)), "2024-07-30T00:00:00+00:00");

@@ -14,14 +14,13 @@
 //! [`InputError`] for that object, so a batch can report it as a partial failure and send it to
 //! the dead-letter queue without dropping the good objects. Nothing here panics on input.
 
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::MultiGzDecoder;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Read;
-use triage_domain::activity::Lenient;
-use triage_domain::activity::{CloudTrailRecord, Record, SkipReason};
+use std::io::{self, BufRead, BufReader, Read};
+use triage_domain::activity::{CloudTrailRecord, Lenient, Record, SkipReason};
 use triage_domain::text::json_kind;
 
 /// The shape an object turned out to have.
@@ -52,8 +51,9 @@ impl fmt::Display for Shape {
     }
 }
 
-/// Why an object could not be read. Every variant is permanent: the same bytes will fail the
-/// same way, so the object belongs in the dead-letter queue, not in a retry.
+/// Why an object could not be read. Every variant but [`InputError::Read`] is permanent: the
+/// same bytes will fail the same way, so the object belongs in the dead-letter queue, not in a
+/// retry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
     #[error("object is empty")]
@@ -77,6 +77,10 @@ pub enum InputError {
     NotCloudTrailEvent(String),
     #[error("EventBridge CloudTrail event has no record in \"detail\" (found {0})")]
     DetailNotRecord(&'static str),
+    /// The reader under the parser failed (an S3 body cut off): unlike the others, the same
+    /// object may read fine later.
+    #[error("cannot read the object: {0}")]
+    Read(String),
 }
 
 /// Limits applied while reading an object.
@@ -164,74 +168,206 @@ pub fn parse_object_with(bytes: &[u8], options: &ReadOptions) -> Result<ParsedOb
     })
 }
 
-/// Stream the records of an object to `sink` as they are parsed: `Ok` for a usable record,
-/// `Err` with the reason for a skipped one. On an `InputError` the sink may already have seen
-/// part of the object; callers that must be all-or-nothing per object (the ingest functions)
-/// aggregate into a fresh aggregator per object.
-pub fn for_each_record<F>(
-    bytes: &[u8],
+/// Stream the records of an object held in memory to `sink` as they are parsed: `Ok` for a
+/// usable record, `Err` with the reason for a skipped one. On an `InputError` the sink may
+/// already have seen part of the object; callers that must be all-or-nothing per object (the
+/// ingest functions) aggregate into a fresh aggregator per object.
+pub fn for_each_record<F>(bytes: &[u8], options: &ReadOptions, sink: F) -> Result<Shape, InputError>
+where
+    F: FnMut(Result<Record, SkipReason>),
+{
+    read_records(bytes, options, sink).map(|read| read.shape)
+}
+
+/// What streaming an object found besides its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamRead {
+    pub shape: Shape,
+    /// Bytes after decompression (the object's own size when it is not gzip).
+    pub decompressed_bytes: u64,
+}
+
+/// [`for_each_record`] from a reader: the object is decompressed and parsed as it arrives, so
+/// memory holds a read buffer and one record, never the object. A reader error is
+/// [`InputError::Read`] (or [`InputError::Gzip`] when it surfaces through the decompressor).
+pub fn read_records<R, F>(
+    input: R,
     options: &ReadOptions,
     mut sink: F,
-) -> Result<Shape, InputError>
+) -> Result<StreamRead, InputError>
 where
+    R: Read,
     F: FnMut(Result<Record, SkipReason>),
 {
     let mut on_raw = |raw: Option<CloudTrailRecord>| {
         sink(raw.ok_or(SkipReason::NotAnObject).and_then(Record::new));
     };
-    if is_gzip(bytes) {
-        let text = gunzip(bytes, options.max_decompressed_bytes)?;
-        read_text(&text, &mut on_raw)
+    let mut input = BufReader::with_capacity(BUFFER, input);
+    let gzip = input
+        .fill_buf()
+        .map_err(|e| InputError::Read(e.to_string()))?
+        .starts_with(&GZIP_MAGIC);
+    let limit = options.max_decompressed_bytes;
+    let (shape, decompressed_bytes) = if gzip {
+        let mut capped = Capped::new(MultiGzDecoder::new(input), limit);
+        let shape = read_stream(&mut capped, &mut on_raw)
+            .map_err(|e| e.classify(limit, InputError::Gzip))?;
+        (shape, capped.bytes)
     } else {
-        read_text(bytes, &mut on_raw)
-    }
+        let mut capped = Capped::new(input, limit);
+        let shape = read_stream(&mut capped, &mut on_raw)
+            .map_err(|e| e.classify(limit, InputError::Read))?;
+        (shape, capped.bytes)
+    };
+    Ok(StreamRead {
+        shape,
+        decompressed_bytes,
+    })
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// Read buffer between the source and the decompressor or the parser.
+const BUFFER: usize = 64 * 1024;
+/// How much of the text is looked at to tell the shape: enough for a byte-order mark, leading
+/// whitespace and `{ "Records"`. More whitespace than this reads as "not the fast path", which
+/// the general object path still reads correctly.
+const PEEK: usize = 4096;
 
-fn is_gzip(bytes: &[u8]) -> bool {
-    bytes.starts_with(&GZIP_MAGIC)
+/// Caps what is read through it: past `limit` bytes, an [`Exceeded`] error, so a gzip bomb
+/// stops at the cap instead of filling memory (nothing is held, but the time is spent).
+struct Capped<R> {
+    inner: R,
+    limit: u64,
+    bytes: u64,
 }
 
-/// Decompress every gzip member (CloudTrail writes one; concatenated files have several).
-fn gunzip(bytes: &[u8], limit: u64) -> Result<Vec<u8>, InputError> {
-    let mut out = Vec::with_capacity(bytes.len().saturating_mul(8).min(64 << 20));
-    MultiGzDecoder::new(bytes)
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut out)
-        .map_err(|e| InputError::Gzip(e.to_string()))?;
-    if out.len() as u64 > limit {
-        return Err(InputError::TooLarge { limit });
+impl<R> Capped<R> {
+    fn new(inner: R, limit: u64) -> Self {
+        Self {
+            inner,
+            limit,
+            bytes: 0,
+        }
     }
-    Ok(out)
+}
+
+/// The marker error [`Capped`] returns, told apart from real read errors by downcasting.
+#[derive(Debug, thiserror::Error)]
+#[error("more than the configured limit of decompressed bytes")]
+struct Exceeded;
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // Allow one byte past the limit to tell "exactly the limit" from "more".
+        let room = self.limit.saturating_add(1).saturating_sub(self.bytes);
+        let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.bytes += n as u64;
+        if self.bytes > self.limit {
+            return Err(io::Error::other(Exceeded));
+        }
+        Ok(n)
+    }
+}
+
+/// A failure while streaming: the parser's, or the reader's underneath it.
+enum StreamError {
+    Input(InputError),
+    Io(io::Error),
+}
+
+impl From<InputError> for StreamError {
+    fn from(e: InputError) -> Self {
+        Self::Input(e)
+    }
+}
+
+impl StreamError {
+    /// A JSON error that is really a reader error (serde_json wraps those) becomes that error.
+    fn json(context: &'static str, e: serde_json::Error) -> Self {
+        if e.is_io() {
+            Self::Io(e.into())
+        } else {
+            Self::Input(json_error(context, &e))
+        }
+    }
+
+    /// The [`InputError`]: the cap when it was hit, else `reader` of the reader's message.
+    fn classify(self, limit: u64, reader: fn(String) -> InputError) -> InputError {
+        match self {
+            Self::Input(e) => e,
+            Self::Io(e) if e.get_ref().is_some_and(|inner| inner.is::<Exceeded>()) => {
+                InputError::TooLarge { limit }
+            }
+            Self::Io(e) => reader(e.to_string()),
+        }
+    }
 }
 
 type RawSink<'a> = dyn FnMut(Option<CloudTrailRecord>) + 'a;
 
-fn read_text(bytes: &[u8], sink: &mut RawSink<'_>) -> Result<Shape, InputError> {
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let start = text
+/// Tell the shape from the first bytes of the text, then stream it.
+fn read_stream(input: &mut dyn Read, sink: &mut RawSink<'_>) -> Result<Shape, StreamError> {
+    let mut head = Vec::with_capacity(PEEK);
+    (&mut *input)
+        .take(PEEK as u64)
+        .read_to_end(&mut head)
+        .map_err(StreamError::Io)?;
+    let mut skip = if head.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    skip += head[skip..]
         .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .ok_or(InputError::Empty)?;
-    let text = &text[start..];
-    match text.first() {
-        Some(b'[') => {
-            read_with_seed(text, Shape::JsonArray, RecordsSeed { sink })?;
+        .take_while(|b| b.is_ascii_whitespace())
+        .count();
+    if skip == head.len() {
+        // All whitespace so far: look further (rare) without holding it.
+        let mut rest = io::Cursor::new(&head[skip..]).chain(&mut *input);
+        let mut byte = [0u8; 1];
+        loop {
+            match rest.read(&mut byte).map_err(StreamError::Io)? {
+                0 => return Err(InputError::Empty.into()),
+                _ if byte[0].is_ascii_whitespace() => continue,
+                _ => {
+                    let text = io::Cursor::new(byte).chain(rest);
+                    return read_text(byte[0], false, text, sink);
+                }
+            }
+        }
+    }
+    let first = head[skip];
+    let records_first = first == b'{' && first_key_is_records(&head[skip..]);
+    let text = io::Cursor::new(&head[skip..]).chain(input);
+    read_text(first, records_first, text, sink)
+}
+
+fn read_text(
+    first: u8,
+    records_first: bool,
+    text: impl Read,
+    sink: &mut RawSink<'_>,
+) -> Result<Shape, StreamError> {
+    // serde_json reads a reader a byte at a time: the buffer keeps that off the decompressor.
+    let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(BUFFER, text));
+    match first {
+        b'[' => {
+            let context = Shape::JsonArray.as_str();
+            RecordsSeed { sink }
+                .deserialize(&mut de)
+                .map_err(|e| StreamError::json(context, e))?;
+            de.end().map_err(|e| StreamError::json(context, e))?;
             Ok(Shape::JsonArray)
         }
-        Some(b'{') if first_key_is_records(text) => {
-            read_with_seed(text, Shape::S3Delivery, DeliverySeed { sink })?;
-            Ok(Shape::S3Delivery)
+        b'{' => read_objects(de, records_first, sink),
+        _ => {
+            let kind = KindSeed
+                .deserialize(&mut de)
+                .map_err(|e| StreamError::json("JSON", e))?;
+            de.end().map_err(|e| StreamError::json("JSON", e))?;
+            Err(InputError::NotCloudTrail(format!("JSON {kind}")).into())
         }
-        Some(b'{') => read_objects(text, sink),
-        _ => match serde_json::from_slice::<Value>(text) {
-            Ok(value) => Err(InputError::NotCloudTrail(format!(
-                "JSON {}",
-                json_kind(&value)
-            ))),
-            Err(e) => Err(json_error("JSON", &e)),
-        },
     }
 }
 
@@ -240,16 +376,6 @@ fn json_error(context: &'static str, e: &serde_json::Error) -> InputError {
         context,
         message: e.to_string(),
     }
-}
-
-fn read_with_seed<'de, S>(text: &'de [u8], shape: Shape, seed: S) -> Result<(), InputError>
-where
-    S: DeserializeSeed<'de, Value = ()>,
-{
-    let mut de = serde_json::Deserializer::from_slice(text);
-    seed.deserialize(&mut de)
-        .map_err(|e| json_error(shape.as_str(), &e))?;
-    de.end().map_err(|e| json_error(shape.as_str(), &e))
 }
 
 /// The fast path for S3 delivery: CloudTrail writes `Records` as the first (and only) key.
@@ -262,27 +388,61 @@ fn first_key_is_records(text: &[u8]) -> bool {
     rest[start..].starts_with(b"\"Records\"")
 }
 
-/// An object that is not a fast-path S3 delivery: one value (S3 delivery with other keys
-/// first, EventBridge event, single record) or several (NDJSON).
-fn read_objects(text: &[u8], sink: &mut RawSink<'_>) -> Result<Shape, InputError> {
-    let mut first = serde_json::Deserializer::from_slice(text).into_iter::<IgnoredAny>();
-    match first.next() {
-        Some(Ok(_)) => {}
-        Some(Err(e)) => return Err(json_error("JSON", &e)),
-        None => return Err(InputError::Empty),
+/// Text starting with `{`: one value (S3 delivery, EventBridge event, single record) or several
+/// (NDJSON). The first value's `Records`, wherever the key is, go to the sink as they are
+/// parsed; its other keys are kept (a record, an event: small) to tell what it is.
+fn read_objects<R: Read>(
+    mut de: serde_json::Deserializer<serde_json::de::IoRead<R>>,
+    records_first: bool,
+    sink: &mut RawSink<'_>,
+) -> Result<Shape, StreamError> {
+    let mut seen_records = false;
+    let context = if records_first {
+        Shape::S3Delivery.as_str()
+    } else {
+        "JSON"
+    };
+    let first = FirstObjectSeed {
+        sink: &mut *sink,
+        seen_records: &mut seen_records,
     }
-    let rest = &text[first.byte_offset()..];
-    if rest.iter().all(u8::is_ascii_whitespace) {
-        let value: Value = serde_json::from_slice(text).map_err(|e| json_error("JSON", &e))?;
-        return read_single(value, sink);
+    .deserialize(&mut de)
+    .map_err(|e| StreamError::json(context, e));
+    let rest = match first {
+        Ok(rest) => rest,
+        // An error inside `Records` is an error in the S3 delivery, wherever the key was.
+        Err(StreamError::Input(InputError::Json { message, .. })) if seen_records => {
+            return Err(InputError::Json {
+                context: Shape::S3Delivery.as_str(),
+                message,
+            }
+            .into());
+        }
+        Err(e) => return Err(e),
+    };
+    match rest {
+        FirstObject::Records => {
+            de.end()
+                .map_err(|e| StreamError::json(Shape::S3Delivery.as_str(), e))?;
+            Ok(Shape::S3Delivery)
+        }
+        FirstObject::RecordsNot(kind) => {
+            Err(InputError::NotCloudTrail(format!("an object whose Records is {kind}")).into())
+        }
+        FirstObject::Other(object) => {
+            let mut more = de.into_iter::<Lenient<CloudTrailRecord>>().peekable();
+            if more.peek().is_none() {
+                return Ok(read_single(object, sink)?);
+            }
+            sink(lenient_record(Value::Object(object)));
+            for item in more {
+                let Lenient(raw) =
+                    item.map_err(|e| StreamError::json(Shape::Ndjson.as_str(), e))?;
+                sink(raw);
+            }
+            Ok(Shape::Ndjson)
+        }
     }
-    let stream =
-        serde_json::Deserializer::from_slice(text).into_iter::<Lenient<CloudTrailRecord>>();
-    for item in stream {
-        let Lenient(raw) = item.map_err(|e| json_error(Shape::Ndjson.as_str(), &e))?;
-        sink(raw);
-    }
-    Ok(Shape::Ndjson)
 }
 
 /// Keys whose presence makes a bare object a CloudTrail record.
@@ -296,25 +456,10 @@ const RECORD_KEYS: [&str; 7] = [
     "@timestamp",
 ];
 
-fn read_single(value: Value, sink: &mut RawSink<'_>) -> Result<Shape, InputError> {
-    let Value::Object(mut object) = value else {
-        return Err(InputError::NotCloudTrail(format!(
-            "JSON {}",
-            json_kind(&value)
-        )));
-    };
-    if let Some(records) = object.remove("Records") {
-        let Value::Array(records) = records else {
-            return Err(InputError::NotCloudTrail(format!(
-                "an object whose Records is {}",
-                json_kind(&records)
-            )));
-        };
-        for record in records {
-            sink(lenient_record(record));
-        }
-        return Ok(Shape::S3Delivery);
-    }
+fn read_single(
+    mut object: Map<String, Value>,
+    sink: &mut RawSink<'_>,
+) -> Result<Shape, InputError> {
     if object.contains_key("detail-type") {
         let detail_type = object
             .get("detail-type")
@@ -381,37 +526,170 @@ impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
     }
 }
 
-/// `{"Records":[...]}`, other top-level keys ignored.
-struct DeliverySeed<'s, 'a> {
-    sink: &'s mut RawSink<'a>,
+/// What the first object of a `{` text turned out to hold.
+enum FirstObject {
+    /// A `Records` array, streamed to the sink.
+    Records,
+    /// A `Records` key whose value is not an array (its JSON kind).
+    RecordsNot(&'static str),
+    /// No `Records`: the object's keys, to tell an event, a record or something else.
+    Other(Map<String, Value>),
 }
 
-impl<'de> DeserializeSeed<'de> for DeliverySeed<'_, '_> {
-    type Value = ();
+/// The first object of a `{` text: `Records` streamed, other keys kept while there is no
+/// `Records` (once there is, they are skipped, never held).
+struct FirstObjectSeed<'s, 'a> {
+    sink: &'s mut RawSink<'a>,
+    seen_records: &'s mut bool,
+}
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+impl<'de> DeserializeSeed<'de> for FirstObjectSeed<'_, '_> {
+    type Value = FirstObject;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<FirstObject, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for DeliverySeed<'_, '_> {
-    type Value = ();
+impl<'de> Visitor<'de> for FirstObjectSeed<'_, '_> {
+    type Value = FirstObject;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object {\"Records\":[...]}")
+        f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FirstObject, A::Error> {
+        let mut other = Map::new();
+        let mut records: Option<Result<(), &'static str>> = None;
         while let Some(key) = map.next_key::<String>()? {
             if key == "Records" {
-                map.next_value_seed(RecordsSeed {
+                *self.seen_records = true;
+                let found = map.next_value_seed(RecordsOrKind {
                     sink: &mut *self.sink,
                 })?;
-            } else {
+                // A second `Records` key adds its records; a non-array one is remembered.
+                records = Some(match records {
+                    Some(Err(kind)) => Err(kind),
+                    _ => found,
+                });
+                other.clear();
+            } else if records.is_some() {
                 map.next_value::<IgnoredAny>()?;
+            } else {
+                other.insert(key, map.next_value::<Value>()?);
             }
         }
-        Ok(())
+        Ok(match records {
+            Some(Ok(())) => FirstObject::Records,
+            Some(Err(kind)) => FirstObject::RecordsNot(kind),
+            None => FirstObject::Other(other),
+        })
+    }
+}
+
+/// A `Records` value: an array streamed to the sink, or the kind of what it is instead.
+struct RecordsOrKind<'s, 'a> {
+    sink: &'s mut RawSink<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordsOrKind<'_, '_> {
+    type Value = Result<(), &'static str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordsOrKind<'_, '_> {
+    type Value = Result<(), &'static str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of CloudTrail records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        RecordsSeed { sink: self.sink }.visit_seq(seq).map(Ok)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        KindSeed.visit_map(map).map(Err)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Err("boolean"))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Err("number"))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Err("number"))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Err("number"))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Err("string"))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Err("null"))
+    }
+}
+
+/// The JSON kind of a value (the names of [`json_kind`]), its contents skipped, not held.
+struct KindSeed;
+
+impl<'de> DeserializeSeed<'de> for KindSeed {
+    type Value = &'static str;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<&'static str, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KindSeed {
+    type Value = &'static str;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<&'static str, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok("array")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<&'static str, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok("object")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<&'static str, E> {
+        Ok("boolean")
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<&'static str, E> {
+        Ok("number")
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<&'static str, E> {
+        Ok("number")
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<&'static str, E> {
+        Ok("number")
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<&'static str, E> {
+        Ok("string")
+    }
+
+    fn visit_unit<E>(self) -> Result<&'static str, E> {
+        Ok("null")
     }
 }
 
@@ -524,5 +802,42 @@ mod tests {
         let ndjson_bad = format!("{RECORD}\n{{\"eventName\": }}\n");
         let err = parse_object(ndjson_bad.as_bytes()).unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn streamed_objects_read_like_whole_ones() {
+        // More leading whitespace than the shape is told from, then a delivery.
+        let padded = format!("{}{{\"Records\":[{RECORD}]}}", " ".repeat(10_000));
+        let read = read_records(padded.as_bytes(), &ReadOptions::default(), |_| {}).unwrap();
+        assert_eq!(read.shape, Shape::S3Delivery);
+        assert_eq!(read.decompressed_bytes, padded.len() as u64);
+        let blank = " ".repeat(10_000);
+        assert_eq!(
+            parse_object(blank.as_bytes()).unwrap_err(),
+            InputError::Empty
+        );
+        // `Records` after other keys, and not an array.
+        let err = parse_object(br#"{"x":1,"Records":{"a":[1]}}"#).unwrap_err();
+        assert!(err.to_string().contains("Records is object"), "{err}");
+        // A reader that fails part-way is a read error, not a corrupt object.
+        let cut = io::Cursor::new(format!("[{RECORD},").into_bytes()).chain(Failing);
+        let err = read_records(cut, &ReadOptions::default(), |_| {}).unwrap_err();
+        assert!(matches!(err, InputError::Read(_)), "{err}");
+        let plain = format!("[{RECORD}]");
+        let capped = ReadOptions {
+            max_decompressed_bytes: 20,
+        };
+        assert_eq!(
+            parse_object_with(plain.as_bytes(), &capped).unwrap_err(),
+            InputError::TooLarge { limit: 20 }
+        );
+    }
+
+    struct Failing;
+
+    impl Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset"))
+        }
     }
 }

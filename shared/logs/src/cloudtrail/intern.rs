@@ -42,6 +42,11 @@ impl<T> Interner<T> {
     pub fn get(&self, id: u32) -> Option<&T> {
         self.values.get(id as usize)
     }
+
+    /// Keys interned so far: they stay until the interner is dropped.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
 }
 
 /// A map keyed by interned ids (and buckets, kinds): small integers we assign, so the

@@ -5,6 +5,7 @@ use super::*;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use triage_domain::activity::*;
@@ -335,6 +336,7 @@ fn narrower_buckets_split_the_same_calls() {
     let hourly = aggregate_object(&bytes, &ReadOptions::default(), &Settings::default()).unwrap();
     let minute = Settings {
         bucket: chrono::TimeDelta::minutes(1),
+        ..Settings::default()
     };
     let by_minute = aggregate_object(&bytes, &ReadOptions::default(), &minute).unwrap();
     let count = |aggregates: &Aggregates| {
@@ -651,4 +653,124 @@ fn summaries_add_up_for_every_fixture() {
     }
     // 35 + 3 + 1 + 1 + 24 + 7 objects read; the invalid one and the two foreign events fail.
     assert_eq!(reports, 71);
+}
+
+/// Every Stratus detonation record in one S3 delivery, gzip: many principals, buckets days
+/// apart, and records out of time order where one detonation's file follows another's.
+fn stratus_delivery() -> Vec<u8> {
+    let mut records = Vec::new();
+    for path in files(STRATUS) {
+        let value: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        records.extend(value.as_array().unwrap().iter().cloned());
+    }
+    assert!(records.len() >= 300, "{}", records.len());
+    gzip(&serde_json::to_vec(&serde_json::json!({ "Records": records })).unwrap())
+}
+
+/// What readers make of aggregates however they were split: activity summed per subject,
+/// bucket, call and caller, baselines merged, notable events and credential issues as multisets.
+#[derive(Debug, Default, PartialEq)]
+struct Decoded {
+    activity: BTreeMap<(EntityKey, String, CallKey, Option<EntityKey>), Stats>,
+    baseline: BTreeMap<(EntityKey, ObservationKind, String), Stats>,
+    notable: Vec<String>,
+    credentials: Vec<String>,
+}
+
+impl Decoded {
+    fn add(&mut self, part: &Aggregates) {
+        let merge = |stats: &mut Stats, more: &Stats| stats.merge(more);
+        for a in &part.activity {
+            let key = (
+                a.subject.clone(),
+                a.bucket_start.to_rfc3339(),
+                a.call.clone(),
+                a.caller.clone(),
+            );
+            self.activity
+                .entry(key)
+                .and_modify(|s| merge(s, &a.stats))
+                .or_insert(a.stats);
+        }
+        for e in part.baseline.iter() {
+            let key = (e.principal.clone(), e.kind, e.value.to_owned());
+            self.baseline
+                .entry(key)
+                .and_modify(|s| merge(s, e.stats))
+                .or_insert(*e.stats);
+        }
+        self.notable.extend(
+            part.notable
+                .iter()
+                .map(|n| serde_json::to_string(n).unwrap()),
+        );
+        self.credentials.extend(
+            part.credentials
+                .iter()
+                .map(|c| serde_json::to_string(c).unwrap()),
+        );
+        self.notable.sort();
+        self.credentials.sort();
+    }
+}
+
+fn streamed(bytes: &[u8], max_live_aggregates: usize) -> (Decoded, StreamReport) {
+    let settings = Settings {
+        max_live_aggregates,
+        ..Settings::default()
+    };
+    let mut decoded = Decoded::default();
+    let report = aggregate_stream(bytes, &ReadOptions::default(), &settings, |part| {
+        decoded.add(&part)
+    })
+    .unwrap();
+    (decoded, report)
+}
+
+#[test]
+fn a_tiny_bound_decodes_to_the_same_totals_as_an_unbounded_run() {
+    let bytes = stratus_delivery();
+    let whole = aggregate_object(&bytes, &ReadOptions::default(), &Settings::default()).unwrap();
+    let mut expected = Decoded::default();
+    expected.add(&whole.aggregates);
+    assert!(!expected.notable.is_empty() && !expected.credentials.is_empty());
+
+    let (unbounded, report) = streamed(&bytes, usize::MAX);
+    assert_eq!(report.parts, 1);
+    assert_eq!(unbounded, expected);
+    for bound in [1, 5, 50, 100] {
+        let (decoded, report) = streamed(&bytes, bound);
+        assert!(report.parts > 1, "bound {bound}: {} parts", report.parts);
+        assert_eq!(decoded.activity, expected.activity, "bound {bound}");
+        assert_eq!(decoded.baseline, expected.baseline, "bound {bound}");
+        assert_eq!(decoded.notable, expected.notable, "bound {bound}");
+        assert_eq!(decoded.credentials, expected.credentials, "bound {bound}");
+        let (got, want) = (&report.summary, whole.summary());
+        assert_eq!(
+            (got.records_read, got.records_aggregated, &got.skipped),
+            (want.records_read, want.records_aggregated, &want.skipped),
+            "bound {bound}"
+        );
+    }
+}
+
+#[test]
+fn the_live_state_stays_within_the_bound() {
+    let bytes = stratus_delivery();
+    let bound = 50;
+    let settings = Settings {
+        max_live_aggregates: bound,
+        ..Settings::default()
+    };
+    let mut aggregator = Aggregator::new(settings);
+    let mut most = 0;
+    for_each_record(&bytes, &ReadOptions::default(), |record| {
+        aggregator.push(record);
+        aggregator.flush_if_full();
+        most = most.max(aggregator.live());
+    })
+    .unwrap();
+    // One record adds a few aggregates (one per principal key, the source IP, a notable event,
+    // a credential issue) before the check.
+    assert!(most <= bound + 8, "{most}");
 }
