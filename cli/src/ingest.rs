@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use triage_aws::context_items::{ObjectId, WritePlan};
 use triage_aws::ingest;
 use triage_aws::{BatchWriter, Item, MemoryContextSource};
+use triage_logs::flowlogs;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Source {
@@ -29,6 +30,16 @@ struct Totals {
     calls: usize,
     /// The CloudTrail bound on live aggregates (see `CloudTrailLimits`).
     max_live_aggregates: usize,
+    /// The flow-log bound on live aggregates (see `flowlogs::Limits`).
+    flow_max_live_aggregates: usize,
+}
+
+/// Most aggregates held in memory while a file streams in, per source: what bounds memory,
+/// whatever the file's size.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveBounds {
+    pub cloudtrail: usize,
+    pub flows: usize,
 }
 
 /// Files under the given paths (directories recursively), sorted, hidden files skipped.
@@ -73,7 +84,12 @@ fn items_for(
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     let stats = match source {
         Source::Flowlogs => {
-            let read = ingest::read_flow_log(file, &id, expires_at).map_err(|e| e.to_string())?;
+            let limits = flowlogs::Limits {
+                max_live: totals.flow_max_live_aggregates,
+                ..flowlogs::Limits::DEFAULT
+            };
+            let read = ingest::read_flow_log_within(file, &limits, &id, expires_at)
+                .map_err(|e| e.to_string())?;
             on_items(read.items);
             read.stats
         }
@@ -100,7 +116,7 @@ pub async fn run(
     paths: &[PathBuf],
     dry_run: bool,
     ttl_days: i64,
-    max_live_aggregates: usize,
+    bounds: LiveBounds,
 ) -> anyhow::Result<bool> {
     let files = collect(paths)?;
     let writer = if dry_run {
@@ -115,7 +131,8 @@ pub async fn run(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut totals = Totals {
-        max_live_aggregates,
+        max_live_aggregates: bounds.cloudtrail,
+        flow_max_live_aggregates: bounds.flows,
         ..Totals::default()
     };
     for path in &files {
@@ -173,6 +190,7 @@ pub fn load_in_memory(
 ) -> anyhow::Result<()> {
     let mut totals = Totals {
         max_live_aggregates: ingest::CloudTrailLimits::BACKFILL.max_live_aggregates,
+        flow_max_live_aggregates: flowlogs::Limits::DEFAULT.max_live,
         ..Totals::default()
     };
     for path in collect(paths)? {

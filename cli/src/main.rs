@@ -62,6 +62,14 @@ enum Command {
             default_value_t = triage_logs::cloudtrail::DEFAULT_MAX_LIVE_AGGREGATES
         )]
         max_live_aggregates: usize,
+        /// Flow logs: most aggregates held in memory before the oldest time bucket is turned
+        /// into items (what bounds memory, whatever the file's size).
+        #[arg(
+            long,
+            env = "TRIAGE_FLOW_MAX_LIVE_AGGREGATES",
+            default_value_t = triage_logs::flowlogs::Limits::DEFAULT.max_live
+        )]
+        flow_max_live_aggregates: usize,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -127,9 +135,14 @@ async fn main() -> anyhow::Result<ExitCode> {
             dry_run,
             ttl_days,
             max_live_aggregates,
+            flow_max_live_aggregates,
             paths,
         } => {
-            usize::from(!ingest::run(source, &paths, dry_run, ttl_days, max_live_aggregates).await?)
+            let bounds = ingest::LiveBounds {
+                cloudtrail: max_live_aggregates,
+                flows: flow_max_live_aggregates,
+            };
+            usize::from(!ingest::run(source, &paths, dry_run, ttl_days, bounds).await?)
         }
         Command::Explain {
             json,

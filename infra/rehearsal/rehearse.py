@@ -580,6 +580,7 @@ def check_functions(stack: Stack) -> None:
                 "TRIAGE_TABLE_NAME": table,
                 "TRIAGE_CONTEXT_TTL_DAYS": v["ContextTtlDays"],
                 "TRIAGE_AWS_TIMEOUT_MS": v["AwsTimeoutMs"],
+                "TRIAGE_FLOW_MAX_LIVE_AGGREGATES": "262144",
             },
         ),
     }

@@ -157,6 +157,10 @@ pub async fn connect_ingest(
         max_live_aggregates: config.cloudtrail_max_live_aggregates,
         ..CloudTrailLimits::FUNCTION
     })
+    .with_flow_limits(triage_logs::flowlogs::Limits {
+        max_live: config.flow_max_live_aggregates,
+        ..triage_logs::flowlogs::Limits::DEFAULT
+    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use std::time::Duration;
 use triage_domain::config::{ConfigError, number, required};
 use triage_logs::cloudtrail::DEFAULT_MAX_LIVE_AGGREGATES;
+use triage_logs::flowlogs;
 
 /// The ingest functions' environment, read once at start-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +19,11 @@ pub struct IngestConfig {
     /// aggregates held while an object streams in before a part is written; bounds the
     /// function's memory whatever the object's size. Used by the CloudTrail function only.
     pub cloudtrail_max_live_aggregates: usize,
+    /// `TRIAGE_FLOW_MAX_LIVE_AGGREGATES` (default 262144, 1024-16777183): most flow aggregates
+    /// held while an object streams in (about 112 bytes each) before the oldest time bucket is
+    /// flushed to items; bounds the function's memory whatever the object's size. Used by the
+    /// flow-log function only.
+    pub flow_max_live_aggregates: usize,
 }
 
 impl IngestConfig {
@@ -39,6 +45,12 @@ impl IngestConfig {
                 DEFAULT_MAX_LIVE_AGGREGATES as i64,
                 1000,
                 10_000_000,
+            )? as usize,
+            flow_max_live_aggregates: number(
+                "TRIAGE_FLOW_MAX_LIVE_AGGREGATES",
+                flowlogs::Limits::DEFAULT.max_live as i64,
+                1024,
+                16_777_183,
             )? as usize,
         })
     }

@@ -6,7 +6,7 @@ use super::fetch::FetchError;
 use super::notification::{Announced, NotificationError, ObjectRef, parse_notification};
 use super::read::{
     CloudTrailLimits, ObjectError, ObjectItems, ObjectStats, cloudtrail_object_items,
-    read_flow_log, stream_cloudtrail,
+    read_flow_log_within, stream_cloudtrail,
 };
 use crate::context_items::{ObjectId, WritePlan};
 use crate::{BatchReport, BatchWriter, Item};
@@ -22,6 +22,7 @@ use tokio::io::AsyncRead;
 use tokio::sync::mpsc;
 use tokio_util::io::SyncIoBridge;
 use triage_domain::dedupe::StoreError;
+use triage_logs::flowlogs;
 
 /// CloudTrail parts read ahead of the writes: the reader waits rather than hold more.
 const PARTS_IN_FLIGHT: usize = 2;
@@ -98,6 +99,7 @@ pub struct Ingestor<S, W> {
     kind: LogKind,
     ttl: chrono::Duration,
     limits: CloudTrailLimits,
+    flow_limits: flowlogs::Limits,
 }
 
 impl<S: ObjectSource, W: ItemSink> Ingestor<S, W> {
@@ -109,7 +111,14 @@ impl<S: ObjectSource, W: ItemSink> Ingestor<S, W> {
             kind,
             ttl,
             limits: CloudTrailLimits::FUNCTION,
+            flow_limits: flowlogs::Limits::DEFAULT,
         }
+    }
+
+    /// Aggregate flow logs within `limits` instead of [`flowlogs::Limits::DEFAULT`].
+    pub fn with_flow_limits(mut self, limits: flowlogs::Limits) -> Self {
+        self.flow_limits = limits;
+        self
     }
 
     /// Read CloudTrail objects within `limits` instead of [`CloudTrailLimits::FUNCTION`].
@@ -135,15 +144,17 @@ impl<S: ObjectSource, W: ItemSink> Ingestor<S, W> {
             });
         }
         let (id, expires_at, limits) = (object.id(), self.expires_at(), self.limits);
+        let flow_limits = self.flow_limits;
         // The parsers are synchronous and CPU-bound: they read the async body through a bridge
         // on a blocking thread, so the body streams in while it is parsed.
         let body = SyncIoBridge::new(opened.body);
         match self.kind {
             LogKind::FlowLogs => {
-                let read =
-                    tokio::task::spawn_blocking(move || read_flow_log(body, &id, expires_at))
-                        .await
-                        .map_err(|e| ObjectError::Task(e.to_string()))??;
+                let read = tokio::task::spawn_blocking(move || {
+                    read_flow_log_within(body, &flow_limits, &id, expires_at)
+                })
+                .await
+                .map_err(|e| ObjectError::Task(e.to_string()))??;
                 self.write(read).await
             }
             LogKind::CloudTrail => {

@@ -145,10 +145,21 @@ impl<R: BufRead> Read for Decoded<R> {
     }
 }
 
-/// Read a flow-log object (gzip as S3 delivers it, or plain text), streaming: memory is bounded
-/// by the number of aggregates, never by the object.
+/// Read a flow-log object (gzip as S3 delivers it, or plain text), streaming, within the
+/// default [`flowlogs::Limits`]: [`read_flow_log_within`].
 pub fn read_flow_log(
     input: impl Read,
+    id: &ObjectId,
+    expires_at: i64,
+) -> Result<ObjectItems, ObjectError> {
+    read_flow_log_within(input, &flowlogs::Limits::DEFAULT, id, expires_at)
+}
+
+/// Read a flow-log object (gzip as S3 delivers it, or plain text), streaming: memory is bounded
+/// by `limits` (the live aggregates) and the object's compressed items, never by its text.
+pub fn read_flow_log_within(
+    input: impl Read,
+    limits: &flowlogs::Limits,
     id: &ObjectId,
     expires_at: i64,
 ) -> Result<ObjectItems, ObjectError> {
@@ -167,7 +178,10 @@ pub fn read_flow_log(
     };
     let (aggregates, summary) = flowlogs::ingest(
         BufReader::with_capacity(BUFFER, &mut counting),
-        &flowlogs::IngestOptions::default(),
+        &flowlogs::IngestOptions {
+            limits: *limits,
+            ..flowlogs::IngestOptions::default()
+        },
     )?;
     Ok(ObjectItems {
         items: flow_items(&aggregates, id, expires_at),

@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use triage_domain::config::ConfigError;
 use triage_domain::dedupe::StoreError;
+use triage_logs::flowlogs;
 
 fn fixture(path: &str) -> Vec<u8> {
     let full = format!("{}/../../tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
@@ -255,6 +256,57 @@ fn flow_logs_read_the_same_gzip_or_plain_and_count_the_plain_bytes() {
         b"2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA\n",
     ));
     assert_eq!(read_flow_log(&two[..], &id(), 1).unwrap().stats.records, 8);
+}
+
+/// A bound on live flow aggregates below what an object holds changes how its rows are split
+/// into items, never what they add up to.
+#[test]
+fn a_flow_log_read_within_a_small_bound_adds_up_to_the_unbounded_read() {
+    // 3,000 SSH clients from distinct addresses in one ten-minute bucket: 3,000 aggregates.
+    let mut text = String::from(
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n",
+    );
+    for i in 0..3_000u32 {
+        let remote = std::net::Ipv4Addr::from(0xcb00_7100 + i);
+        text.push_str(&format!(
+            "2 123456789010 eni-1235b8ca123456789 {remote} 172.31.16.21 {} 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n",
+            40_000 + i % 20_000
+        ));
+    }
+    let totals = |read: &ObjectItems| {
+        let rows: Vec<_> = read
+            .items
+            .iter()
+            .flat_map(|item| {
+                crate::context_items::decode_flow_rows(item["rows"].as_b().unwrap().as_ref())
+            })
+            .collect();
+        (
+            rows.len(),
+            rows.iter().map(|r| r.flows).sum::<u64>(),
+            rows.iter().map(|r| r.bytes).sum::<u64>(),
+        )
+    };
+    let unbounded = read_flow_log(text.as_bytes(), &id(), 1).unwrap();
+    let small = flowlogs::Limits {
+        max_live: 1_000,
+        ..flowlogs::Limits::DEFAULT
+    };
+    let bounded = read_flow_log_within(text.as_bytes(), &small, &id(), 1).unwrap();
+    assert_eq!(totals(&unbounded), (3_000, 3_000, 3_000 * 4249));
+    assert_eq!(totals(&bounded), totals(&unbounded));
+    assert!(
+        bounded.items.len() > unbounded.items.len(),
+        "flushed early into chunks of their own: {} vs {} items",
+        bounded.items.len(),
+        unbounded.items.len()
+    );
+    let keys: BTreeSet<_> = bounded.items.iter().filter_map(item_key).collect();
+    assert_eq!(
+        keys.len(),
+        bounded.items.len(),
+        "no item overwrites another"
+    );
 }
 
 #[test]
@@ -547,6 +599,23 @@ fn configuration_defaults_and_errors() {
     ]))
     .unwrap();
     assert_eq!(bounded.cloudtrail_max_live_aggregates, 5000);
+    assert_eq!(config.flow_max_live_aggregates, 262_144);
+    let flows = IngestConfig::from_lookup(lookup(&[
+        ("TRIAGE_TABLE_NAME", "t"),
+        ("TRIAGE_FLOW_MAX_LIVE_AGGREGATES", "4096"),
+    ]))
+    .unwrap();
+    assert_eq!(flows.flow_max_live_aggregates, 4096);
+    let too_small = IngestConfig::from_lookup(lookup(&[
+        ("TRIAGE_TABLE_NAME", "t"),
+        ("TRIAGE_FLOW_MAX_LIVE_AGGREGATES", "10"),
+    ]))
+    .unwrap_err();
+    assert!(
+        too_small
+            .to_string()
+            .contains("TRIAGE_FLOW_MAX_LIVE_AGGREGATES")
+    );
     assert_eq!(
         IngestConfig::from_lookup(lookup(&[])).unwrap_err(),
         ConfigError::Missing("TRIAGE_TABLE_NAME")
