@@ -4,4 +4,5 @@
 //! domain's ([`triage_domain::activity`], [`triage_domain::traffic`]).
 
 pub mod cloudtrail;
+pub mod decompress;
 pub mod flowlogs;

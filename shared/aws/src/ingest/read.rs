@@ -3,13 +3,11 @@
 use super::fetch::FetchError;
 use crate::Item;
 use crate::context_items::{ChunkNumbers, ObjectId, flow_items};
-use flate2::bufread::MultiGzDecoder;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use triage_domain::dedupe::StoreError;
+use triage_logs::decompress::{Decompressed, GZIP_MAGIC, is_over_cap};
 use triage_logs::{cloudtrail, flowlogs};
 
-/// The two bytes every gzip member starts with.
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Read buffer between the source (file, S3 body) and the decompressor or line reader.
 const BUFFER: usize = 64 * 1024;
 
@@ -116,35 +114,6 @@ impl ObjectError {
     }
 }
 
-/// Counts the bytes read through it.
-struct Counting<R> {
-    inner: R,
-    bytes: u64,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-}
-
-/// Plain text, or gzip (one or several members) decompressed on the fly.
-enum Decoded<R: BufRead> {
-    Plain(R),
-    Gzip(Box<MultiGzDecoder<R>>),
-}
-
-impl<R: BufRead> Read for Decoded<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Self::Plain(r) => r.read(buf),
-            Self::Gzip(r) => r.read(buf),
-        }
-    }
-}
-
 /// Read a flow-log object (gzip as S3 delivers it, or plain text), streaming, within the
 /// default [`flowlogs::Limits`]: [`read_flow_log_within`].
 pub fn read_flow_log(
@@ -163,21 +132,10 @@ pub fn read_flow_log_within(
     id: &ObjectId,
     expires_at: i64,
 ) -> Result<ObjectItems, ObjectError> {
-    let mut input = BufReader::with_capacity(BUFFER, input);
-    let gzip = input
-        .fill_buf()
-        .map_err(ObjectError::Read)?
-        .starts_with(&GZIP_MAGIC);
-    let mut counting = Counting {
-        inner: if gzip {
-            Decoded::Gzip(Box::new(MultiGzDecoder::new(input)))
-        } else {
-            Decoded::Plain(input)
-        },
-        bytes: 0,
-    };
+    let mut text = Decompressed::new(BufReader::with_capacity(BUFFER, input), u64::MAX)
+        .map_err(ObjectError::Read)?;
     let (aggregates, summary) = flowlogs::ingest(
-        BufReader::with_capacity(BUFFER, &mut counting),
+        BufReader::with_capacity(BUFFER, &mut text),
         &flowlogs::IngestOptions {
             limits: *limits,
             ..flowlogs::IngestOptions::default()
@@ -193,7 +151,7 @@ pub fn read_flow_log_within(
                 .iter()
                 .map(|(reason, n)| (reason.to_string(), *n))
                 .collect(),
-            uncompressed_bytes: counting.bytes,
+            uncompressed_bytes: text.bytes_read(),
         },
     })
 }
@@ -355,16 +313,18 @@ pub fn load_cloudtrail(
 /// Decompress every member, consuming the compressed bytes (freed before parsing).
 fn gunzip(raw: Vec<u8>, limit: u64) -> Result<Vec<u8>, ObjectError> {
     let mut plain = Vec::new();
-    MultiGzDecoder::new(&raw[..])
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut plain)
-        .map_err(ObjectError::Gzip)?;
-    if plain.len() as u64 > limit {
-        return Err(ObjectError::TooLarge {
-            what: "decompresses to",
-            limit,
-        });
-    }
+    Decompressed::new(&raw[..], limit)
+        .and_then(|mut text| text.read_to_end(&mut plain))
+        .map_err(|e| {
+            if is_over_cap(&e) {
+                ObjectError::TooLarge {
+                    what: "decompresses to",
+                    limit,
+                }
+            } else {
+                ObjectError::Gzip(e)
+            }
+        })?;
     Ok(plain)
 }
 

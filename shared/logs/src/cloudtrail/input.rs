@@ -14,12 +14,12 @@
 //! [`InputError`] for that object, so a batch can report it as a partial failure and send it to
 //! the dead-letter queue without dropping the good objects. Nothing here panics on input.
 
-use flate2::bufread::MultiGzDecoder;
+use crate::decompress::{Decompressed, is_over_cap};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use triage_domain::activity::{CloudTrailRecord, Lenient, Record, SkipReason};
 use triage_domain::text::json_kind;
 
@@ -202,73 +202,28 @@ where
     let mut on_raw = |raw: Option<CloudTrailRecord>| {
         sink(raw.ok_or(SkipReason::NotAnObject).and_then(Record::new));
     };
-    let mut input = BufReader::with_capacity(BUFFER, input);
-    let gzip = input
-        .fill_buf()
-        .map_err(|e| InputError::Read(e.to_string()))?
-        .starts_with(&GZIP_MAGIC);
     let limit = options.max_decompressed_bytes;
-    let (shape, decompressed_bytes) = if gzip {
-        let mut capped = Capped::new(MultiGzDecoder::new(input), limit);
-        let shape = read_stream(&mut capped, &mut on_raw)
-            .map_err(|e| e.classify(limit, InputError::Gzip))?;
-        (shape, capped.bytes)
+    let mut text = Decompressed::new(BufReader::with_capacity(BUFFER, input), limit)
+        .map_err(|e| InputError::Read(e.to_string()))?;
+    let failed: fn(String) -> InputError = if text.is_gzip() {
+        InputError::Gzip
     } else {
-        let mut capped = Capped::new(input, limit);
-        let shape = read_stream(&mut capped, &mut on_raw)
-            .map_err(|e| e.classify(limit, InputError::Read))?;
-        (shape, capped.bytes)
+        InputError::Read
     };
+    let shape = read_stream(&mut text, &mut on_raw).map_err(|e| e.classify(limit, failed))?;
+    let decompressed_bytes = text.bytes_read();
     Ok(StreamRead {
         shape,
         decompressed_bytes,
     })
 }
 
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Read buffer between the source and the decompressor or the parser.
 const BUFFER: usize = 64 * 1024;
 /// How much of the text is looked at to tell the shape: enough for a byte-order mark, leading
 /// whitespace and `{ "Records"`. More whitespace than this reads as "not the fast path", which
 /// the general object path still reads correctly.
 const PEEK: usize = 4096;
-
-/// Caps what is read through it: past `limit` bytes, an [`Exceeded`] error, so a gzip bomb
-/// stops at the cap instead of filling memory (nothing is held, but the time is spent).
-struct Capped<R> {
-    inner: R,
-    limit: u64,
-    bytes: u64,
-}
-
-impl<R> Capped<R> {
-    fn new(inner: R, limit: u64) -> Self {
-        Self {
-            inner,
-            limit,
-            bytes: 0,
-        }
-    }
-}
-
-/// The marker error [`Capped`] returns, told apart from real read errors by downcasting.
-#[derive(Debug, thiserror::Error)]
-#[error("more than the configured limit of decompressed bytes")]
-struct Exceeded;
-
-impl<R: Read> Read for Capped<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        // Allow one byte past the limit to tell "exactly the limit" from "more".
-        let room = self.limit.saturating_add(1).saturating_sub(self.bytes);
-        let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..want])?;
-        self.bytes += n as u64;
-        if self.bytes > self.limit {
-            return Err(io::Error::other(Exceeded));
-        }
-        Ok(n)
-    }
-}
 
 /// A failure while streaming: the parser's, or the reader's underneath it.
 enum StreamError {
@@ -296,9 +251,7 @@ impl StreamError {
     fn classify(self, limit: u64, reader: fn(String) -> InputError) -> InputError {
         match self {
             Self::Input(e) => e,
-            Self::Io(e) if e.get_ref().is_some_and(|inner| inner.is::<Exceeded>()) => {
-                InputError::TooLarge { limit }
-            }
+            Self::Io(e) if is_over_cap(&e) => InputError::TooLarge { limit },
             Self::Io(e) => reader(e.to_string()),
         }
     }

@@ -6,11 +6,8 @@ use super::error::FlowLogError;
 use super::layout::AGGREGATION_FIELDS;
 use super::reader::{FlowLogReader, HeaderPolicy};
 use super::summary::Summary;
-use flate2::bufread::MultiGzDecoder;
+use crate::decompress::Decompressed;
 use std::io::{BufRead, BufReader};
-
-/// The two bytes every gzip member starts with.
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Buffer between the decompressor and the line reader: large enough that the decompressor
 /// works in big steps, small next to a Lambda function's memory.
@@ -47,31 +44,12 @@ pub fn ingest<R: BufRead>(
 /// Like [`ingest`], for an object as S3 delivers it: gzip (one or several members), or plain
 /// text, told apart by the gzip magic bytes.
 pub fn ingest_gzip<R: BufRead>(
-    mut input: R,
+    input: R,
     options: &IngestOptions,
 ) -> Result<(Aggregates, Summary), FlowLogError> {
-    if is_gzip(&mut input)? {
-        let decoder = MultiGzDecoder::new(input);
-        ingest(
-            BufReader::with_capacity(DECOMPRESSED_BUFFER, decoder),
-            options,
-        )
-    } else {
-        ingest(input, options)
-    }
-}
-
-/// Whether the input starts like gzip, looking without consuming. A lone first byte 0x1f is
-/// taken as gzip too: it is a control character no flow-log text starts with.
-fn is_gzip(input: &mut impl BufRead) -> Result<bool, FlowLogError> {
-    let head = input
-        .fill_buf()
+    let text = Decompressed::new(input, u64::MAX)
         .map_err(|source| FlowLogError::Read { line: 0, source })?;
-    Ok(match head {
-        [] => false,
-        [first] => *first == GZIP_MAGIC[0],
-        [first, second, ..] => [*first, *second] == GZIP_MAGIC,
-    })
+    ingest(BufReader::with_capacity(DECOMPRESSED_BUFFER, text), options)
 }
 
 #[cfg(test)]
