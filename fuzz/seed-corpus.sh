@@ -47,4 +47,5 @@ for i, record in enumerate(json.load(open(src)).get("Records", [])):
 PY
 done
 add context_rows fuzz/seeds/context_rows/*
+add resolver_log tests/fixtures/resolver/*.json tests/fixtures/resolver/*.ndjson
 for t in "$corpus"/*; do echo "$(basename "$t"): $(ls "$t" | wc -l) seeds"; done

@@ -6,3 +6,4 @@
 pub mod cloudtrail;
 pub mod decompress;
 pub mod flowlogs;
+pub mod resolver;
