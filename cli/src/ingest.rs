@@ -15,6 +15,8 @@ use triage_logs::flowlogs;
 pub enum Source {
     Cloudtrail,
     Flowlogs,
+    /// Route 53 Resolver query logs (stored, not yet used by triage).
+    Resolver,
 }
 
 /// Totals over every object of a run.
@@ -89,6 +91,13 @@ fn items_for(
                 ..flowlogs::Limits::DEFAULT
             };
             let read = ingest::read_flow_log_within(file, &limits, &id, expires_at)
+                .map_err(|e| e.to_string())?;
+            on_items(read.items);
+            read.stats
+        }
+        Source::Resolver => {
+            let max_text = ingest::CloudTrailLimits::BACKFILL.max_decompressed_bytes;
+            let read = ingest::read_resolver_log(file, max_text, &id, expires_at)
                 .map_err(|e| e.to_string())?;
             on_items(read.items);
             read.stats

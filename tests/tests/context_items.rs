@@ -120,3 +120,44 @@ async fn context_queries_read_every_page_of_a_busy_subject() {
         );
     }
 }
+
+/// Route 53 Resolver query aggregates written with `BatchWriter` and read back from the server,
+/// twice written, stored once.
+#[tokio::test]
+async fn resolver_items_round_trip_and_rewriting_an_object_is_idempotent() {
+    let stack = LocalStack::start().await;
+    let fixture = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/resolver/panther-vpcdns.ndjson"),
+    )
+    .unwrap();
+    let instance = unique("i");
+    let text = fixture.replace("i-0abc234", &instance);
+    let (aggregates, _) = triage_logs::resolver::read_object(text.as_bytes(), 1 << 20).unwrap();
+    let items = triage_aws::context_items::resolver_items(
+        &aggregates,
+        &ObjectId::of(&instance),
+        2_000_000_000,
+    );
+    let writer = BatchWriter::new(stack.dynamodb.clone(), &stack.table);
+    writer.put_all(items.clone()).await.unwrap();
+    writer.put_all(items).await.unwrap();
+    let stored = stack
+        .dynamodb
+        .query()
+        .table_name(&stack.table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("DNS#{instance}")))
+        .send()
+        .await
+        .unwrap();
+    let rows: Vec<_> = stored
+        .items()
+        .iter()
+        .flat_map(|item| {
+            triage_aws::context_items::decode_resolver_rows(item["rows"].as_b().unwrap().as_ref())
+        })
+        .collect();
+    assert_eq!(rows.len(), 4, "four names, each once: {rows:?}");
+    assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), 8);
+}

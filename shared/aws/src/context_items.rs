@@ -13,6 +13,7 @@
 //! | API activity | `CT#<arn / key / ip / service / account>#<id>` | `ACT#<bucket start>#<object id>#<chunk>` | `rows` (source, API, outcome, source IP, region, count, first, last, user agent), `rows_n` |
 //! | baseline | same `pk` | `BASE#<object id>#<chunk>` | `rows` (kind, value, count, first, last) |
 //! | notable events | principal's `pk` | `EVT#<hour>#<object id>#<chunk>` | `rows` (deflated JSON lines, one event each), `rows_n` |
+//! | DNS queries | `DNS#<instance id or source address>` | `<bucket start, RFC 3339>#<object id>#<chunk>` | `rows` (deflated TSV: name, type, response code, count, first, last, addresses, firewall action), `rows_n` |
 //!
 //! Keys carry the source object's ID, so processing an object twice (at-least-once delivery,
 //! a re-run backfill) overwrites the same items instead of double counting, and a reader sums
@@ -27,9 +28,9 @@ use flate2::Compression;
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use triage_domain::enrich::{ActivityRow, BaselineRow, FlowRow};
+use triage_domain::enrich::{ActivityRow, BaselineRow, DnsRow, FlowRow};
 use triage_domain::scope::ScopeWindow;
-use triage_logs::{cloudtrail, flowlogs};
+use triage_logs::{cloudtrail, flowlogs, resolver};
 
 /// Uncompressed rows per item chunk: keeps every item far below DynamoDB's 400 KB.
 const CHUNK_BYTES: usize = 512 * 1024;
@@ -212,6 +213,50 @@ pub fn flow_items(
                     AttributeValue::N(expires_at.to_string()),
                 ),
             ])
+        })
+        .collect()
+}
+
+/// The Route 53 Resolver query aggregates of one object as items: one per chunk of rows of an
+/// asker (instance, or source address) and ten-minute bucket, as deflated tab-separated text.
+pub fn resolver_items(
+    aggregates: &[(resolver::QueryKey, resolver::QueryStats)],
+    object: &ObjectId,
+    expires_at: i64,
+) -> Vec<Item> {
+    let mut groups: BTreeMap<(String, i64), Vec<String>> = BTreeMap::new();
+    for (key, stats) in aggregates {
+        let addresses: Vec<&str> = stats.addresses.iter().map(String::as_str).collect();
+        groups
+            .entry((format!("DNS#{}", key.source), key.bucket_start))
+            .or_default()
+            .push(format!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                cell(&key.name),
+                cell(&key.query_type),
+                cell(&key.rcode),
+                stats.count,
+                time(stats.first),
+                time(stats.last),
+                cell(&addresses.join(",")),
+                cell(stats.firewall_action.as_deref().unwrap_or("")),
+            ));
+    }
+    groups
+        .into_iter()
+        .flat_map(|((pk, bucket), rows)| {
+            let bucket = Utc
+                .timestamp_opt(bucket, 0)
+                .single()
+                .map(time)
+                .unwrap_or_default();
+            packed_items(
+                &pk,
+                &format!("{bucket}#{}", object.as_str()),
+                &rows,
+                expires_at,
+                0,
+            )
         })
         .collect()
 }
@@ -457,6 +502,39 @@ pub fn decode_flow_rows(blob: &[u8]) -> Vec<FlowRow> {
         .collect()
 }
 
+/// The DNS rows of one item, as written by [`resolver_items`].
+pub fn decode_resolver_rows(blob: &[u8]) -> Vec<DnsRow> {
+    inflate(blob)
+        .lines()
+        .filter_map(|line| {
+            let [
+                name,
+                query_type,
+                rcode,
+                count,
+                first,
+                last,
+                addresses,
+                action,
+            ] = fields(line)?;
+            Some(DnsRow {
+                name: name.to_string(),
+                query_type: query_type.to_string(),
+                rcode: rcode.to_string(),
+                count: count.parse().ok()?,
+                first: parse_time(first)?,
+                last: parse_time(last)?,
+                addresses: addresses
+                    .split(',')
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                firewall_action: (!action.is_empty()).then(|| action.to_string()),
+            })
+        })
+        .collect()
+}
+
 /// The activity rows of one item, as written by [`cloudtrail_items`] (`subject` left empty: the
 /// caller knows the partition key).
 pub fn decode_activity_rows(blob: &[u8]) -> Vec<ActivityRow> {
@@ -660,6 +738,32 @@ mod tests {
         for item in &items {
             assert!(super::super::item_size::item_size(item) < 1024);
         }
+    }
+
+    #[test]
+    fn resolver_items_round_trip_one_item_per_asker_and_bucket() {
+        let text = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/resolver/panther-vpcdns.ndjson"
+        ))
+        .unwrap();
+        let (aggregates, _) = resolver::read_object(&text[..], 1 << 20).unwrap();
+        let items = resolver_items(&aggregates, &ObjectId::of("dns"), 7);
+        assert_eq!(items.len(), 1, "one instance, one ten-minute bucket");
+        let item = &items[0];
+        assert_eq!(item["pk"].as_s().unwrap(), "DNS#i-0abc234");
+        let sk = item["sk"].as_s().unwrap();
+        assert!(sk.starts_with("2022-06-25T00:20:00Z#"), "{sk}");
+        let rows = decode_resolver_rows(item["rows"].as_b().unwrap().as_ref());
+        assert_eq!(rows.len().to_string(), *item["rows_n"].as_n().unwrap());
+        let pool = rows.iter().find(|r| r.name == "moneropool.ru").unwrap();
+        assert_eq!(
+            (pool.query_type.as_str(), pool.rcode.as_str(), pool.count),
+            ("A", "NOERROR", 2)
+        );
+        assert_eq!(pool.addresses, ["1.2.3.4"]);
+        assert_eq!(pool.firewall_action, None);
+        assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), 8);
     }
 
     #[test]

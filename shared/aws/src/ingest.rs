@@ -41,7 +41,8 @@ pub use pipeline::{
 };
 pub use read::{
     CloudTrailLimits, ObjectError, ObjectItems, ObjectStats, cloudtrail_object_items,
-    load_cloudtrail, read_cloudtrail, read_flow_log, read_flow_log_within, stream_cloudtrail,
+    load_cloudtrail, read_cloudtrail, read_flow_log, read_flow_log_within, read_resolver_log,
+    stream_cloudtrail,
 };
 
 use std::fmt;

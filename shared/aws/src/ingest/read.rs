@@ -2,11 +2,11 @@
 
 use super::fetch::FetchError;
 use crate::Item;
-use crate::context_items::{ChunkNumbers, ObjectId, flow_items};
+use crate::context_items::{ChunkNumbers, ObjectId, flow_items, resolver_items};
 use std::io::{self, BufReader, Read};
 use triage_domain::dedupe::StoreError;
 use triage_logs::decompress::{Decompressed, GZIP_MAGIC, is_over_cap};
-use triage_logs::{cloudtrail, flowlogs};
+use triage_logs::{cloudtrail, flowlogs, resolver};
 
 /// Read buffer between the source (file, S3 body) and the decompressor or line reader.
 const BUFFER: usize = 64 * 1024;
@@ -77,6 +77,8 @@ pub enum ObjectError {
     CloudTrail(#[from] cloudtrail::InputError),
     #[error(transparent)]
     FlowLog(#[from] flowlogs::FlowLogError),
+    #[error("Route 53 Resolver query log: {0}")]
+    Resolver(String),
     #[error("writing the context items failed: {0}")]
     Write(StoreError),
     #[error("the parser task did not finish: {0}")]
@@ -92,7 +94,11 @@ impl ObjectError {
             Self::Read(_) => true,
             Self::FlowLog(e) => e.is_retryable(),
             Self::Write(e) => e.is_retryable(),
-            Self::Gzip(_) | Self::TooLarge { .. } | Self::CloudTrail(_) | Self::Task(_) => false,
+            Self::Gzip(_)
+            | Self::TooLarge { .. }
+            | Self::CloudTrail(_)
+            | Self::Resolver(_)
+            | Self::Task(_) => false,
         }
     }
 
@@ -104,9 +110,11 @@ impl ObjectError {
             Self::Fetch(FetchError::Transient(_)) => "Retryable.ObjectFetch",
             Self::Read(_) => "Retryable.ObjectRead",
             Self::FlowLog(e) if e.is_retryable() => "Retryable.ObjectRead",
-            Self::Gzip(_) | Self::TooLarge { .. } | Self::CloudTrail(_) | Self::FlowLog(_) => {
-                "InvalidObject"
-            }
+            Self::Gzip(_)
+            | Self::TooLarge { .. }
+            | Self::CloudTrail(_)
+            | Self::FlowLog(_)
+            | Self::Resolver(_) => "InvalidObject",
             Self::Write(e) if e.is_retryable() => "Retryable.ContextStore",
             Self::Write(_) => "ContextStore",
             Self::Task(_) => "Internal",
@@ -152,6 +160,38 @@ pub fn read_flow_log_within(
                 .map(|(reason, n)| (reason.to_string(), *n))
                 .collect(),
             uncompressed_bytes: text.bytes_read(),
+        },
+    })
+}
+
+/// Read a Route 53 Resolver query log object (gzip or plain; entries one per line, an array or
+/// one entry) into items; its text may not exceed `max_text_bytes`.
+pub fn read_resolver_log(
+    input: impl Read,
+    max_text_bytes: u64,
+    id: &ObjectId,
+    expires_at: i64,
+) -> Result<ObjectItems, ObjectError> {
+    let (aggregates, summary) =
+        resolver::read_object(input, max_text_bytes).map_err(|e| match e {
+            resolver::InputError::TooLarge { limit } => ObjectError::TooLarge {
+                what: "decompresses to",
+                limit,
+            },
+            resolver::InputError::Read(message) => ObjectError::Read(io::Error::other(message)),
+            resolver::InputError::Json(_) => ObjectError::Resolver(e.to_string()),
+        })?;
+    Ok(ObjectItems {
+        items: resolver_items(&aggregates, id, expires_at),
+        stats: ObjectStats {
+            records: summary.records,
+            skipped: summary.skipped_total(),
+            skip_reasons: summary
+                .skipped
+                .iter()
+                .map(|(reason, n)| (reason.to_string(), *n))
+                .collect(),
+            uncompressed_bytes: summary.text_bytes,
         },
     })
 }

@@ -10,7 +10,7 @@ mod subjects;
 mod summary;
 mod timeline;
 
-pub use rows::{ActivityRow, BaselineRow, Context, FlowRow};
+pub use rows::{ActivityRow, BaselineRow, Context, DnsRow, FlowRow};
 pub use subjects::{Subjects, subjects};
 pub use summary::{CallsFromNewNetwork, ContextSummary, FlowTotals, RemoteTraffic, ServicePort};
 pub use timeline::{Timeline, sparkline};

@@ -31,6 +31,24 @@ impl FlowRow {
     }
 }
 
+/// What one instance (or address) resolved in one ten-minute bucket: a name, its type and
+/// response code, how often, and the addresses it got back (to match against flows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsRow {
+    /// Lower case, without the final dot.
+    pub name: String,
+    pub query_type: String,
+    /// `NOERROR`, `NXDOMAIN`, `SERVFAIL`...
+    pub rcode: String,
+    pub count: u64,
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+    /// A and AAAA answers (at most a few).
+    pub addresses: Vec<String>,
+    /// What a DNS Firewall rule did at worst (`BLOCK`, `ALERT`, `ALLOW`), if one matched.
+    pub firewall_action: Option<String>,
+}
+
 /// API activity of a principal, access key or source IP in one time bucket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityRow {

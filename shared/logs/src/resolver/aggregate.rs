@@ -6,7 +6,7 @@
 
 use super::record::{Query, SkipReason, Source};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Bucket width: the flow aggregates' ten minutes, so a name and the traffic to its answer line up.
 pub const BUCKET_SECS: i64 = 600;
@@ -38,6 +38,8 @@ pub struct QueryStats {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     pub records: u64,
+    /// Bytes of text read (after decompression): what the cost per GB is per.
+    pub text_bytes: u64,
     pub skipped: BTreeMap<SkipReason, u64>,
     pub aggregates: usize,
 }
@@ -51,7 +53,7 @@ impl Summary {
 /// Queries in, aggregates out.
 #[derive(Debug, Default)]
 pub struct Aggregator {
-    aggregates: BTreeMap<QueryKey, QueryStats>,
+    aggregates: HashMap<QueryKey, QueryStats, foldhash::fast::RandomState>,
     summary: Summary,
 }
 
@@ -108,6 +110,8 @@ impl Aggregator {
     /// The aggregates, sorted by asker, bucket, name, type and response code.
     pub fn finish(mut self) -> (Vec<(QueryKey, QueryStats)>, Summary) {
         self.summary.aggregates = self.aggregates.len();
-        (self.aggregates.into_iter().collect(), self.summary)
+        let mut aggregates: Vec<_> = self.aggregates.into_iter().collect();
+        aggregates.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        (aggregates, self.summary)
     }
 }

@@ -14,8 +14,9 @@ pub use record::{
 };
 
 use crate::decompress::{Decompressed, is_over_cap};
+use serde::Deserialize;
 use serde_json::Value;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 
 /// Why an object could not be read at all (its entries are then not counted either: the object
 /// is retried or dead-lettered whole).
@@ -31,42 +32,93 @@ pub enum InputError {
 
 /// Read, parse and aggregate one object. Its text may not exceed `max_text_bytes` (a gzip bomb
 /// stops there).
+///
+/// S3 deliveries hold one entry per line, each parsed straight into [`QueryLogEntry`] (a line
+/// that does not parse is a counted skip, not a failed object: one damaged entry must not drop
+/// the rest). When the first line is not a whole entry, the object is read as a stream of JSON
+/// values instead: pretty-printed entries, or a JSON array export (read whole).
 pub fn read_object(
     input: impl Read,
     max_text_bytes: u64,
 ) -> Result<(Vec<(QueryKey, QueryStats)>, Summary), InputError> {
-    let text = Decompressed::new(BufReader::new(input), max_text_bytes)
-        .map_err(|e| InputError::Read(e.to_string()))?;
+    let mut text = BufReader::with_capacity(
+        BUFFER,
+        Decompressed::new(BufReader::with_capacity(BUFFER, input), max_text_bytes)
+            .map_err(|e| read_error(e, max_text_bytes))?,
+    );
     let mut aggregator = Aggregator::default();
-    let mut push = |value: Value| {
-        let query = match value {
-            Value::Object(_) => serde_json::from_value::<QueryLogEntry>(value)
-                .map_err(|_| SkipReason::NotAnObject)
-                .and_then(Query::from_entry),
-            _ => Err(SkipReason::NotAnObject),
-        };
-        aggregator.push(query);
+    let mut line = String::new();
+    let first_is_entry = loop {
+        line.clear();
+        if text
+            .read_line(&mut line)
+            .map_err(|e| read_error(e, max_text_bytes))?
+            == 0
+        {
+            break true;
+        }
+        if !line.trim().is_empty() {
+            break serde_json::from_str::<QueryLogEntry>(&line).is_ok();
+        }
     };
-    // Whitespace-separated JSON values: one entry per line and a single entry alike. A JSON
-    // array (an export) is one value, read whole.
-    for value in serde_json::Deserializer::from_reader(BufReader::new(text)).into_iter::<Value>() {
-        match value {
-            Ok(Value::Array(entries)) => entries.into_iter().for_each(&mut push),
-            Ok(value) => push(value),
-            Err(e) if e.is_io() => {
-                let e = std::io::Error::from(e);
-                return Err(if is_over_cap(&e) {
-                    InputError::TooLarge {
-                        limit: max_text_bytes,
-                    }
+    if first_is_entry {
+        loop {
+            if !line.trim().is_empty() {
+                aggregator.push(
+                    serde_json::from_str::<QueryLogEntry>(&line)
+                        .map_err(|_| SkipReason::NotAnObject)
+                        .and_then(Query::from_entry),
+                );
+            }
+            line.clear();
+            if text
+                .read_line(&mut line)
+                .map_err(|e| read_error(e, max_text_bytes))?
+                == 0
+            {
+                break;
+            }
+        }
+    } else {
+        let rest = line.as_bytes().chain(&mut text);
+        for value in serde_json::Deserializer::from_reader(rest).into_iter::<Value>() {
+            let value = value.map_err(|e| {
+                if e.is_io() {
+                    read_error(e.into(), max_text_bytes)
                 } else {
-                    InputError::Read(e.to_string())
+                    InputError::Json(e.to_string())
+                }
+            })?;
+            let entries = match value {
+                Value::Array(entries) => entries,
+                other => vec![other],
+            };
+            for entry in entries {
+                aggregator.push(match entry {
+                    Value::Object(_) => QueryLogEntry::deserialize(&entry)
+                        .map_err(|_| SkipReason::NotAnObject)
+                        .and_then(Query::from_entry),
+                    _ => Err(SkipReason::NotAnObject),
                 });
             }
-            Err(e) => return Err(InputError::Json(e.to_string())),
         }
     }
-    Ok(aggregator.finish())
+    let (aggregates, mut summary) = aggregator.finish();
+    summary.text_bytes = text.get_ref().bytes_read();
+    Ok((aggregates, summary))
+}
+
+/// Read buffer between the source, the decompressor and the line reader.
+const BUFFER: usize = 64 * 1024;
+
+fn read_error(e: std::io::Error, max_text_bytes: u64) -> InputError {
+    if is_over_cap(&e) {
+        InputError::TooLarge {
+            limit: max_text_bytes,
+        }
+    } else {
+        InputError::Read(e.to_string())
+    }
 }
 
 #[cfg(test)]
@@ -171,11 +223,16 @@ mod tests {
     }
 
     #[test]
-    fn a_broken_object_fails_whole_and_a_bomb_stops_at_the_cap() {
+    fn a_broken_array_fails_whole_a_broken_line_is_skipped_and_a_bomb_stops_at_the_cap() {
         assert!(matches!(
-            read_object(&b"{\"query_name\": "[..], 1 << 20),
+            read_object(&b"[{\"query_name\": "[..], 1 << 20),
             Err(InputError::Json(_))
         ));
+        // One damaged line of a delivery is a counted skip; the others are kept.
+        let mut lines = fixture("panther-vpcdns.ndjson");
+        lines.extend(b"{\"query_name\": \n");
+        let (_, summary) = read_object(&lines[..], 1 << 20).unwrap();
+        assert_eq!((summary.records, summary.skipped_total()), (9, 1));
         let big = fixture("panther-vpcdns.ndjson").repeat(100);
         assert!(matches!(
             read_object(&gzip(&big)[..], 1000),

@@ -4,57 +4,59 @@
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::fmt;
 use triage_domain::activity::{NAME_MAX, bounded, parse_event_time};
 
-/// An entry as written: only what triage reads is modelled; other fields are ignored.
+/// An entry as written: only what triage reads is modelled; other fields are ignored. Text is
+/// borrowed from the line when it has no escapes, so parsing allocates little.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct QueryLogEntry {
-    #[serde(default)]
-    pub query_timestamp: Option<String>,
-    #[serde(default)]
-    pub query_name: Option<String>,
-    #[serde(default)]
-    pub query_type: Option<String>,
-    #[serde(default)]
-    pub rcode: Option<String>,
-    #[serde(default)]
-    pub answers: Answers,
-    #[serde(default)]
-    pub srcaddr: Option<String>,
-    #[serde(default)]
-    pub srcids: SourceIds,
-    #[serde(default)]
-    pub vpc_id: Option<String>,
+pub struct QueryLogEntry<'a> {
+    #[serde(default, borrow)]
+    pub query_timestamp: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub query_name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub query_type: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub rcode: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub answers: Answers<'a>,
+    #[serde(default, borrow)]
+    pub srcaddr: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub srcids: SourceIds<'a>,
     /// `BLOCK`, `ALERT` or `ALLOW` when a DNS Firewall rule matched the query.
-    #[serde(default)]
-    pub firewall_rule_action: Option<String>,
+    #[serde(default, borrow)]
+    pub firewall_rule_action: Option<Cow<'a, str>>,
 }
 
 /// What made the query: an instance, or a Resolver inbound endpoint (traffic from outside the
 /// VPC, on premises).
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct SourceIds {
-    #[serde(default)]
-    pub instance: Option<String>,
-    #[serde(default)]
-    pub resolver_endpoint: Option<String>,
+pub struct SourceIds<'a> {
+    #[serde(default, borrow)]
+    pub instance: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub resolver_endpoint: Option<Cow<'a, str>>,
 }
 
 /// The answers: a list as AWS writes it; some exports flatten a single answer to an object.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(untagged)]
-pub enum Answers {
-    List(Vec<Answer>),
-    One(Answer),
+pub enum Answers<'a> {
+    #[serde(borrow)]
+    List(Vec<Answer<'a>>),
+    #[serde(borrow)]
+    One(Answer<'a>),
     #[default]
     #[serde(skip)]
     None,
 }
 
-impl Answers {
-    pub fn iter(&self) -> impl Iterator<Item = &Answer> {
-        let (list, one): (&[Answer], Option<&Answer>) = match self {
+impl<'a> Answers<'a> {
+    pub fn iter(&self) -> impl Iterator<Item = &Answer<'a>> {
+        let (list, one): (&[Answer<'a>], Option<&Answer<'a>>) = match self {
             Answers::List(list) => (list, None),
             Answers::One(one) => (&[], Some(one)),
             Answers::None => (&[], None),
@@ -64,11 +66,11 @@ impl Answers {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct Answer {
-    #[serde(default, rename = "Rdata")]
-    pub rdata: Option<String>,
-    #[serde(default, rename = "Type")]
-    pub kind: Option<String>,
+pub struct Answer<'a> {
+    #[serde(default, rename = "Rdata", borrow)]
+    pub rdata: Option<Cow<'a, str>>,
+    #[serde(default, rename = "Type", borrow)]
+    pub kind: Option<Cow<'a, str>>,
 }
 
 /// Why an entry was not used.
@@ -134,7 +136,7 @@ pub fn normalize_name(raw: &str) -> String {
 }
 
 impl Query {
-    pub fn from_entry(entry: QueryLogEntry) -> Result<Self, SkipReason> {
+    pub fn from_entry(entry: QueryLogEntry<'_>) -> Result<Self, SkipReason> {
         let raw_time = entry.query_timestamp.ok_or(SkipReason::MissingTime)?;
         let time = parse_event_time(&raw_time).ok_or(SkipReason::InvalidTime)?;
         let name = entry
@@ -143,7 +145,7 @@ impl Query {
             .map(normalize_name)
             .filter(|n| !n.is_empty())
             .ok_or(SkipReason::MissingQueryName)?;
-        let text = |s: Option<String>| {
+        let text = |s: Option<Cow<'_, str>>| {
             s.filter(|s| !s.is_empty())
                 .map(|s| bounded(&s, NAME_MAX).to_owned())
         };
