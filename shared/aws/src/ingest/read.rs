@@ -3,6 +3,7 @@
 use super::fetch::FetchError;
 use crate::Item;
 use crate::context_items::{ChunkNumbers, ObjectId, flow_items, resolver_items};
+use std::collections::BTreeMap;
 use std::io::{self, BufReader, Read};
 use triage_domain::dedupe::StoreError;
 use triage_logs::decompress::{Decompressed, GZIP_MAGIC, is_over_cap};
@@ -22,6 +23,25 @@ pub struct ObjectStats {
     pub skip_reasons: Vec<(String, u64)>,
     /// Bytes after decompression: log volume is priced on it.
     pub uncompressed_bytes: u64,
+}
+
+impl ObjectStats {
+    /// From a reader's counts: records read, skips by reason, bytes of text.
+    fn counted<R: ToString>(
+        records: u64,
+        skipped: &BTreeMap<R, u64>,
+        uncompressed_bytes: u64,
+    ) -> Self {
+        Self {
+            records,
+            skipped: skipped.values().sum(),
+            skip_reasons: skipped
+                .iter()
+                .map(|(reason, n)| (reason.to_string(), *n))
+                .collect(),
+            uncompressed_bytes,
+        }
+    }
 }
 
 /// One object read: its items, not yet written.
@@ -151,16 +171,7 @@ pub fn read_flow_log_within(
     )?;
     Ok(ObjectItems {
         items: flow_items(&aggregates, id, expires_at),
-        stats: ObjectStats {
-            records: summary.records,
-            skipped: summary.skipped_total(),
-            skip_reasons: summary
-                .skipped
-                .iter()
-                .map(|(reason, n)| (reason.to_string(), *n))
-                .collect(),
-            uncompressed_bytes: text.bytes_read(),
-        },
+        stats: ObjectStats::counted(summary.records, &summary.skipped, text.bytes_read()),
     })
 }
 
@@ -183,16 +194,7 @@ pub fn read_resolver_log(
         })?;
     Ok(ObjectItems {
         items: resolver_items(&aggregates, id, expires_at),
-        stats: ObjectStats {
-            records: summary.records,
-            skipped: summary.skipped_total(),
-            skip_reasons: summary
-                .skipped
-                .iter()
-                .map(|(reason, n)| (reason.to_string(), *n))
-                .collect(),
-            uncompressed_bytes: summary.text_bytes,
-        },
+        stats: ObjectStats::counted(summary.records, &summary.skipped, summary.text_bytes),
     })
 }
 
