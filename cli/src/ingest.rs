@@ -1,4 +1,4 @@
-//! `triage-cli ingest cloudtrail|flowlogs PATH...`: backfill context with the same parsing,
+//! `triage-cli ingest cloudtrail|flowlogs|resolver PATH...`: backfill context with the same parsing,
 //! aggregation and item layout the ingest functions use, or price it first with `--dry-run`.
 
 use anyhow::Context;
@@ -7,7 +7,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use triage_aws::context_items::{ObjectId, WritePlan};
-use triage_aws::ingest;
+use triage_aws::ingest::{
+    CloudTrailLimits, CloudTrailSource, FlowLogSource, LogSource, ResolverSource,
+};
 use triage_aws::{BatchWriter, Item, MemoryContextSource};
 use triage_logs::flowlogs;
 
@@ -15,8 +17,30 @@ use triage_logs::flowlogs;
 pub enum Source {
     Cloudtrail,
     Flowlogs,
-    /// Route 53 Resolver query logs (stored, not yet used by triage).
+    /// Route 53 Resolver query logs.
     Resolver,
+}
+
+impl Source {
+    /// The ingest functions' reader of this source, with the backfill's limits: no cap on a
+    /// local file's size, the same bounds on memory.
+    fn reader(self, bounds: LiveBounds) -> Box<dyn LogSource> {
+        match self {
+            Self::Cloudtrail => Box::new(CloudTrailSource {
+                limits: CloudTrailLimits {
+                    max_live_aggregates: bounds.cloudtrail,
+                    ..CloudTrailLimits::BACKFILL
+                },
+            }),
+            Self::Flowlogs => Box::new(FlowLogSource {
+                limits: flowlogs::Limits {
+                    max_live: bounds.flows,
+                    ..flowlogs::Limits::DEFAULT
+                },
+            }),
+            Self::Resolver => Box::new(ResolverSource::default()),
+        }
+    }
 }
 
 /// Totals over every object of a run.
@@ -30,10 +54,6 @@ struct Totals {
     uncompressed_bytes: u64,
     plan: WritePlan,
     calls: usize,
-    /// The CloudTrail bound on live aggregates (see `CloudTrailLimits`).
-    max_live_aggregates: usize,
-    /// The flow-log bound on live aggregates (see `flowlogs::Limits`).
-    flow_max_live_aggregates: usize,
 }
 
 /// Most aggregates held in memory while a file streams in, per source: what bounds memory,
@@ -42,6 +62,15 @@ struct Totals {
 pub struct LiveBounds {
     pub cloudtrail: usize,
     pub flows: usize,
+}
+
+impl Default for LiveBounds {
+    fn default() -> Self {
+        Self {
+            cloudtrail: CloudTrailLimits::BACKFILL.max_live_aggregates,
+            flows: flowlogs::Limits::DEFAULT.max_live,
+        }
+    }
 }
 
 /// Files under the given paths (directories recursively), sorted, hidden files skipped.
@@ -75,42 +104,17 @@ fn object_id(path: &Path) -> ObjectId {
 /// `on_items` as they are made (CloudTrail in parts, so a dry run holds no more than one part);
 /// records, skips and size go into `totals`.
 fn items_for(
-    source: Source,
+    source: &dyn LogSource,
     path: &Path,
     ttl: Duration,
     totals: &mut Totals,
     on_items: &mut dyn FnMut(Vec<Item>),
 ) -> Result<(), String> {
     let expires_at = (Utc::now() + ttl).timestamp();
-    let id = object_id(path);
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let stats = match source {
-        Source::Flowlogs => {
-            let limits = flowlogs::Limits {
-                max_live: totals.flow_max_live_aggregates,
-                ..flowlogs::Limits::DEFAULT
-            };
-            let read = ingest::read_flow_log_within(file, &limits, &id, expires_at)
-                .map_err(|e| e.to_string())?;
-            on_items(read.items);
-            read.stats
-        }
-        Source::Resolver => {
-            let max_text = ingest::CloudTrailLimits::BACKFILL.max_decompressed_bytes;
-            let read = ingest::read_resolver_log(file, max_text, &id, expires_at)
-                .map_err(|e| e.to_string())?;
-            on_items(read.items);
-            read.stats
-        }
-        Source::Cloudtrail => {
-            let limits = ingest::CloudTrailLimits {
-                max_live_aggregates: totals.max_live_aggregates,
-                ..ingest::CloudTrailLimits::BACKFILL
-            };
-            ingest::stream_cloudtrail(file, &limits, &id, expires_at, on_items)
-                .map_err(|e| e.to_string())?
-        }
-    };
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let stats = source
+        .read(&mut file, &object_id(path), expires_at, on_items)
+        .map_err(|e| e.to_string())?;
     totals.uncompressed_bytes += stats.uncompressed_bytes;
     totals.records += stats.records;
     totals.skipped += stats.skipped;
@@ -139,11 +143,8 @@ pub async fn run(
         ProgressStyle::with_template("{bar:30} {pos}/{len} objects {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut totals = Totals {
-        max_live_aggregates: bounds.cloudtrail,
-        flow_max_live_aggregates: bounds.flows,
-        ..Totals::default()
-    };
+    let reader = source.reader(bounds);
+    let mut totals = Totals::default();
     for path in &files {
         bar.set_message(
             path.file_name()
@@ -164,7 +165,7 @@ pub async fn run(
             }
         };
         match items_for(
-            source,
+            &*reader,
             path,
             Duration::days(ttl_days),
             &mut totals,
@@ -197,16 +198,17 @@ pub fn load_in_memory(
     paths: &[PathBuf],
     table: &mut MemoryContextSource,
 ) -> anyhow::Result<()> {
-    let mut totals = Totals {
-        max_live_aggregates: ingest::CloudTrailLimits::BACKFILL.max_live_aggregates,
-        flow_max_live_aggregates: flowlogs::Limits::DEFAULT.max_live,
-        ..Totals::default()
-    };
+    let reader = source.reader(LiveBounds::default());
+    let mut totals = Totals::default();
     for path in collect(paths)? {
         let mut items = Vec::new();
-        items_for(source, &path, Duration::days(1), &mut totals, &mut |part| {
-            items.extend(part)
-        })
+        items_for(
+            &*reader,
+            &path,
+            Duration::days(1),
+            &mut totals,
+            &mut |part| items.extend(part),
+        )
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         table.put_all(items);
     }

@@ -1,16 +1,22 @@
 //! What the ingest functions are invoked with: the payload (`detect_trigger`: an SQS batch or an
 //! EventBridge event) and each SQS message body (`parse_notification`: an S3 event notification,
-//! bare or inside an SNS envelope), for both log kinds.
+//! bare or inside an SNS envelope), for every log source.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use triage_aws::ingest::{
-    Announced, LogKind, Trigger, detect_trigger, parse_notification,
+    Announced, CloudTrailSource, FlowLogSource, LogSource, ResolverSource, Trigger,
+    detect_trigger, parse_notification,
 };
 
 fn notification(body: &str) {
-    for kind in [LogKind::CloudTrail, LogKind::FlowLogs] {
-        if let Ok(announced) = parse_notification(body, kind) {
+    let sources: [&dyn LogSource; 3] = [
+        &CloudTrailSource::default(),
+        &FlowLogSource::default(),
+        &ResolverSource::default(),
+    ];
+    for source in sources {
+        if let Ok(announced) = parse_notification(body, source) {
             for a in &announced {
                 if let Announced::Object(object) = a {
                     let _ = object.id();

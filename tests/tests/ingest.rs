@@ -15,7 +15,8 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 use triage_aws::ingest::{
-    CloudTrailLimits, Ingestor, LogKind, ObjectRef, read_cloudtrail, read_flow_log,
+    CloudTrailLimits, CloudTrailSource, FlowLogSource, Ingestor, LogSource, ObjectRef,
+    read_cloudtrail, read_flow_log,
 };
 use triage_aws::s3::{S3ObjectSource, s3_client};
 use triage_aws::{BatchWriter, item_key};
@@ -161,11 +162,14 @@ impl Bucket {
     }
 }
 
-fn ingestor(stack: &LocalStack, kind: LogKind) -> Ingestor<S3ObjectSource, BatchWriter> {
+fn ingestor<L: LogSource>(
+    stack: &LocalStack,
+    source: L,
+) -> Ingestor<S3ObjectSource, BatchWriter, L> {
     Ingestor::new(
         S3ObjectSource::new(s3_client(&stack.sdk), Duration::from_secs(5)),
         BatchWriter::new(stack.dynamodb.clone(), &stack.table),
-        kind,
+        source,
         chrono::Duration::days(90),
     )
 }
@@ -190,7 +194,7 @@ async fn cloudtrail_batch_writes_good_objects_and_fails_exactly_the_bad_ones() {
         )
         .await;
 
-    let ingest = ingestor(&stack, LogKind::CloudTrail);
+    let ingest = ingestor(&stack, CloudTrailSource::default());
     let b = &bucket.name;
     let event = sqs_event(&[
         ("good", notification(b, encoded, "etag-good")),
@@ -275,7 +279,7 @@ async fn flow_log_batch_streams_good_objects_and_fails_the_corrupt_one() {
         .put("AWSLogs/123456789012/vpcflowlogs/corrupt.log.gz", corrupt)
         .await;
 
-    let ingest = ingestor(&stack, LogKind::FlowLogs);
+    let ingest = ingestor(&stack, FlowLogSource::default());
     let b = &bucket.name;
     let event = sqs_event(&[
         ("good", notification(b, key, "etag-flow")),

@@ -13,18 +13,19 @@ use lambda_runtime::{Diagnostic, LambdaEvent, run, service_fn};
 use serde_json::{Value, json};
 use triage_aws::BatchWriter;
 use triage_aws::ingest::{
-    IngestConfig, Ingestor, LogKind, ObjectError, Trigger, deadline_from_epoch_ms, detect_trigger,
+    CloudTrailSource, IngestConfig, Ingestor, ObjectError, Trigger, deadline_from_epoch_ms,
+    detect_trigger,
 };
 use triage_aws::s3::{S3ObjectSource, connect_ingest};
 
-type Pipeline = Ingestor<S3ObjectSource, BatchWriter>;
+type Pipeline = Ingestor<S3ObjectSource, BatchWriter, CloudTrailSource>;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = IngestConfig::from_env()
+    let (config, source) = IngestConfig::from_env_with::<CloudTrailSource>()
         .inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
-    let pipeline = connect_ingest(&config, LogKind::CloudTrail).await;
+    let pipeline = connect_ingest(&config, source).await;
     let pipeline = &pipeline;
     run(service_fn(move |event: LambdaEvent<Value>| {
         handle(pipeline, event)

@@ -9,15 +9,15 @@
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{LambdaEvent, run, service_fn};
-use triage_aws::ingest::{IngestConfig, LogKind, deadline_from_epoch_ms};
+use triage_aws::ingest::{FlowLogSource, IngestConfig, deadline_from_epoch_ms};
 use triage_aws::s3::connect_ingest;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = IngestConfig::from_env()
+    let (config, source) = IngestConfig::from_env_with::<FlowLogSource>()
         .inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
-    let pipeline = connect_ingest(&config, LogKind::FlowLogs).await;
+    let pipeline = connect_ingest(&config, source).await;
     let pipeline = &pipeline;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let deadline = deadline_from_epoch_ms(event.context.deadline);

@@ -4,8 +4,7 @@
 use super::errors::{ErrorClass, classify, describe};
 use super::{BatchWriter, sdk_config};
 use crate::ingest::{
-    CloudTrailLimits, FetchError, IngestConfig, Ingestor, LogKind, ObjectRef, ObjectSource,
-    OpenedObject,
+    FetchError, IngestConfig, Ingestor, LogSource, ObjectRef, ObjectSource, OpenedObject,
 };
 use async_trait::async_trait;
 use aws_config::SdkConfig;
@@ -127,14 +126,14 @@ impl<R: AsyncRead + Unpin> AsyncRead for IdleTimeout<R> {
     }
 }
 
-/// The production ingest pipeline for `kind`: S3 objects in, `BatchWriteItem` out, built once
+/// The production ingest pipeline for `source`: S3 objects in, `BatchWriteItem` out, built once
 /// per process during init. `DescribeTable` opens the DynamoDB connection there (init runs with
 /// a full CPU) and proves the table exists; the S3 connection opens with the first object, since
 /// the bucket is known only from the notification.
-pub async fn connect_ingest(
+pub async fn connect_ingest<L: LogSource>(
     config: &IngestConfig,
-    kind: LogKind,
-) -> Ingestor<S3ObjectSource, BatchWriter> {
+    source: L,
+) -> Ingestor<S3ObjectSource, BatchWriter, L> {
     let sdk = sdk_config(config.aws_timeout).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     if let Err(e) = dynamodb
@@ -150,17 +149,9 @@ pub async fn connect_ingest(
     Ingestor::new(
         S3ObjectSource::new(s3_client(&sdk), config.aws_timeout),
         BatchWriter::new(dynamodb, &config.table_name),
-        kind,
+        source,
         config.context_ttl,
     )
-    .with_cloudtrail_limits(CloudTrailLimits {
-        max_live_aggregates: config.cloudtrail_max_live_aggregates,
-        ..CloudTrailLimits::FUNCTION
-    })
-    .with_flow_limits(triage_logs::flowlogs::Limits {
-        max_live: config.flow_max_live_aggregates,
-        ..triage_logs::flowlogs::Limits::DEFAULT
-    })
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! S3 event notifications in SQS messages: which objects a message announces.
 
-use super::LogKind;
+use super::source::LogSource;
 use crate::context_items::ObjectId;
 use aws_lambda_events::s3::S3Event;
 use aws_lambda_events::sqs::SqsEvent;
@@ -79,12 +79,15 @@ pub enum NotificationError {
     BadKey { index: usize, key: String },
 }
 
-/// The objects an SQS message body announces, for a function reading `kind`.
+/// The objects an SQS message body announces, for a function reading `source`.
 ///
 /// Accepts the body S3 sends to SQS (`{"Records":[...]}`), the same inside an SNS envelope
 /// (S3 -> SNS -> SQS without raw delivery) and S3's `s3:TestEvent` (sent once when the
 /// notification is configured: ignored). Only `ObjectCreated:*` records name an object to read.
-pub fn parse_notification(body: &str, kind: LogKind) -> Result<Vec<Announced>, NotificationError> {
+pub fn parse_notification(
+    body: &str,
+    source: &dyn LogSource,
+) -> Result<Vec<Announced>, NotificationError> {
     let mut value: Value =
         serde_json::from_str(body).map_err(|e| NotificationError::NotJson(e.to_string()))?;
     // S3 -> SNS -> SQS: the notification is the envelope's Message string.
@@ -157,13 +160,23 @@ pub fn parse_notification(body: &str, kind: LogKind) -> Result<Vec<Announced>, N
         let event_name = record.event_name.unwrap_or_default();
         out.push(if !event_name.starts_with("ObjectCreated:") {
             Announced::Ignored(format!("{event_name} event for {object}: nothing to read"))
-        } else if let Some(why) = kind.ignores(&object.key) {
+        } else if let Some(why) = ignores(source, &object.key) {
             Announced::Ignored(format!("{object} is {why}"))
         } else {
             Announced::Object(object)
         });
     }
     Ok(out)
+}
+
+/// Why `source`'s function does not read `key`: a folder marker never holds logs, whatever
+/// the source.
+fn ignores(source: &dyn LogSource, key: &str) -> Option<&'static str> {
+    if key.ends_with('/') {
+        Some("a folder marker, not a log object")
+    } else {
+        source.ignores(key)
+    }
 }
 
 /// S3 notifications encode keys like an HTML form: `+` for a space, `%XX` for the rest.

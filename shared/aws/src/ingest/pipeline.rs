@@ -1,13 +1,11 @@
-//! The pipeline: objects from an [`ObjectSource`], read off the async threads, items to an
-//! [`ItemSink`]; per object, per SQS message and per batch.
+//! The pipeline: objects from an [`ObjectSource`], read by a [`LogSource`] off the async
+//! threads, items to an [`ItemSink`]; per object, per SQS message and per batch.
 
-use super::LogKind;
+use super::cloudtrail::{CloudTrailSource, cloudtrail_object_items};
 use super::fetch::FetchError;
 use super::notification::{Announced, NotificationError, ObjectRef, parse_notification};
-use super::read::{
-    CloudTrailLimits, ObjectError, ObjectItems, ObjectStats, cloudtrail_object_items,
-    read_flow_log_within, stream_cloudtrail,
-};
+use super::read::{ObjectError, ObjectItems, ObjectStats};
+use super::source::LogSource;
 use crate::context_items::{ObjectId, WritePlan};
 use crate::{BatchReport, BatchWriter, Item};
 use async_trait::async_trait;
@@ -17,12 +15,12 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncRead;
 use tokio::sync::mpsc;
 use tokio_util::io::SyncIoBridge;
 use triage_domain::dedupe::StoreError;
-use triage_logs::flowlogs;
 
 /// CloudTrail parts read ahead of the writes: the reader waits rather than hold more.
 const PARTS_IN_FLIGHT: usize = 2;
@@ -92,121 +90,73 @@ pub struct Ingested {
     pub calls: usize,
 }
 
-/// The ingest pipeline of one function: objects from `S`, items to `W`.
-pub struct Ingestor<S, W> {
-    source: S,
+/// The ingest pipeline of one function: objects from `S`, read as log source `L`, items to `W`.
+pub struct Ingestor<S, W, L> {
+    objects: S,
     sink: W,
-    kind: LogKind,
+    source: Arc<L>,
     ttl: chrono::Duration,
-    limits: CloudTrailLimits,
-    flow_limits: flowlogs::Limits,
 }
 
-impl<S: ObjectSource, W: ItemSink> Ingestor<S, W> {
+impl<S: ObjectSource, W: ItemSink, L: LogSource> Ingestor<S, W, L> {
     /// Items expire `ttl` after they are written.
-    pub fn new(source: S, sink: W, kind: LogKind, ttl: chrono::Duration) -> Self {
+    pub fn new(objects: S, sink: W, source: L, ttl: chrono::Duration) -> Self {
         Self {
-            source,
+            objects,
             sink,
-            kind,
+            source: Arc::new(source),
             ttl,
-            limits: CloudTrailLimits::FUNCTION,
-            flow_limits: flowlogs::Limits::DEFAULT,
         }
-    }
-
-    /// Aggregate flow logs within `limits` instead of [`flowlogs::Limits::DEFAULT`].
-    pub fn with_flow_limits(mut self, limits: flowlogs::Limits) -> Self {
-        self.flow_limits = limits;
-        self
-    }
-
-    /// Read CloudTrail objects within `limits` instead of [`CloudTrailLimits::FUNCTION`].
-    pub fn with_cloudtrail_limits(mut self, limits: CloudTrailLimits) -> Self {
-        self.limits = limits;
-        self
     }
 
     pub fn sink(&self) -> &W {
         &self.sink
     }
 
-    /// Fetch, parse, aggregate and write one object.
-    pub async fn ingest_object(&self, object: &ObjectRef) -> Result<Ingested, ObjectError> {
-        let opened = self.source.open(object).await?;
-        if self.kind == LogKind::CloudTrail
-            && let Some(length) = opened.content_length
-            && length > self.limits.max_object_bytes
-        {
-            return Err(ObjectError::TooLarge {
-                what: "is",
-                limit: self.limits.max_object_bytes,
-            });
-        }
-        let (id, expires_at, limits) = (object.id(), self.expires_at(), self.limits);
-        let flow_limits = self.flow_limits;
-        // The parsers are synchronous and CPU-bound: they read the async body through a bridge
-        // on a blocking thread, so the body streams in while it is parsed.
-        let body = SyncIoBridge::new(opened.body);
-        match self.kind {
-            LogKind::FlowLogs => {
-                let read = tokio::task::spawn_blocking(move || {
-                    read_flow_log_within(body, &flow_limits, &id, expires_at)
-                })
-                .await
-                .map_err(|e| ObjectError::Task(e.to_string()))??;
-                self.write(read).await
-            }
-            LogKind::CloudTrail => {
-                // Parts are written while the rest of the object is read: memory holds a
-                // bounded number of aggregates and at most PARTS_IN_FLIGHT parts' items.
-                let (parts, mut written) = mpsc::channel::<Vec<Item>>(PARTS_IN_FLIGHT);
-                let reader = tokio::task::spawn_blocking(move || {
-                    stream_cloudtrail(body, &limits, &id, expires_at, |items| {
-                        // The writer stops listening only after a failed write, which fails
-                        // the object anyway.
-                        let _ = parts.blocking_send(items);
-                    })
-                });
-                let (mut plan, mut calls, mut failed) = (WritePlan::default(), 0, None);
-                while let Some(items) = written.recv().await {
-                    if failed.is_some() {
-                        continue;
-                    }
-                    let part = WritePlan::of(&items);
-                    plan.items += part.items;
-                    plan.write_units += part.write_units;
-                    match self.sink.put_all(items).await {
-                        Ok(report) => calls += report.calls,
-                        Err(e) => failed = Some(e),
-                    }
-                }
-                let stats = reader
-                    .await
-                    .map_err(|e| ObjectError::Task(e.to_string()))??;
-                match failed {
-                    Some(e) => Err(ObjectError::Write(e)),
-                    None => Ok(Ingested { stats, plan, calls }),
-                }
-            }
-        }
+    pub fn source(&self) -> &L {
+        &self.source
     }
 
-    /// Aggregate and write one EventBridge CloudTrail event (`AWS API Call via CloudTrail`). Its
-    /// items are keyed by the event's `id`, so a redelivery overwrites them.
-    pub async fn ingest_event(&self, event: &Value) -> Result<Ingested, ObjectError> {
-        let identity = match event.get("id").and_then(Value::as_str) {
-            Some(id) => format!("eventbridge:{id}"),
-            None => format!("eventbridge-body:{event}"),
-        };
-        let bytes = serde_json::to_vec(event).map_err(|e| ObjectError::Task(e.to_string()))?;
-        let read = cloudtrail_object_items(
-            &bytes,
-            &self.limits,
-            &ObjectId::live(&identity),
-            self.expires_at(),
-        )?;
-        self.write(read).await
+    /// Fetch, parse, aggregate and write one object. The parser is synchronous and CPU-bound:
+    /// it reads the async body through a bridge on a blocking thread, so the body streams in
+    /// while it is parsed, and the parts it hands over are written while the rest is read:
+    /// memory holds what the source keeps live and at most [`PARTS_IN_FLIGHT`] parts' items.
+    pub async fn ingest_object(&self, object: &ObjectRef) -> Result<Ingested, ObjectError> {
+        let opened = self.objects.open(object).await?;
+        let limit = self.source.max_object_bytes();
+        if opened.content_length.is_some_and(|length| length > limit) {
+            return Err(ObjectError::TooLarge { what: "is", limit });
+        }
+        let (id, expires_at, source) = (object.id(), self.expires_at(), self.source.clone());
+        let mut body = SyncIoBridge::new(opened.body);
+        let (parts, mut written) = mpsc::channel::<Vec<Item>>(PARTS_IN_FLIGHT);
+        let reader = tokio::task::spawn_blocking(move || {
+            source.read(&mut body, &id, expires_at, &mut |items| {
+                // The writer stops listening only after a failed write, which fails the
+                // object anyway.
+                let _ = parts.blocking_send(items);
+            })
+        });
+        let (mut plan, mut calls, mut failed) = (WritePlan::default(), 0, None);
+        while let Some(items) = written.recv().await {
+            if failed.is_some() {
+                continue;
+            }
+            let part = WritePlan::of(&items);
+            plan.items += part.items;
+            plan.write_units += part.write_units;
+            match self.sink.put_all(items).await {
+                Ok(report) => calls += report.calls,
+                Err(e) => failed = Some(e),
+            }
+        }
+        let stats = reader
+            .await
+            .map_err(|e| ObjectError::Task(e.to_string()))??;
+        match failed {
+            Some(e) => Err(ObjectError::Write(e)),
+            None => Ok(Ingested { stats, plan, calls }),
+        }
     }
 
     fn expires_at(&self) -> i64 {
@@ -233,7 +183,7 @@ impl<S: ObjectSource, W: ItemSink> Ingestor<S, W> {
         let body = body.ok_or(NotificationError::NoBody)?;
         let mut ingested = 0;
         let mut failed = Vec::new();
-        for announced in parse_notification(body, self.kind)? {
+        for announced in parse_notification(body, &*self.source)? {
             let object = match announced {
                 Announced::Object(object) => object,
                 Announced::Ignored(why) => {
@@ -308,13 +258,32 @@ impl<S: ObjectSource, W: ItemSink> Ingestor<S, W> {
             );
         }
         tracing::info!(
-            kind = %self.kind,
+            source = self.source.name(),
             messages = event.records.len(),
             ok,
             failed = response.batch_item_failures.len(),
             "batch done"
         );
         response
+    }
+}
+
+impl<S: ObjectSource, W: ItemSink> Ingestor<S, W, CloudTrailSource> {
+    /// Aggregate and write one EventBridge CloudTrail event (`AWS API Call via CloudTrail`). Its
+    /// items are keyed by the event's `id`, so a redelivery overwrites them.
+    pub async fn ingest_event(&self, event: &Value) -> Result<Ingested, ObjectError> {
+        let identity = match event.get("id").and_then(Value::as_str) {
+            Some(id) => format!("eventbridge:{id}"),
+            None => format!("eventbridge-body:{event}"),
+        };
+        let bytes = serde_json::to_vec(event).map_err(|e| ObjectError::Task(e.to_string()))?;
+        let read = cloudtrail_object_items(
+            &bytes,
+            &self.source.limits,
+            &ObjectId::live(&identity),
+            self.expires_at(),
+        )?;
+        self.write(read).await
     }
 }
 

@@ -72,7 +72,7 @@ fn keys_are_url_decoded_as_s3_encodes_them() {
         "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/25/a+b%2Bc%3Dd%C3%A9.json.gz",
         "0123abcd",
     );
-    let found = objects(parse_notification(&body, LogKind::CloudTrail).unwrap());
+    let found = objects(parse_notification(&body, &CloudTrailSource::default()).unwrap());
     assert_eq!(
         found,
         vec![ObjectRef {
@@ -87,36 +87,41 @@ fn keys_are_url_decoded_as_s3_encodes_them() {
 
 #[test]
 fn test_events_removals_digests_and_folders_are_ignored_with_a_reason() {
-    let ignored = |body: &str, kind| match parse_notification(body, kind).unwrap().as_slice() {
+    let ignored = |body: &str, source: &dyn LogSource| match parse_notification(body, source)
+        .unwrap()
+        .as_slice()
+    {
         [Announced::Ignored(why)] => why.clone(),
         other => panic!("expected one ignored record, got {other:?}"),
     };
-    assert!(ignored(TEST_EVENT, LogKind::CloudTrail).contains("s3:TestEvent"));
-    assert!(ignored(TEST_EVENT, LogKind::FlowLogs).contains("bucket logs"));
+    assert!(ignored(TEST_EVENT, &CloudTrailSource::default()).contains("s3:TestEvent"));
+    assert!(ignored(TEST_EVENT, &FlowLogSource::default()).contains("bucket logs"));
 
     let digest = notification(
         "logs",
         "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/25/123456789012_CloudTrail-Digest_us-east-1_trail_us-east-1_20261125T100512Z.json.gz",
         "e1",
     );
-    assert!(ignored(&digest, LogKind::CloudTrail).contains("digest"));
+    assert!(ignored(&digest, &CloudTrailSource::default()).contains("digest"));
     // Only the CloudTrail function knows digest files; the flow-log one reads what it is sent.
     assert_eq!(
-        objects(parse_notification(&digest, LogKind::FlowLogs).unwrap()).len(),
+        objects(parse_notification(&digest, &FlowLogSource::default()).unwrap()).len(),
         1
     );
 
     let folder = notification("logs", "AWSLogs/123456789012/vpcflowlogs/", "e2");
-    assert!(ignored(&folder, LogKind::FlowLogs).contains("folder"));
+    assert!(ignored(&folder, &FlowLogSource::default()).contains("folder"));
 
     let removed =
         json!({"Records": [record("ObjectRemoved:Delete", "logs", "AWSLogs/x.log.gz", "e3")]});
-    assert!(ignored(&removed.to_string(), LogKind::FlowLogs).contains("ObjectRemoved:Delete"));
+    assert!(
+        ignored(&removed.to_string(), &FlowLogSource::default()).contains("ObjectRemoved:Delete")
+    );
 }
 
 #[test]
 fn malformed_bodies_are_errors_that_say_why() {
-    let err = |body: &str| parse_notification(body, LogKind::FlowLogs).unwrap_err();
+    let err = |body: &str| parse_notification(body, &FlowLogSource::default()).unwrap_err();
     assert!(matches!(err("not json"), NotificationError::NotJson(_)));
     assert!(matches!(
         err(r#"{"hello":"world"}"#),
@@ -169,14 +174,16 @@ fn notifications_inside_an_sns_envelope_are_read() {
         "Subject": "Amazon S3 Notification",
         "Message": notification("logs", "AWSLogs/a.log.gz", "e"),
     });
-    let found = objects(parse_notification(&envelope.to_string(), LogKind::FlowLogs).unwrap());
+    let found =
+        objects(parse_notification(&envelope.to_string(), &FlowLogSource::default()).unwrap());
     assert_eq!(found[0].key, "AWSLogs/a.log.gz");
 }
 
 #[test]
 fn the_object_id_follows_bucket_key_and_revision() {
-    let parse =
-        |body: &str| objects(parse_notification(body, LogKind::FlowLogs).unwrap()).remove(0);
+    let parse = |body: &str| {
+        objects(parse_notification(body, &FlowLogSource::default()).unwrap()).remove(0)
+    };
     let a = parse(&notification("logs", "k.log.gz", "e1"));
     // A redelivered notification: the same items.
     assert_eq!(a.id(), parse(&notification("logs", "k.log.gz", "e1")).id());
@@ -227,13 +234,15 @@ fn the_sample_events_parse() {
     };
     let body = |event: &SqsEvent| event.records[0].body.clone().unwrap();
     let ct = sqs("sqs-s3-cloudtrail.json");
-    let found = objects(parse_notification(&body(&ct), LogKind::CloudTrail).unwrap());
+    let found = objects(parse_notification(&body(&ct), &CloudTrailSource::default()).unwrap());
     assert!(found[0].key.contains("/CloudTrail/"), "{found:?}");
     let flow = sqs("sqs-s3-flowlogs.json");
-    let found = objects(parse_notification(&body(&flow), LogKind::FlowLogs).unwrap());
+    let found = objects(parse_notification(&body(&flow), &FlowLogSource::default()).unwrap());
     assert!(found[0].key.contains("/vpcflowlogs/"), "{found:?}");
     let test = sqs("sqs-s3-test-event.json");
-    assert!(objects(parse_notification(&body(&test), LogKind::FlowLogs).unwrap()).is_empty());
+    assert!(
+        objects(parse_notification(&body(&test), &FlowLogSource::default()).unwrap()).is_empty()
+    );
 }
 
 fn id() -> ObjectId {
@@ -443,7 +452,7 @@ async fn exactly_the_bad_messages_are_batch_item_failures() {
     let ingest = Ingestor::new(
         store,
         MemorySink::default(),
-        LogKind::CloudTrail,
+        CloudTrailSource::default(),
         chrono::Duration::days(90),
     );
     let event = sqs_event(&[
@@ -484,7 +493,7 @@ async fn one_bad_object_fails_its_message_but_not_the_other_objects_in_it() {
     let ingest = Ingestor::new(
         store,
         MemorySink::default(),
-        LogKind::FlowLogs,
+        FlowLogSource::default(),
         chrono::Duration::days(1),
     );
     let both = json!({"Records": [
@@ -515,7 +524,7 @@ async fn near_the_deadline_only_the_first_message_is_started() {
     let ingest = Ingestor::new(
         MemoryObjects::default(),
         MemorySink::default(),
-        LogKind::FlowLogs,
+        FlowLogSource::default(),
         chrono::Duration::days(1),
     );
     let event = sqs_event(&[
@@ -550,7 +559,7 @@ async fn an_eventbridge_cloudtrail_event_is_ingested_under_its_id() {
     let ingest = Ingestor::new(
         MemoryObjects::default(),
         MemorySink::default(),
-        LogKind::CloudTrail,
+        CloudTrailSource::default(),
         chrono::Duration::days(1),
     );
     let event: Value = serde_json::from_slice(&fixture(
@@ -592,30 +601,39 @@ fn configuration_defaults_and_errors() {
     let config = IngestConfig::from_lookup(lookup(&[("TRIAGE_TABLE_NAME", "t")])).unwrap();
     assert_eq!(config.context_ttl, chrono::Duration::days(90));
     assert_eq!(config.aws_timeout, Duration::from_secs(3));
-    assert_eq!(config.cloudtrail_max_live_aggregates, 100_000);
-    let bounded = IngestConfig::from_lookup(lookup(&[
-        ("TRIAGE_TABLE_NAME", "t"),
-        ("TRIAGE_CLOUDTRAIL_MAX_LIVE_AGGREGATES", "5000"),
-    ]))
+    // Each source reads its own settings, with the defaults the benchmarks sized.
+    let none = |_: &str| None;
+    let cloudtrail = CloudTrailSource::from_lookup(&none).unwrap();
+    assert_eq!(cloudtrail.limits.max_live_aggregates, 100_000);
+    assert_eq!(cloudtrail, CloudTrailSource::default());
+    let bounded = CloudTrailSource::from_lookup(&lookup(&[(
+        "TRIAGE_CLOUDTRAIL_MAX_LIVE_AGGREGATES",
+        "5000",
+    )]))
     .unwrap();
-    assert_eq!(bounded.cloudtrail_max_live_aggregates, 5000);
-    assert_eq!(config.flow_max_live_aggregates, 262_144);
-    let flows = IngestConfig::from_lookup(lookup(&[
-        ("TRIAGE_TABLE_NAME", "t"),
-        ("TRIAGE_FLOW_MAX_LIVE_AGGREGATES", "4096"),
-    ]))
-    .unwrap();
-    assert_eq!(flows.flow_max_live_aggregates, 4096);
-    let too_small = IngestConfig::from_lookup(lookup(&[
-        ("TRIAGE_TABLE_NAME", "t"),
-        ("TRIAGE_FLOW_MAX_LIVE_AGGREGATES", "10"),
-    ]))
-    .unwrap_err();
+    assert_eq!(bounded.limits.max_live_aggregates, 5000);
+    assert_eq!(
+        FlowLogSource::from_lookup(&none).unwrap().limits.max_live,
+        262_144
+    );
+    let flows = FlowLogSource::from_lookup(&lookup(&[("TRIAGE_FLOW_MAX_LIVE_AGGREGATES", "4096")]))
+        .unwrap();
+    assert_eq!(flows.limits.max_live, 4096);
+    let too_small =
+        FlowLogSource::from_lookup(&lookup(&[("TRIAGE_FLOW_MAX_LIVE_AGGREGATES", "10")]))
+            .unwrap_err();
     assert!(
         too_small
             .to_string()
             .contains("TRIAGE_FLOW_MAX_LIVE_AGGREGATES")
     );
+    assert_eq!(
+        ResolverSource::from_lookup(&none).unwrap(),
+        ResolverSource::default()
+    );
+    let resolver =
+        ResolverSource::from_lookup(&lookup(&[("TRIAGE_RESOLVER_MAX_TEXT_MB", "16")])).unwrap();
+    assert_eq!(resolver.max_text_bytes, 16 << 20);
     assert_eq!(
         IngestConfig::from_lookup(lookup(&[])).unwrap_err(),
         ConfigError::Missing("TRIAGE_TABLE_NAME")
@@ -751,10 +769,11 @@ async fn a_redelivered_object_read_in_parts_writes_the_same_items_again() {
     let ingest = Ingestor::new(
         store,
         MemorySink::default(),
-        LogKind::CloudTrail,
+        CloudTrailSource {
+            limits: bounded(20),
+        },
         chrono::Duration::days(90),
-    )
-    .with_cloudtrail_limits(bounded(20));
+    );
     let event = sqs_event(&[("m", notification("logs", "ct/big.json.gz", "e1"))]);
     for _ in 0..2 {
         assert!(failures(&ingest.ingest_batch(&event, None).await).is_empty());
@@ -766,4 +785,71 @@ async fn a_redelivered_object_read_in_parts_writes_the_same_items_again() {
         .collect();
     assert_eq!(written.len(), 2 * table.len());
     assert_eq!(table.len(), first.items.len());
+}
+
+#[tokio::test]
+async fn resolver_objects_go_through_the_same_pipeline_and_fail_for_their_reasons() {
+    let log = fixture("resolver/panther-vpcdns.ndjson");
+    let mut store = MemoryObjects::default();
+    store.insert(
+        "dns",
+        "AWSLogs/1/vpcdnsquerylogs/vpc-1/a.log.gz",
+        gzip(&log),
+    );
+    store.insert(
+        "dns",
+        "AWSLogs/1/vpcdnsquerylogs/vpc-1/bad.log",
+        b"{not json".to_vec(),
+    );
+    store.insert(
+        "dns",
+        "AWSLogs/1/vpcdnsquerylogs/vpc-1/big.log",
+        log.repeat(64),
+    );
+    let ingest = Ingestor::new(
+        store,
+        MemorySink::default(),
+        ResolverSource {
+            max_text_bytes: log.len() as u64 * 8,
+        },
+        chrono::Duration::days(1),
+    );
+    let done = ingest
+        .ingest_object(&ObjectRef::new(
+            "dns",
+            "AWSLogs/1/vpcdnsquerylogs/vpc-1/a.log.gz",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(done.stats.records, 8);
+    assert_eq!(done.stats.uncompressed_bytes, log.len() as u64);
+    let written = ingest.sink().0.lock().unwrap().clone();
+    assert_eq!(written.len(), done.plan.items);
+    assert!(
+        written
+            .iter()
+            .all(|item| string(item, "pk").starts_with("DNS#"))
+    );
+
+    let bad = ingest
+        .ingest_object(&ObjectRef::new(
+            "dns",
+            "AWSLogs/1/vpcdnsquerylogs/vpc-1/bad.log",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(bad.error_type(), "InvalidObject", "{bad}");
+    assert!(
+        bad.to_string().starts_with("Route 53 Resolver query log: "),
+        "{bad}"
+    );
+    let big = ingest
+        .ingest_object(&ObjectRef::new(
+            "dns",
+            "AWSLogs/1/vpcdnsquerylogs/vpc-1/big.log",
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(big, ObjectError::TooLarge { .. }), "{big}");
+    assert!(!big.is_retryable());
 }
