@@ -47,13 +47,18 @@ def partition_of(region: str) -> str:
 EXISTING_ALARM_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:existing-alarms"
 CLOUDTRAIL_BUCKET_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:cloudtrail-bucket-notifications"
 FLOWLOGS_BUCKET_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:flowlogs-bucket-notifications"
-EXISTING_TOPICS = [EXISTING_ALARM_TOPIC, CLOUDTRAIL_BUCKET_TOPIC, FLOWLOGS_BUCKET_TOPIC]
+RESOLVERLOGS_BUCKET_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:resolverlogs-bucket-notifications"
+EXISTING_TOPICS = [EXISTING_ALARM_TOPIC, CLOUDTRAIL_BUCKET_TOPIC, FLOWLOGS_BUCKET_TOPIC, RESOLVERLOGS_BUCKET_TOPIC]
 FORWARDER_ALARM_TOPIC = f"arn:aws:sns:{FORWARDER_REGION}:{ACCOUNT}:existing-alarms"
 LOG_ARCHIVE_ACCOUNT = "210987654321"
 LOG_KEY = f"arn:aws:kms:{REGION}:{LOG_ARCHIVE_ACCOUNT}:key/0f0e0d0c-0b0a-0908-0706-050403020100"
 
 EMAILS = {"NotificationEmail": "oncall@example.com", "AlarmEmail": "alarms@example.com"}
-BUCKETS = {"CloudTrailBucketName": "example-cloudtrail-logs", "FlowLogsBucketName": "example-flow-logs"}
+BUCKETS = {
+    "CloudTrailBucketName": "example-cloudtrail-logs",
+    "FlowLogsBucketName": "example-flow-logs",
+    "ResolverLogsBucketName": "example-resolver-logs",
+}
 
 
 @dataclass
@@ -72,7 +77,7 @@ class Combo:
 RESPONDER_COMBOS = [
     Combo("emails", "defaults with NotificationEmail and AlarmEmail", dict(EMAILS)),
     Combo("no-subscriber", "AllowNoSubscriber=true, nothing else", {"AllowNoSubscriber": "true"}),
-    Combo("log-buckets", "CloudTrailBucketName and FlowLogsBucketName", {**EMAILS, **BUCKETS}),
+    Combo("log-buckets", "CloudTrailBucketName, FlowLogsBucketName and ResolverLogsBucketName", {**EMAILS, **BUCKETS}),
     Combo(
         "cloudtrail-api-events", "CloudTrailApiEvents=enabled (no bucket)", {**EMAILS, "CloudTrailApiEvents": "enabled"}
     ),
@@ -83,17 +88,19 @@ RESPONDER_COMBOS = [
     ),
     Combo(
         "bucket-topics",
-        "both buckets with their SNS fan-out topics (CloudTrailBucketTopicArn, FlowLogsBucketTopicArn)",
+        "the log buckets with their SNS fan-out topics (CloudTrailBucketTopicArn, FlowLogsBucketTopicArn, "
+        "ResolverLogsBucketTopicArn)",
         {
             **EMAILS,
             **BUCKETS,
             "CloudTrailBucketTopicArn": CLOUDTRAIL_BUCKET_TOPIC,
             "FlowLogsBucketTopicArn": FLOWLOGS_BUCKET_TOPIC,
+            "ResolverLogsBucketTopicArn": RESOLVERLOGS_BUCKET_TOPIC,
         },
     ),
     Combo(
         "everything-else",
-        "extra: MinSeverity=7, ReservedConcurrency=5, both buckets in a log archive account "
+        "extra: MinSeverity=7, ReservedConcurrency=5, the log buckets in a log archive account "
         "with an SSE-KMS key, CloudTrailApiEvents, both alarm destinations, non-default numbers",
         {
             **EMAILS,

@@ -583,6 +583,16 @@ def check_functions(stack: Stack) -> None:
                 "TRIAGE_FLOW_MAX_LIVE_AGGREGATES": "262144",
             },
         ),
+        "ResolverLogsIngestFunction": (
+            1024,
+            300,
+            {
+                "TRIAGE_TABLE_NAME": table,
+                "TRIAGE_CONTEXT_TTL_DAYS": v["ContextTtlDays"],
+                "TRIAGE_AWS_TIMEOUT_MS": v["AwsTimeoutMs"],
+                "TRIAGE_RESOLVER_MAX_TEXT_MB": "1024",
+            },
+        ),
     }
     present = stack.active("AWS::Lambda::Function")
     want_present = ["TriageFunction"]
@@ -590,6 +600,8 @@ def check_functions(stack: Stack) -> None:
         want_present.append("CloudTrailIngestFunction")
     if stack.resolver.condition("HasFlowLogsBucket"):
         want_present.append("FlowLogsIngestFunction")
+    if stack.resolver.condition("HasResolverLogsBucket"):
+        want_present.append("ResolverLogsIngestFunction")
     R.eq(
         "api", "functions of this combination", sorted(k for k in present if k in stack.physical), sorted(want_present)
     )
@@ -725,6 +737,7 @@ def check_not_created(stack: Stack) -> None:
         "AlarmEmailSubscription": stack.resolver.condition("HasAlarmEmail"),
         "CloudTrailNotificationsSubscription": stack.resolver.condition("HasCloudTrailBucketTopic"),
         "FlowLogsNotificationsSubscription": stack.resolver.condition("HasFlowLogsBucketTopic"),
+        "ResolverLogsNotificationsSubscription": stack.resolver.condition("HasResolverLogsBucketTopic"),
     }
     R.eq(
         "tmpl",

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::Duration;
 use triage_aws::ingest::{
     CloudTrailLimits, CloudTrailSource, FlowLogSource, Ingestor, LogSource, ObjectRef,
-    read_cloudtrail, read_flow_log,
+    ResolverSource, read_cloudtrail, read_flow_log, read_resolver_log,
 };
 use triage_aws::s3::{S3ObjectSource, s3_client};
 use triage_aws::{BatchWriter, item_key};
@@ -332,6 +332,52 @@ async fn flow_log_batch_streams_good_objects_and_fails_the_corrupt_one() {
     );
     assert!(
         expected.iter().any(|(pk, _)| *pk == format!("FLOW#{eni}")),
+        "{expected:?}"
+    );
+    let pks = expected.iter().map(|(pk, _)| pk.clone()).collect();
+    assert_eq!(stored(&stack, &pks, object.id().as_str()).await, expected);
+}
+
+#[tokio::test]
+async fn resolver_batch_writes_what_each_instance_resolved_and_fails_the_bad_object() {
+    let stack = LocalStack::start().await;
+    let bucket = Bucket::create(&stack).await;
+    let instance = unique("i");
+    let text = String::from_utf8(fixture("resolver/panther-vpcdns.ndjson"))
+        .unwrap()
+        .replace("i-0abc234", &instance);
+    let key = "AWSLogs/0123456789/vpcdnsquerylogs/vpc-abc123/2022/06/25/0123456789_vpcdnsquerylogs_vpc-abc123_20220625T0025Z_1a2b3c4d.log.gz";
+    bucket.put(key, gzip(text.as_bytes())).await;
+    let bad = "AWSLogs/0123456789/vpcdnsquerylogs/vpc-abc123/not-json.log";
+    bucket.put(bad, b"this is not a query log\n".to_vec()).await;
+
+    let ingest = ingestor(&stack, ResolverSource::default());
+    let b = &bucket.name;
+    let event = sqs_event(&[
+        ("good", notification(b, key, "etag-dns")),
+        ("bad", notification(b, bad, "etag-bad")),
+    ]);
+    let response = ingest.ingest_batch(&event, None).await;
+    assert_eq!(failures(&response), BTreeSet::from(["bad".to_owned()]));
+    let err = ingest
+        .ingest_object(&ObjectRef::new(b.as_str(), bad))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "InvalidObject", "{err}");
+
+    let object = ObjectRef {
+        etag: Some("etag-dns".into()),
+        ..ObjectRef::new(b.as_str(), key)
+    };
+    let expected = keys(
+        &read_resolver_log(text.as_bytes(), u64::MAX, &object.id(), 0)
+            .unwrap()
+            .items,
+    );
+    assert!(
+        expected
+            .iter()
+            .all(|(pk, _)| *pk == format!("DNS#{instance}")),
         "{expected:?}"
     );
     let pks = expected.iter().map(|(pk, _)| pk.clone()).collect();
