@@ -239,6 +239,9 @@ fn the_sample_events_parse() {
     let flow = sqs("sqs-s3-flowlogs.json");
     let found = objects(parse_notification(&body(&flow), &FlowLogSource::default()).unwrap());
     assert!(found[0].key.contains("/vpcflowlogs/"), "{found:?}");
+    let dns = sqs("sqs-s3-resolver.json");
+    let found = objects(parse_notification(&body(&dns), &ResolverSource::default()).unwrap());
+    assert!(found[0].key.contains("/vpcdnsquerylogs/"), "{found:?}");
     let test = sqs("sqs-s3-test-event.json");
     assert!(
         objects(parse_notification(&body(&test), &FlowLogSource::default()).unwrap()).is_empty()
