@@ -11,7 +11,7 @@ use triage_aws::ingest::{
     CloudTrailLimits, CloudTrailSource, FlowLogSource, LogSource, ResolverSource,
 };
 use triage_aws::{BatchWriter, Item, MemoryContextSource};
-use triage_logs::flowlogs;
+use triage_logs::{flowlogs, resolver};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Source {
@@ -38,7 +38,13 @@ impl Source {
                     ..flowlogs::Limits::DEFAULT
                 },
             }),
-            Self::Resolver => Box::new(ResolverSource::default()),
+            Self::Resolver => Box::new(ResolverSource {
+                limits: resolver::Limits {
+                    max_live: bounds.resolver,
+                    ..resolver::Limits::DEFAULT
+                },
+                ..ResolverSource::default()
+            }),
         }
     }
 }
@@ -62,6 +68,7 @@ struct Totals {
 pub struct LiveBounds {
     pub cloudtrail: usize,
     pub flows: usize,
+    pub resolver: usize,
 }
 
 impl Default for LiveBounds {
@@ -69,6 +76,7 @@ impl Default for LiveBounds {
         Self {
             cloudtrail: CloudTrailLimits::BACKFILL.max_live_aggregates,
             flows: flowlogs::Limits::DEFAULT.max_live,
+            resolver: resolver::Limits::DEFAULT.max_live,
         }
     }
 }

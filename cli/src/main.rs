@@ -43,7 +43,7 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Backfill context from CloudTrail or VPC Flow Log files (gzip or plain, files or
+    /// Backfill context from CloudTrail, VPC Flow Log or Route 53 Resolver query log files (gzip or plain, files or
     /// directories) into TRIAGE_TABLE_NAME, with the ingest functions' code.
     Ingest {
         #[arg(value_enum)]
@@ -70,6 +70,14 @@ enum Command {
             default_value_t = triage_logs::flowlogs::Limits::DEFAULT.max_live
         )]
         flow_max_live_aggregates: usize,
+        /// Resolver query logs: most aggregates held in memory before the oldest time bucket is
+        /// turned into items (what bounds memory, whatever the file's size).
+        #[arg(
+            long,
+            env = "TRIAGE_RESOLVER_MAX_LIVE_AGGREGATES",
+            default_value_t = triage_logs::resolver::Limits::DEFAULT.max_live
+        )]
+        resolver_max_live_aggregates: usize,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -136,11 +144,13 @@ async fn main() -> anyhow::Result<ExitCode> {
             ttl_days,
             max_live_aggregates,
             flow_max_live_aggregates,
+            resolver_max_live_aggregates,
             paths,
         } => {
             let bounds = ingest::LiveBounds {
                 cloudtrail: max_live_aggregates,
                 flows: flow_max_live_aggregates,
+                resolver: resolver_max_live_aggregates,
             };
             usize::from(!ingest::run(source, &paths, dry_run, ttl_days, bounds).await?)
         }

@@ -591,6 +591,7 @@ def check_functions(stack: Stack) -> None:
                 "TRIAGE_CONTEXT_TTL_DAYS": v["ContextTtlDays"],
                 "TRIAGE_AWS_TIMEOUT_MS": v["AwsTimeoutMs"],
                 "TRIAGE_RESOLVER_MAX_TEXT_MB": "1024",
+                "TRIAGE_RESOLVER_MAX_LIVE_AGGREGATES": "262144",
             },
         ),
     }

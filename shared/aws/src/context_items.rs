@@ -217,12 +217,23 @@ pub fn flow_items(
         .collect()
 }
 
-/// The Route 53 Resolver query aggregates of one object as items: one per chunk of rows of an
-/// asker (instance, or source address) and ten-minute bucket, as deflated tab-separated text.
+/// The Route 53 Resolver query aggregates of one object as items, read in one part: one item
+/// per chunk of rows of an asker (instance, or source address) and ten-minute bucket, as
+/// deflated tab-separated text. Objects read in parts number their chunks with
+/// [`ChunkNumbers::resolver_items`].
 pub fn resolver_items(
     aggregates: &[(resolver::QueryKey, resolver::QueryStats)],
     object: &ObjectId,
     expires_at: i64,
+) -> Vec<Item> {
+    ChunkNumbers::default().resolver_items(aggregates, object, expires_at)
+}
+
+/// The items of one part of Resolver aggregates, each (pk, prefix) packed by `packed`.
+fn resolver_part_items(
+    aggregates: &[(resolver::QueryKey, resolver::QueryStats)],
+    object: &ObjectId,
+    packed: &mut Packer<'_>,
 ) -> Vec<Item> {
     let mut groups: BTreeMap<(String, i64), Vec<String>> = BTreeMap::new();
     for (key, stats) in aggregates {
@@ -250,13 +261,7 @@ pub fn resolver_items(
                 .single()
                 .map(time)
                 .unwrap_or_default();
-            packed_items(
-                &pk,
-                &format!("{bucket}#{}", object.as_str()),
-                &rows,
-                expires_at,
-                0,
-            )
+            packed(&pk, &format!("{bucket}#{}", object.as_str()), &rows)
         })
         .collect()
 }
@@ -276,7 +281,7 @@ pub fn cloudtrail_items(
 }
 
 /// Chunk numbers for the parts of one object read in bounded memory
-/// ([`cloudtrail::aggregate_stream`]), so that no part overwrites another's items and a second
+/// ([`cloudtrail::aggregate_stream`], [`resolver::read_object_within`]), so that no part overwrites another's items and a second
 /// read of the object writes the same keys again (the parts fall at the same records).
 ///
 /// A part's chunks of any one (`pk`, sort-key prefix) are numbered from the part's first number;
@@ -296,6 +301,29 @@ impl ChunkNumbers {
         object: &ObjectId,
         expires_at: i64,
     ) -> Vec<Item> {
+        self.part(expires_at, |packed| {
+            cloudtrail_part_items(aggregates, object, packed)
+        })
+    }
+
+    /// The items of the next part of a Resolver query-log object.
+    pub fn resolver_items(
+        &mut self,
+        aggregates: &[(resolver::QueryKey, resolver::QueryStats)],
+        object: &ObjectId,
+        expires_at: i64,
+    ) -> Vec<Item> {
+        self.part(expires_at, |packed| {
+            resolver_part_items(aggregates, object, packed)
+        })
+    }
+
+    /// One part laid out by `lay_out`, its chunks numbered after every earlier part's.
+    fn part(
+        &mut self,
+        expires_at: i64,
+        lay_out: impl FnOnce(&mut Packer<'_>) -> Vec<Item>,
+    ) -> Vec<Item> {
         let first = self.next;
         let mut most = 1;
         let mut packed = |pk: &str, prefix: &str, rows: &[String]| {
@@ -303,7 +331,7 @@ impl ChunkNumbers {
             most = most.max(items.len() as u64);
             items
         };
-        let items = cloudtrail_part_items(aggregates, object, &mut packed);
+        let items = lay_out(&mut packed);
         self.next = first + most;
         items
     }

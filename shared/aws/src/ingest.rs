@@ -53,7 +53,7 @@ pub use pipeline::{
     deadline_from_epoch_ms,
 };
 pub use read::{ObjectError, ObjectItems, ObjectStats};
-pub use resolver::{ResolverSource, read_resolver_log};
+pub use resolver::{ResolverSource, read_resolver_log, stream_resolver_log};
 pub use source::{Configured, LogSource};
 
 #[cfg(test)]

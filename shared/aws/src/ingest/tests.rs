@@ -6,6 +6,7 @@ use crate::context_items::ObjectId;
 use crate::{BatchReport, Item, item_key};
 use async_trait::async_trait;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use aws_sdk_dynamodb::types::AttributeValue;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde_json::{Value, json};
@@ -637,6 +638,10 @@ fn configuration_defaults_and_errors() {
     let resolver =
         ResolverSource::from_lookup(&lookup(&[("TRIAGE_RESOLVER_MAX_TEXT_MB", "16")])).unwrap();
     assert_eq!(resolver.max_text_bytes, 16 << 20);
+    let resolver =
+        ResolverSource::from_lookup(&lookup(&[("TRIAGE_RESOLVER_MAX_LIVE_AGGREGATES", "2048")]))
+            .unwrap();
+    assert_eq!(resolver.limits.max_live, 2048);
     assert_eq!(
         IngestConfig::from_lookup(lookup(&[])).unwrap_err(),
         ConfigError::Missing("TRIAGE_TABLE_NAME")
@@ -814,6 +819,7 @@ async fn resolver_objects_go_through_the_same_pipeline_and_fail_for_their_reason
         MemorySink::default(),
         ResolverSource {
             max_text_bytes: log.len() as u64 * 8,
+            ..ResolverSource::default()
         },
         chrono::Duration::days(1),
     );
@@ -855,4 +861,70 @@ async fn resolver_objects_go_through_the_same_pipeline_and_fail_for_their_reason
         .unwrap_err();
     assert!(matches!(big, ObjectError::TooLarge { .. }), "{big}");
     assert!(!big.is_retryable());
+}
+
+/// Resolver entries over `minutes`, `names` distinct names a minute, as a delivery's lines.
+fn resolver_lines(minutes: i64, names: usize) -> Vec<u8> {
+    let mut out = String::new();
+    for minute in 0..minutes {
+        for n in 0..names {
+            let time = chrono::DateTime::from_timestamp(1_700_000_000 + minute * 60, 0).unwrap();
+            out.push_str(
+                &json!({
+                    "version": "1.100000", "account_id": "111122223333", "region": "us-east-1",
+                    "vpc_id": "vpc-7example", "query_timestamp": time.to_rfc3339(),
+                    "query_name": format!("host{}.example.com.", n + minute as usize % 3),
+                    "query_type": "A", "query_class": "IN", "rcode": "NOERROR",
+                    "answers": [{"Rdata": "192.0.2.1", "Type": "A", "Class": "IN"}],
+                    "srcaddr": "10.0.0.5", "srcport": "53000", "transport": "UDP",
+                    "srcids": {"instance": "i-0d15cd0d3example"}
+                })
+                .to_string(),
+            );
+            out.push('\n');
+        }
+    }
+    out.into_bytes()
+}
+
+#[test]
+fn a_resolver_log_read_within_a_small_bound_counts_every_query_once() {
+    let lines = resolver_lines(90, 40);
+    let unbounded = read_resolver_log(&lines[..], u64::MAX, &id(), 1).unwrap();
+    let small = ResolverSource {
+        limits: triage_logs::resolver::Limits {
+            max_live: 50,
+            grace_secs: 600,
+        },
+        ..ResolverSource::default()
+    };
+    let mut parts = 0;
+    let mut items = Vec::new();
+    let stats = stream_resolver_log(&lines[..], &small, &id(), 1, &mut |part| {
+        parts += 1;
+        items.extend(part);
+    })
+    .unwrap();
+    assert_eq!(stats, unbounded.stats);
+    assert!(parts > 5, "{parts} parts");
+    // No key written twice, and the same counts once decoded, whichever part they came in.
+    let keys: BTreeSet<(String, String)> = items
+        .iter()
+        .map(|i| (string(i, "pk"), string(i, "sk")))
+        .collect();
+    assert_eq!(keys.len(), items.len());
+    let counts = |items: &[Item]| {
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        for item in items {
+            let AttributeValue::B(blob) = &item["rows"] else {
+                panic!("rows are binary")
+            };
+            for row in crate::context_items::decode_resolver_rows(blob.as_ref()) {
+                *counts.entry(row.name).or_default() += row.count;
+            }
+        }
+        counts
+    };
+    assert_eq!(counts(&items), counts(&unbounded.items));
+    assert_eq!(counts(&items).values().sum::<u64>(), 90 * 40);
 }

@@ -6,7 +6,7 @@
 
 use super::record::{Query, SkipReason, Source};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 /// Bucket width: the flow aggregates' ten minutes, so a name and the traffic to its answer line up.
 pub const BUCKET_SECS: i64 = 600;
@@ -29,7 +29,9 @@ pub struct QueryStats {
     pub count: u64,
     pub first: DateTime<Utc>,
     pub last: DateTime<Utc>,
-    pub addresses: BTreeSet<String>,
+    /// Sorted, without repeats: a vector, since most names have one or two answers and a set's
+    /// node would be most of the aggregate's memory.
+    pub addresses: Vec<String>,
     /// `BLOCK` over `ALERT` over `ALLOW`: what the firewall did at worst.
     pub firewall_action: Option<String>,
 }
@@ -41,7 +43,10 @@ pub struct Summary {
     /// Bytes of text read (after decompression): what the cost per GB is per.
     pub text_bytes: u64,
     pub skipped: BTreeMap<SkipReason, u64>,
+    /// Aggregates handed over (a bucket started again by late queries counts again).
     pub aggregates: usize,
+    /// Most aggregates live at once: what memory held.
+    pub peak_live: usize,
 }
 
 impl Summary {
@@ -50,11 +55,62 @@ impl Summary {
     }
 }
 
-/// Queries in, aggregates out.
-#[derive(Debug, Default)]
+/// Bounds on what an [`Aggregator`] holds, so that memory follows the setting and not the
+/// object: a query log of a busy VPC can name hundreds of thousands of distinct names an hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most live aggregates; past it the oldest bucket is handed over early.
+    pub max_live: usize,
+    /// How far the stream must be past a bucket's end before the bucket is handed over. Resolver
+    /// writes entries in about the order it answered them, a little out of order across its
+    /// hosts: ten minutes of slack keeps almost every bucket in one part.
+    pub grace_secs: i64,
+}
+
+impl Limits {
+    /// The flow reader's bound. A live aggregate takes about 800 bytes (four strings of its key,
+    /// counts, a few addresses, the map's own overhead), so about 220 MB at the bound: a fifth of
+    /// the function's memory, for one part per bucket on all but the busiest VPCs (BENCHMARKS.md).
+    pub const DEFAULT: Self = Self {
+        max_live: 262_144,
+        grace_secs: 600,
+    };
+    /// Everything held to the end: one part per object (tests, small objects).
+    pub const UNBOUNDED: Self = Self {
+        max_live: usize::MAX,
+        grace_secs: i64::MAX,
+    };
+}
+
+/// An aggregate's key within its bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct NameKey {
+    source: Source,
+    name: String,
+    query_type: String,
+    rcode: String,
+}
+
+type Bucket = HashMap<NameKey, QueryStats, foldhash::fast::RandomState>;
+
+/// Queries in, aggregates out, a part at a time: a bucket is handed over once the stream is
+/// [`Limits::grace_secs`] past its end, or, when [`Limits::max_live`] is reached, the oldest
+/// one early. A later query of a bucket already handed over starts it again, and lands in a
+/// later part: every query is counted once, in one part or another.
+#[derive(Debug)]
 pub struct Aggregator {
-    aggregates: HashMap<QueryKey, QueryStats, foldhash::fast::RandomState>,
+    buckets: BTreeMap<i64, Bucket>,
+    live: usize,
+    latest: i64,
+    limits: Limits,
+    ready: Vec<(QueryKey, QueryStats)>,
     summary: Summary,
+}
+
+impl Default for Aggregator {
+    fn default() -> Self {
+        Self::new(Limits::UNBOUNDED)
+    }
 }
 
 fn firewall_rank(action: Option<&str>) -> u8 {
@@ -67,6 +123,17 @@ fn firewall_rank(action: Option<&str>) -> u8 {
 }
 
 impl Aggregator {
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            buckets: BTreeMap::new(),
+            live: 0,
+            latest: i64::MIN,
+            limits,
+            ready: Vec::new(),
+            summary: Summary::default(),
+        }
+    }
+
     pub fn push(&mut self, query: Result<Query, SkipReason>) {
         self.summary.records += 1;
         let query = match query {
@@ -77,41 +144,97 @@ impl Aggregator {
             }
         };
         let time = query.time.timestamp();
-        let key = QueryKey {
+        let bucket_start = time - time.rem_euclid(BUCKET_SECS);
+        let key = NameKey {
             source: query.source,
-            bucket_start: time - time.rem_euclid(BUCKET_SECS),
             name: query.name,
             query_type: query.query_type,
             rcode: query.rcode,
         };
-        let stats = self.aggregates.entry(key).or_insert_with(|| QueryStats {
-            count: 0,
-            first: query.time,
-            last: query.time,
-            addresses: BTreeSet::new(),
-            firewall_action: None,
+        let bucket = self.buckets.entry(bucket_start).or_default();
+        let stats = bucket.entry(key).or_insert_with(|| {
+            self.live += 1;
+            QueryStats {
+                count: 0,
+                first: query.time,
+                last: query.time,
+                addresses: Vec::new(),
+                firewall_action: None,
+            }
         });
         stats.count += 1;
         stats.first = stats.first.min(query.time);
         stats.last = stats.last.max(query.time);
         for address in query.addresses {
-            if stats.addresses.len() >= ADDRESSES_MAX {
-                break;
+            if let Err(at) = stats.addresses.binary_search(&address) {
+                if stats.addresses.len() >= ADDRESSES_MAX {
+                    break;
+                }
+                stats.addresses.insert(at, address);
             }
-            stats.addresses.insert(address);
         }
         if firewall_rank(query.firewall_action.as_deref())
             > firewall_rank(stats.firewall_action.as_deref())
         {
             stats.firewall_action = query.firewall_action;
         }
+        self.summary.peak_live = self.summary.peak_live.max(self.live);
+        self.latest = self.latest.max(time);
+        self.hand_over_past_buckets();
     }
 
-    /// The aggregates, sorted by asker, bucket, name, type and response code.
+    /// Buckets the stream has left behind, then, while over the bound, the oldest.
+    fn hand_over_past_buckets(&mut self) {
+        let done_before = self
+            .latest
+            .saturating_sub(self.limits.grace_secs)
+            .saturating_sub(BUCKET_SECS);
+        while let Some(entry) = self.buckets.first_entry() {
+            if *entry.key() <= done_before || self.live > self.limits.max_live {
+                let (start, bucket) = entry.remove_entry();
+                self.hand_over(start, bucket);
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn hand_over(&mut self, bucket_start: i64, bucket: Bucket) {
+        self.live -= bucket.len();
+        self.summary.aggregates += bucket.len();
+        self.ready.extend(bucket.into_iter().map(|(key, stats)| {
+            (
+                QueryKey {
+                    source: key.source,
+                    bucket_start,
+                    name: key.name,
+                    query_type: key.query_type,
+                    rcode: key.rcode,
+                },
+                stats,
+            )
+        }));
+    }
+
+    /// The aggregates handed over since the last call, sorted by asker, bucket, name, type and
+    /// response code; empty while every bucket is still live.
+    pub fn take_ready(&mut self) -> Vec<(QueryKey, QueryStats)> {
+        let mut ready = std::mem::take(&mut self.ready);
+        ready.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        ready
+    }
+
+    /// Whether a part is waiting for [`Self::take_ready`].
+    pub fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// The last part (every bucket still live), sorted, and the summary of the whole stream.
     pub fn finish(mut self) -> (Vec<(QueryKey, QueryStats)>, Summary) {
-        self.summary.aggregates = self.aggregates.len();
-        let mut aggregates: Vec<_> = self.aggregates.into_iter().collect();
-        aggregates.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        (aggregates, self.summary)
+        while let Some((start, bucket)) = self.buckets.pop_first() {
+            self.hand_over(start, bucket);
+        }
+        let last = self.take_ready();
+        (last, self.summary)
     }
 }

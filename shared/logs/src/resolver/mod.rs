@@ -3,12 +3,15 @@
 //! `CryptoCurrency:EC2/BitcoinTool.B!DNS`, ...), which GuardDuty raises from the same VPC DNS
 //! traffic. Read from an object (gzip or plain) of JSON entries: one per line, a JSON array, or a
 //! single entry; aggregated per asker, ten minutes, name, type and response code
-//! ([`aggregate`]). Storing the aggregates and reading them back in triage come next.
+//! ([`aggregate`]), handed over a part at a time so that memory follows [`Limits`], not the
+//! object.
 
 mod aggregate;
 mod record;
 
-pub use aggregate::{ADDRESSES_MAX, Aggregator, BUCKET_SECS, QueryKey, QueryStats, Summary};
+pub use aggregate::{
+    ADDRESSES_MAX, Aggregator, BUCKET_SECS, Limits, QueryKey, QueryStats, Summary,
+};
 pub use record::{
     Answer, Answers, Query, QueryLogEntry, SkipReason, Source, SourceIds, normalize_name,
 };
@@ -41,12 +44,34 @@ pub fn read_object(
     input: impl Read,
     max_text_bytes: u64,
 ) -> Result<(Vec<(QueryKey, QueryStats)>, Summary), InputError> {
+    let mut aggregates = Vec::new();
+    let summary = read_object_within(input, max_text_bytes, Limits::UNBOUNDED, |part| {
+        aggregates.extend(part)
+    })?;
+    Ok((aggregates, summary))
+}
+
+/// [`read_object`] within `limits`: the aggregates are handed to `on_part` a part at a time (a
+/// part's buckets are final unless late queries start them again, in a later part), so memory
+/// holds at most [`Limits::max_live`] aggregates whatever the object's size.
+pub fn read_object_within(
+    input: impl Read,
+    max_text_bytes: u64,
+    limits: Limits,
+    mut on_part: impl FnMut(Vec<(QueryKey, QueryStats)>),
+) -> Result<Summary, InputError> {
     let mut text = BufReader::with_capacity(
         BUFFER,
         Decompressed::new(BufReader::with_capacity(BUFFER, input), max_text_bytes)
             .map_err(|e| read_error(e, max_text_bytes))?,
     );
-    let mut aggregator = Aggregator::default();
+    let mut aggregator = Aggregator::new(limits);
+    let mut push = |aggregator: &mut Aggregator, query| {
+        aggregator.push(query);
+        if aggregator.has_ready() {
+            on_part(aggregator.take_ready());
+        }
+    };
     let mut line = String::new();
     let first_is_entry = loop {
         line.clear();
@@ -64,7 +89,8 @@ pub fn read_object(
     if first_is_entry {
         loop {
             if !line.trim().is_empty() {
-                aggregator.push(
+                push(
+                    &mut aggregator,
                     serde_json::from_str::<QueryLogEntry>(&line)
                         .map_err(|_| SkipReason::NotAnObject)
                         .and_then(Query::from_entry),
@@ -94,18 +120,24 @@ pub fn read_object(
                 other => vec![other],
             };
             for entry in entries {
-                aggregator.push(match entry {
-                    Value::Object(_) => QueryLogEntry::deserialize(&entry)
-                        .map_err(|_| SkipReason::NotAnObject)
-                        .and_then(Query::from_entry),
-                    _ => Err(SkipReason::NotAnObject),
-                });
+                push(
+                    &mut aggregator,
+                    match entry {
+                        Value::Object(_) => QueryLogEntry::deserialize(&entry)
+                            .map_err(|_| SkipReason::NotAnObject)
+                            .and_then(Query::from_entry),
+                        _ => Err(SkipReason::NotAnObject),
+                    },
+                );
             }
         }
     }
-    let (aggregates, mut summary) = aggregator.finish();
+    let (last, mut summary) = aggregator.finish();
+    if !last.is_empty() {
+        on_part(last);
+    }
     summary.text_bytes = text.get_ref().bytes_read();
-    Ok((aggregates, summary))
+    Ok(summary)
 }
 
 /// Read buffer between the source, the decompressor and the line reader.
@@ -126,7 +158,7 @@ mod tests {
     use super::*;
     use flate2::Compression;
     use flate2::write::GzEncoder;
-    use std::collections::{BTreeMap, BTreeSet};
+    use std::collections::BTreeMap;
     use std::io::Write;
 
     fn fixture(name: &str) -> Vec<u8> {
@@ -182,8 +214,7 @@ mod tests {
             ]
         );
         assert!(aggregates.iter().all(|(k, s)| {
-            k.source == Source::Instance("i-0abc234".into())
-                && s.addresses == BTreeSet::from(["1.2.3.4".to_string()])
+            k.source == Source::Instance("i-0abc234".into()) && s.addresses == ["1.2.3.4"]
         }));
         assert_eq!(
             read_object(&gzip(&plain)[..], 1 << 20).unwrap().0,
@@ -238,5 +269,59 @@ mod tests {
             read_object(&gzip(&big)[..], 1000),
             Err(InputError::TooLarge { limit: 1000 })
         ));
+    }
+
+    #[test]
+    fn a_late_query_for_a_bucket_handed_over_lands_in_a_later_part_and_counts_once() {
+        let line = |time: &str| {
+            format!(
+                "{{\"query_timestamp\": \"{time}\", \"query_name\": \"example.com.\", \
+                 \"query_type\": \"A\", \"rcode\": \"NOERROR\", \"srcids\": {{\"instance\": \"i-1\"}}}}\n"
+            )
+        };
+        let text = [
+            line("2021-02-04T17:51:55Z"),
+            // Twenty minutes on: the 17:50 bucket is past its end and the grace.
+            line("2021-02-04T18:11:00Z"),
+            // A straggler for 17:50, after its bucket was handed over: a part of its own, at
+            // once, since the stream is already past that bucket.
+            line("2021-02-04T17:52:10Z"),
+        ]
+        .concat();
+        let mut parts = Vec::new();
+        let limits = Limits {
+            max_live: 100,
+            grace_secs: 600,
+        };
+        let summary =
+            read_object_within(text.as_bytes(), 1 << 20, limits, |part| parts.push(part)).unwrap();
+        let buckets: Vec<Vec<(i64, u64)>> = parts
+            .iter()
+            .map(|part| {
+                part.iter()
+                    .map(|(k, s)| (k.bucket_start, s.count))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            buckets,
+            [
+                vec![(1_612_461_000, 1)],
+                vec![(1_612_461_000, 1)],
+                vec![(1_612_462_200, 1)]
+            ]
+        );
+        assert_eq!(
+            (summary.records, summary.aggregates, summary.peak_live),
+            (3, 3, 2)
+        );
+        // Over the bound, the oldest bucket goes early, whatever the grace.
+        let mut parts = 0;
+        let tight = Limits {
+            max_live: 1,
+            grace_secs: i64::MAX,
+        };
+        read_object_within(text.as_bytes(), 1 << 20, tight, |_| parts += 1).unwrap();
+        assert_eq!(parts, 3);
     }
 }
