@@ -13,6 +13,7 @@ pub mod config;
 pub mod dedupe;
 pub mod enrich;
 pub mod finding;
+pub mod lenient;
 pub mod notice;
 pub mod pipeline;
 pub mod publish;

@@ -2,7 +2,7 @@
 //! (which names its principal's type) and the principal keys (which read the identity) do not
 //! import each other.
 
-use super::de;
+use crate::lenient;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -10,36 +10,36 @@ use std::fmt;
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserIdentity {
-    #[serde(default, rename = "type", deserialize_with = "de::kind")]
+    #[serde(default, rename = "type", deserialize_with = "lenient::kind")]
     pub identity_type: Option<PrincipalType>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub principal_id: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub arn: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub account_id: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub access_key_id: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub user_name: Option<String>,
     /// The AWS service that made the call on the principal's behalf.
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub invoked_by: Option<String>,
     /// SAML or web identity provider, for federated principals.
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub identity_provider: Option<String>,
-    #[serde(default, deserialize_with = "de::object")]
+    #[serde(default, deserialize_with = "lenient::object")]
     pub session_context: Option<SessionContext>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionContext {
-    #[serde(default, deserialize_with = "de::object")]
+    #[serde(default, deserialize_with = "lenient::object")]
     pub session_issuer: Option<SessionIssuer>,
-    #[serde(default, deserialize_with = "de::object")]
+    #[serde(default, deserialize_with = "lenient::object")]
     pub attributes: Option<SessionAttributes>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub source_identity: Option<String>,
 }
 
@@ -47,24 +47,24 @@ pub struct SessionContext {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionIssuer {
-    #[serde(default, rename = "type", deserialize_with = "de::text")]
+    #[serde(default, rename = "type", deserialize_with = "lenient::text")]
     pub issuer_type: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub principal_id: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub arn: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub account_id: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub user_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionAttributes {
-    #[serde(default, deserialize_with = "de::flag")]
+    #[serde(default, deserialize_with = "lenient::flag")]
     pub mfa_authenticated: Option<bool>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub creation_date: Option<String>,
 }
 

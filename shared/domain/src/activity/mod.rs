@@ -8,11 +8,10 @@
 //! enrichment and rules read them back. Reading whole log objects and compacting them is the
 //! `triage-logs` crate's business.
 //!
-//! Files, in reading order: `record.rs` (and `de.rs`, its lenient field readers),
+//! Files, in reading order: `record.rs` (its fields read by [`crate::lenient`]),
 //! `identity.rs`, `principal.rs`, `notable.rs`, `call_details.rs`, `observation.rs`, `net.rs`, `limits.rs`.
 
 mod call_details;
-mod de;
 mod identity;
 mod limits;
 mod net;
@@ -21,8 +20,8 @@ mod observation;
 mod principal;
 mod record;
 
+pub use crate::lenient::Lenient;
 pub use call_details::CallDetails;
-pub use de::Lenient;
 pub use identity::{PrincipalType, SessionAttributes, SessionContext, SessionIssuer, UserIdentity};
 pub use limits::{
     ERROR_MESSAGE_MAX, NAME_MAX, TARGETS_MAX, USER_AGENT_MAX, bounded, bounded_owned,

@@ -3,15 +3,15 @@
 //! Real records lack `userAgent`, `sourceIPAddress` or `errorCode`, are service events with no
 //! `userIdentity`, or Insights events whose API name sits in `insightDetails`; exports rename or
 //! restringify fields. None of that may fail a record, so every field is optional and lenient
-//! (see [`super::de`]). Only two things are required before a record is used, and their absence
+//! (see [`crate::lenient`]). Only two things are required before a record is used, and their absence
 //! is a counted skip with a reason ([`SkipReason`]): a time, because activity is bucketed by it,
 //! and an API name, because every aggregate is keyed by it.
 //!
 //! We keep our own model rather than `aws_lambda_events`': that one is strict about the fields we
 //! must tolerate, and we need the fields triage reads (MFA, session issuer, Insights details).
 
-use super::de;
 use super::identity::{PrincipalType, UserIdentity};
+use crate::lenient;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -21,54 +21,58 @@ use std::fmt;
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CloudTrailRecord {
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub event_version: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub event_time: Option<String>,
     /// Logstash / Elastic exports (the OTRF dataset) move `eventTime` here. Read only when
     /// `eventTime` is absent; kept as its own field so a record carrying both still parses.
-    #[serde(default, rename = "@timestamp", deserialize_with = "de::text")]
+    #[serde(default, rename = "@timestamp", deserialize_with = "lenient::text")]
     pub export_timestamp: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub event_source: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub event_name: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub aws_region: Option<String>,
     /// An IPv4 or IPv6 address, or the name of the AWS service that called on the principal's
     /// behalf (`ec2.amazonaws.com`, `AWS Internal`).
-    #[serde(default, rename = "sourceIPAddress", deserialize_with = "de::text")]
+    #[serde(
+        default,
+        rename = "sourceIPAddress",
+        deserialize_with = "lenient::text"
+    )]
     pub source_ip_address: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub user_agent: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub error_code: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub error_message: Option<String>,
-    #[serde(default, deserialize_with = "de::flag")]
+    #[serde(default, deserialize_with = "lenient::flag")]
     pub read_only: Option<bool>,
-    #[serde(default, deserialize_with = "de::kind")]
+    #[serde(default, deserialize_with = "lenient::kind")]
     pub event_type: Option<EventType>,
-    #[serde(default, deserialize_with = "de::flag")]
+    #[serde(default, deserialize_with = "lenient::flag")]
     pub management_event: Option<bool>,
     /// `Management`, `Data`, `Insight` or `NetworkActivity`.
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub event_category: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub recipient_account_id: Option<String>,
-    #[serde(default, rename = "eventID", deserialize_with = "de::text")]
+    #[serde(default, rename = "eventID", deserialize_with = "lenient::text")]
     pub event_id: Option<String>,
-    #[serde(default, rename = "requestID", deserialize_with = "de::text")]
+    #[serde(default, rename = "requestID", deserialize_with = "lenient::text")]
     pub request_id: Option<String>,
-    #[serde(default, rename = "sharedEventID", deserialize_with = "de::text")]
+    #[serde(default, rename = "sharedEventID", deserialize_with = "lenient::text")]
     pub shared_event_id: Option<String>,
-    #[serde(default, rename = "vpcEndpointId", deserialize_with = "de::text")]
+    #[serde(default, rename = "vpcEndpointId", deserialize_with = "lenient::text")]
     pub vpc_endpoint_id: Option<String>,
-    #[serde(default, deserialize_with = "de::flag")]
+    #[serde(default, deserialize_with = "lenient::flag")]
     pub session_credential_from_console: Option<bool>,
-    #[serde(default, deserialize_with = "de::object")]
+    #[serde(default, deserialize_with = "lenient::object")]
     pub user_identity: Option<UserIdentity>,
-    #[serde(default, deserialize_with = "de::list")]
+    #[serde(default, deserialize_with = "lenient::list")]
     pub resources: Vec<ResourceRef>,
     /// Kept as raw JSON: its shape is per API.
     #[serde(default)]
@@ -82,7 +86,7 @@ pub struct CloudTrailRecord {
     /// Service events only; sometimes a JSON object, sometimes that object as a string.
     #[serde(default)]
     pub service_event_details: Option<Value>,
-    #[serde(default, deserialize_with = "de::object")]
+    #[serde(default, deserialize_with = "lenient::object")]
     pub insight_details: Option<InsightDetails>,
 }
 
@@ -91,11 +95,11 @@ pub struct CloudTrailRecord {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceRef {
-    #[serde(default, rename = "ARN", deserialize_with = "de::text")]
+    #[serde(default, rename = "ARN", deserialize_with = "lenient::text")]
     pub arn: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub account_id: Option<String>,
-    #[serde(default, rename = "type", deserialize_with = "de::text")]
+    #[serde(default, rename = "type", deserialize_with = "lenient::text")]
     pub resource_type: Option<String>,
 }
 
@@ -104,16 +108,16 @@ pub struct ResourceRef {
 #[serde(rename_all = "camelCase")]
 pub struct InsightDetails {
     /// `Start` or `End`.
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub state: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub event_source: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub event_name: Option<String>,
     /// `ApiCallRateInsight` or `ApiErrorRateInsight`.
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub insight_type: Option<String>,
-    #[serde(default, deserialize_with = "de::text")]
+    #[serde(default, deserialize_with = "lenient::text")]
     pub error_code: Option<String>,
 }
 

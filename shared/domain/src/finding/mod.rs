@@ -5,7 +5,7 @@ mod anomaly;
 mod event;
 mod facts;
 mod ids;
-mod lenient;
+
 mod model;
 
 pub use anomaly::AccountNetwork;

@@ -6,7 +6,7 @@
 //! the notice cannot do without (`id`, `type`, `severity`) are strict.
 
 use super::ids::{FindingId, Severity};
-use super::lenient;
+use crate::lenient::buffered as lenient;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

@@ -1,13 +1,22 @@
-//! Field deserializers that accept what real CloudTrail records carry.
+//! Reading what real logs and findings carry, not only what their documentation says.
 //!
 //! CloudTrail's own files are regular, but the records we must read also come from exports and
 //! rule-test suites that reshape them: `readOnly` as `"True"`, `userIdentity` as `null`, numbers
-//! where strings are documented, an `invokedBy` of `null`. One odd field must never cost us the
-//! record (let alone the object), so every optional part is read through these: a value of an
-//! unexpected shape is treated as absent. They work on the streaming deserializer directly (no
-//! intermediate `serde_json::Value`), because they run for every field of every record.
+//! where strings are documented. GuardDuty's documentation, its sample generator and third-party
+//! copies of findings disagree the same way (an ASN as `"16509"` or `-1`, a port as a string, a
+//! detail object that is `null`). One odd field must never cost us a record or a notice, so every
+//! optional part is read leniently: a value of an unexpected shape is treated as absent.
 //!
-//! (`crate::finding` has similar helpers, but they are private to it and go through `Value`.)
+//! Two ways to do it, for two costs:
+//! - the field readers here ([`text`], [`kind`], [`flag`], [`object`], [`list`], [`Lenient`]) work
+//!   on the streaming deserializer directly, with no intermediate `serde_json::Value`: they run for
+//!   every field of every CloudTrail record. A nested object is lenient only as far as its own
+//!   fields are.
+//! - [`buffered`] reads a part into a `Value` first, so that a nested part of any wrong shape, however
+//!   deep, becomes absent as a whole: for findings, one per invocation, where no detail may fail
+//!   the notice.
+
+pub mod buffered;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -15,12 +24,12 @@ use std::marker::PhantomData;
 
 /// A scalar kept as text: a string, a number or a boolean. `null`, an empty string, an object or
 /// an array are absent.
-pub(super) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     d.deserialize_any(TextVisitor)
 }
 
 /// Text converted into an open enum (`From<String>`), e.g. an `eventType`.
-pub(super) fn kind<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+pub fn kind<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: From<String>,
@@ -29,12 +38,12 @@ where
 }
 
 /// A boolean that may arrive as `true` or as `"true"` / `"True"`; anything else is absent.
-pub(super) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     d.deserialize_any(FlagVisitor)
 }
 
 /// A nested object; `null` or any non-object is absent.
-pub(super) fn object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+pub fn object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
@@ -43,7 +52,7 @@ where
 }
 
 /// A list of objects; elements that are not objects are dropped, a non-list is empty.
-pub(super) fn list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+pub fn list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,

@@ -1,9 +1,6 @@
-//! Deserializers that accept the shapes real findings actually carry.
-//!
-//! GuardDuty's documentation, its sample generator, exports and third-party copies disagree on
-//! small things (an ASN as `"16509"` or `-1`, a port as a string, a detail object that is `null`).
-//! A triage notice for a real incident must never be lost to such a detail, so optional parts are
-//! read leniently: a part that does not have the expected shape is treated as absent.
+//! Lenient readers through `serde_json::Value`: a part that does not have the expected shape, at
+//! any depth, is treated as absent as a whole. What findings are read with: a triage notice for a
+//! real incident must never be lost to a detail of a third-party copy.
 
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer};
