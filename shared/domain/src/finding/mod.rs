@@ -5,7 +5,6 @@ mod anomaly;
 mod event;
 mod facts;
 mod ids;
-
 mod model;
 
 pub use anomaly::AccountNetwork;
