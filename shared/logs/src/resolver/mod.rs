@@ -12,9 +12,7 @@ mod record;
 pub use aggregate::{
     ADDRESSES_MAX, Aggregator, BUCKET_SECS, Limits, QueryKey, QueryStats, Summary,
 };
-pub use record::{
-    Answer, Answers, Query, QueryLogEntry, SkipReason, Source, SourceIds, normalize_name,
-};
+pub use record::{Answer, Query, QueryLogEntry, SkipReason, Source, SourceIds, normalize_name};
 
 use crate::decompress::{Decompressed, is_over_cap};
 use serde::Deserialize;

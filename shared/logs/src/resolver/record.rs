@@ -7,6 +7,7 @@ use serde::Deserialize;
 use std::borrow::Cow;
 use std::fmt;
 use triage_domain::activity::{NAME_MAX, bounded, parse_event_time};
+use triage_domain::lenient;
 
 /// An entry as written: only what triage reads is modelled; other fields are ignored. Text is
 /// borrowed from the line when it has no escapes, so parsing allocates little.
@@ -20,8 +21,10 @@ pub struct QueryLogEntry<'a> {
     pub query_type: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     pub rcode: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    pub answers: Answers<'a>,
+    /// A list as AWS writes it; some exports flatten a single answer to an object. Read without
+    /// buffering the entry (an untagged enum would, for every entry).
+    #[serde(default, borrow, deserialize_with = "lenient::list")]
+    pub answers: Vec<Answer<'a>>,
     #[serde(default, borrow)]
     pub srcaddr: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
@@ -39,30 +42,6 @@ pub struct SourceIds<'a> {
     pub instance: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     pub resolver_endpoint: Option<Cow<'a, str>>,
-}
-
-/// The answers: a list as AWS writes it; some exports flatten a single answer to an object.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(untagged)]
-pub enum Answers<'a> {
-    #[serde(borrow)]
-    List(Vec<Answer<'a>>),
-    #[serde(borrow)]
-    One(Answer<'a>),
-    #[default]
-    #[serde(skip)]
-    None,
-}
-
-impl<'a> Answers<'a> {
-    pub fn iter(&self) -> impl Iterator<Item = &Answer<'a>> {
-        let (list, one): (&[Answer<'a>], Option<&Answer<'a>>) = match self {
-            Answers::List(list) => (list, None),
-            Answers::One(one) => (&[], Some(one)),
-            Answers::None => (&[], None),
-        };
-        list.iter().chain(one)
-    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
