@@ -139,7 +139,8 @@ impl ContextSummary {
             rows: context.flows.len()
                 + context.activity.len()
                 + context.baseline.len()
-                + context.notable.len(),
+                + context.notable.len()
+                + context.dns.len(),
             ..Self::default()
         };
         s.summarise_flows(context, subjects);
