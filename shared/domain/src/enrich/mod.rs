@@ -12,7 +12,10 @@ mod timeline;
 
 pub use rows::{ActivityRow, BaselineRow, Context, DnsRow, FlowRow};
 pub use subjects::{Subjects, subjects};
-pub use summary::{CallsFromNewNetwork, ContextSummary, FlowTotals, RemoteTraffic, ServicePort};
+pub use summary::{
+    AnswerTraffic, CallsFromNewNetwork, ContextSummary, DnsSummary, DomainLookups, FlowTotals,
+    RemoteTraffic, ServicePort,
+};
 pub use timeline::{Timeline, sparkline};
 
 use crate::dedupe::StoreError;
