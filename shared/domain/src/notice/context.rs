@@ -3,6 +3,7 @@
 //! how much history that judgement rests on (a thin baseline must be visible).
 
 use super::MAX_LINES;
+use super::dns::write_dns;
 use crate::enrich::{ContextSummary, Timeline, sparkline};
 use crate::text::field;
 use std::fmt::Write;
@@ -19,7 +20,7 @@ pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::R
     if !c.found_anything() {
         return writeln!(
             out,
-            "Context used: none found ({} lookups): CloudTrail and flow-log ingestion do not cover these entities in the window.",
+            "Context used: none found ({} lookups): CloudTrail, flow-log and Resolver query-log ingestion do not cover these entities in the window.",
             c.lookups
         );
     }
@@ -69,6 +70,9 @@ pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::R
             },
             ports.join(", ")
         )?;
+    }
+    if let Some(dns) = &c.dns {
+        write_dns(out, dns)?;
     }
     if c.api_calls > 0 {
         let top: Vec<String> = c
