@@ -595,11 +595,17 @@ async fn a_mining_pool_lookup_then_traffic_to_its_answer_is_evidence_and_the_not
         "dns",
         &panther_lookups(&instance, "2021-03-26 03:28:00", "52.95.128.179"),
     );
-    let (a, body) = triage(table, raw).await;
+    let (a, notice) = triage_notice(table, raw).await;
+    let body = notice.body;
     assert_eq!(
         weight_of(&a, Signal::DnsResolvedThenReached),
         Some(20),
         "{body}"
+    );
+    assert!(
+        notice.subject.contains(" - resolved, then connected |"),
+        "{}",
+        notice.subject
     );
     assert!(
         body.contains("DNS (Route 53 Resolver logs, scope window): 8 lookups of 4 names"),

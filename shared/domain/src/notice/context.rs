@@ -1,6 +1,6 @@
-//! The notice's Context section: what the ingested CloudTrail and flow logs say about the
-//! finding's entities in the scope window, when it happened, what is new for the principal, and
-//! how much history that judgement rests on (a thin baseline must be visible).
+//! The notice's Context section: what the ingested CloudTrail, flow and Resolver logs say about
+//! the finding's entities in the scope window, when it happened, what is new for the principal,
+//! and how much history that judgement rests on (a thin baseline must be visible).
 
 use super::MAX_LINES;
 use super::dns::write_dns;
@@ -26,7 +26,7 @@ pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::R
     }
     writeln!(
         out,
-        "\nContext (ingested CloudTrail and VPC Flow Logs, scope window)"
+        "\nContext (ingested CloudTrail, VPC Flow Logs and Resolver logs, scope window)"
     )?;
     let mb = |b: u64| format!("{:.1} MB", b as f64 / 1e6);
     for r in c.remotes.iter().take(MAX_LINES) {
