@@ -621,6 +621,13 @@ async fn a_mining_pool_lookup_then_traffic_to_its_answer_is_evidence_and_the_not
         ),
         "{body}"
     );
+    // The lookup named no address; the Resolver logs give the ones to block.
+    assert!(
+        body.contains(
+            "\n  2. Block moneropool.ru in DNS Firewall and 52.95.128.179 at the network firewall;"
+        ),
+        "{body}"
+    );
 }
 
 /// The documentation's iperf flows mirrored (the test above's 23 MB): the instance sends from

@@ -127,6 +127,34 @@ fn domain_line(d: &DomainLookups, flows_loaded: bool) -> String {
     line
 }
 
+/// What the Resolver logs add to "Do next" for a DNS finding: a lookup names no address to block,
+/// the logs do; a blocked lookup with nothing reached leaves the asking process to find, which
+/// will try the next name on its list.
+pub(super) fn next_steps(s: &DnsSummary) -> Vec<String> {
+    let Some(d) = s.domain.as_ref().filter(|d| d.queries > 0) else {
+        return Vec::new();
+    };
+    let name = field(&d.domain, 80);
+    if d.blocked() && s.flows_loaded && d.accepted_flows() == 0 {
+        return vec![format!(
+            "DNS Firewall blocked {name} and nothing reached its addresses: find the process on the instance that asked for it (it will try other names) before closing this."
+        )];
+    }
+    if d.answers.is_empty() {
+        return Vec::new();
+    }
+    let answers: Vec<String> = d
+        .answers
+        .iter()
+        .take(NAMES_LISTED)
+        .map(|a| field(a, 60))
+        .collect();
+    vec![format!(
+        "Block {name} in DNS Firewall and {} at the network firewall; search the Resolver and flow logs for other instances that resolved or reached them.",
+        answers.join(", ")
+    )]
+}
+
 fn size(bytes: u64) -> String {
     if bytes < 1_000_000 {
         format!("{} KB", bytes.div_ceil(1_000))
@@ -182,6 +210,26 @@ mod tests {
              \x20   moneropool.ru: 4 lookups of 2 name(s) (NOERROR 4) -> 1.2.3.4; then 12 accepted flows to 1.2.3.4:3333 (48 KB sent)\n\
              \x20   Other names: 2 (top: dynamodb.us-west-2.amazonaws.com x2, webservicepag.webhop.net FAKE LINE x2); 1 newly seen since the first sighting: 15.3.4.32.in-addr.arpa\n\
              \x20   NXDOMAIN: none\n"
+        );
+    }
+
+    #[test]
+    fn next_steps_name_the_answers_to_block_or_the_process_to_find() {
+        assert_eq!(
+            next_steps(&summary()),
+            [
+                "Block moneropool.ru in DNS Firewall and 1.2.3.4 at the network firewall; search the Resolver and flow logs for other instances that resolved or reached them."
+            ]
+        );
+        let mut contained = summary();
+        let d = contained.domain.as_mut().unwrap();
+        d.reached.clear();
+        d.firewall = Some(("BLOCK".into(), 4));
+        assert!(next_steps(&contained)[0].starts_with("DNS Firewall blocked moneropool.ru"));
+        contained.domain.as_mut().unwrap().queries = 0;
+        assert!(
+            next_steps(&contained).is_empty(),
+            "not looked up: nothing to add"
         );
     }
 
