@@ -93,8 +93,11 @@ enum Command {
         /// VPC Flow Log files or directories (gzip or plain) to take context from.
         #[arg(long, value_name = "PATH")]
         flowlogs: Vec<PathBuf>,
+        /// Route 53 Resolver query log files or directories (gzip or plain) to take context from.
+        #[arg(long, value_name = "PATH")]
+        resolver: Vec<PathBuf>,
         /// Read the context stored in TRIAGE_TABLE_NAME (queries only, nothing is written).
-        #[arg(long, conflicts_with_all = ["cloudtrail", "flowlogs"])]
+        #[arg(long, conflicts_with_all = ["cloudtrail", "flowlogs", "resolver"])]
         table: bool,
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -158,6 +161,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             json,
             cloudtrail,
             flowlogs,
+            resolver,
             table,
             files,
         } => {
@@ -169,12 +173,13 @@ async fn main() -> anyhow::Result<ExitCode> {
             let context: Option<Box<dyn ContextSource>> = if table {
                 let config = config.context("explain --table reads TRIAGE_TABLE_NAME (run `eval \"$(infra/local/up.sh)\"` for the local stack)")?;
                 Some(Box::new(triage_aws::connect_context(&config).await))
-            } else if cloudtrail.is_empty() && flowlogs.is_empty() {
+            } else if cloudtrail.is_empty() && flowlogs.is_empty() && resolver.is_empty() {
                 None
             } else {
                 let mut memory = MemoryContextSource::new();
                 ingest::load_in_memory(ingest::Source::Cloudtrail, &cloudtrail, &mut memory)?;
                 ingest::load_in_memory(ingest::Source::Flowlogs, &flowlogs, &mut memory)?;
+                ingest::load_in_memory(ingest::Source::Resolver, &resolver, &mut memory)?;
                 Some(Box::new(memory))
             };
             let mut failures = 0;

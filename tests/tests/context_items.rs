@@ -161,3 +161,94 @@ async fn resolver_items_round_trip_and_rewriting_an_object_is_idempotent() {
     assert_eq!(rows.len(), 4, "four names, each once: {rows:?}");
     assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), 8);
 }
+
+/// A finding's instance's Resolver queries read back through `DynamoContextSource::load`: the
+/// Panther records filed under the instance, and the documentation's example with its `srcids`
+/// removed (as a query from an address with no instance is logged) filed under its address, are
+/// found by the subjects of a finding naming that instance and address; a window a day later
+/// finds none of them (the sort-key range bounds the query).
+#[tokio::test]
+async fn resolver_rows_of_a_findings_instance_and_its_addresses_are_loaded() {
+    let stack = LocalStack::start().await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/resolver");
+    let instance = unique("i");
+    let address = format!(
+        "10.{}.{}.{}",
+        fastrand::u8(1..255),
+        fastrand::u8(1..255),
+        fastrand::u8(1..255)
+    );
+    let panther = std::fs::read_to_string(dir.join("panther-vpcdns.ndjson"))
+        .unwrap()
+        .replace("i-0abc234", &instance);
+    let mut docs: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("awsdocs-example.json")).unwrap()).unwrap();
+    docs.as_object_mut().unwrap().remove("srcids");
+    docs["srcaddr"] = serde_json::Value::String(address.clone());
+    let writer = BatchWriter::new(stack.dynamodb.clone(), &stack.table);
+    for (name, text) in [("panther", panther), ("docs", docs.to_string())] {
+        let (aggregates, _) = triage_logs::resolver::read_object(text.as_bytes(), 1 << 20).unwrap();
+        let items = triage_aws::context_items::resolver_items(
+            &aggregates,
+            &ObjectId::of(&format!("{name}{instance}")),
+            2_000_000_000,
+        );
+        writer.put_all(items).await.unwrap();
+    }
+    let event = triage_domain::finding::parse_event(serde_json::json!({
+        "id": "a", "type": "CryptoCurrency:EC2/BitcoinTool.B!DNS", "severity": 8,
+        "resource": {"instanceDetails": {"instanceId": instance,
+            "networkInterfaces": [{"networkInterfaceId": "eni-0", "privateIpAddress": address}]}}
+    }))
+    .unwrap();
+    let subjects = triage_domain::enrich::subjects(&event);
+    let source = DynamoContextSource::new(stack.dynamodb.clone(), &stack.table);
+    let window = |start: &str, end: &str| ScopeWindow {
+        start: start.parse().unwrap(),
+        end: end.parse().unwrap(),
+        look_back: chrono::Duration::hours(1),
+    };
+
+    let june = source
+        .load(
+            &subjects,
+            &window("2022-06-25T00:00:00Z", "2022-06-25T01:00:00Z"),
+        )
+        .await
+        .unwrap();
+    let mut names: Vec<&str> = june.dns.iter().map(|r| r.name.as_str()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "abc.abc.moneropool.ru",
+            "dynamodb.us-west-2.amazonaws.com",
+            "moneropool.ru",
+            "webservicepag.webhop.net"
+        ]
+    );
+    assert_eq!(june.dns.iter().map(|r| r.count).sum::<u64>(), 8);
+
+    let february = source
+        .load(
+            &subjects,
+            &window("2021-02-04T17:00:00Z", "2021-02-04T18:00:00Z"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(february.dns.len(), 1, "{:?}", february.dns);
+    let ptr = &february.dns[0];
+    assert_eq!(
+        (ptr.name.as_str(), ptr.firewall_action.as_deref()),
+        ("15.3.4.32.in-addr.arpa", Some("BLOCK"))
+    );
+
+    let later = source
+        .load(
+            &subjects,
+            &window("2022-06-26T00:00:00Z", "2022-06-26T01:00:00Z"),
+        )
+        .await
+        .unwrap();
+    assert!(later.dns.is_empty(), "{:?}", later.dns);
+}

@@ -557,6 +557,164 @@ async fn megabytes_sent_to_a_command_and_control_address_are_evidence() {
     );
 }
 
+/// Panther's Resolver test records (moneropool.ru and a subdomain of it, a dynamic-DNS name, a
+/// DynamoDB endpoint) made the instance's: varied are the instance ID (to the finding's), the
+/// time (to `at`, Panther's normalised spelling kept) and the answer 1.2.3.4 (to `answer`).
+fn panther_lookups(instance: &str, at: &str, answer: &str) -> String {
+    fixture("resolver/panther-vpcdns.ndjson")
+        .replace("i-0abc234", instance)
+        .replace("2022-06-25 00:27:53", at)
+        .replace("1.2.3.4", answer)
+}
+
+fn ingest_resolver(table: &mut MemoryContextSource, object: &str, text: &str) {
+    let read = ingest::read_resolver_log(text.as_bytes(), 1 << 20, &ObjectId::of(object), i64::MAX)
+        .unwrap();
+    table.put_all(read.items);
+}
+
+#[tokio::test]
+async fn a_mining_pool_lookup_then_traffic_to_its_answer_is_evidence_and_the_notice_says_so() {
+    // Verbatim: the documentation's v5 records of an instance connecting out to 52.95.128.179:80
+    // (egress request, ingress response). The lookups answer that address 12 seconds before.
+    let mut table = MemoryContextSource::new();
+    ingest_flows(&mut table, "v5", &fixture("vpcflow/traffic-path-v5.txt"));
+    let mut raw = instance_finding(
+        "cryptocurrency-bitcoin-tool-dns.json",
+        "52.95.128.179",
+        1616729280,
+        1616729349,
+    );
+    let instance = raw["detail"]["resource"]["instanceDetails"]["instanceId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    raw["detail"]["service"]["action"]["dnsRequestAction"]["domain"] = "moneropool.ru".into();
+    ingest_resolver(
+        &mut table,
+        "dns",
+        &panther_lookups(&instance, "2021-03-26 03:28:00", "52.95.128.179"),
+    );
+    let (a, notice) = triage_notice(table, raw).await;
+    let body = notice.body;
+    assert_eq!(
+        weight_of(&a, Signal::DnsResolvedThenReached),
+        Some(20),
+        "{body}"
+    );
+    assert!(
+        notice.subject.contains(" - resolved, then connected |"),
+        "{}",
+        notice.subject
+    );
+    assert!(
+        body.contains("DNS (Route 53 Resolver logs, scope window): 8 lookups of 4 names"),
+        "{body}"
+    );
+    assert!(
+        body.contains("moneropool.ru: 4 lookups of 2 name(s) (NOERROR 4) -> 52.95.128.179; then 2 accepted flows to 52.95.128.179:80 (1 KB sent)"),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "Other names: 2 (top: dynamodb.us-west-2.amazonaws.com x2, webservicepag.webhop.net x2)"
+        ),
+        "{body}"
+    );
+    // The lookup named no address; the Resolver logs give the ones to block.
+    assert!(
+        body.contains(
+            "\n  2. Block moneropool.ru in DNS Firewall and 52.95.128.179 at the network firewall;"
+        ),
+        "{body}"
+    );
+}
+
+/// The documentation's iperf flows mirrored (the test above's 23 MB): the instance sends from
+/// its port 5001 to the address the pool answered, but as the server of that connection, not
+/// its client: it did not reach out to the answer, so the lookup is not followed by contact.
+#[tokio::test]
+async fn traffic_the_answer_started_is_not_the_instance_reaching_it() {
+    let text = fixture("vpcflow/tcp-flags-v3.txt");
+    let mut lines = text.lines();
+    let mut mirrored = format!("{}\n", lines.next().unwrap());
+    for line in lines.filter(|l| l.contains(" 23294588 ")) {
+        let mut f: Vec<&str> = line.split(' ').collect();
+        f.swap(7, 8);
+        f.swap(9, 10);
+        f.swap(11, 12);
+        mirrored.push_str(&f.join(" "));
+        mirrored.push('\n');
+    }
+    let mut table = MemoryContextSource::new();
+    ingest_flows(&mut table, "mirrored", &mirrored);
+    let mut raw = instance_finding(
+        "cryptocurrency-bitcoin-tool-dns.json",
+        "52.213.180.42",
+        1566848880,
+        1566849113,
+    );
+    let instance = raw["detail"]["resource"]["instanceDetails"]["instanceId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    raw["detail"]["service"]["action"]["dnsRequestAction"]["domain"] = "moneropool.ru".into();
+    ingest_resolver(
+        &mut table,
+        "dns",
+        &panther_lookups(&instance, "2019-08-26 19:48:00", "52.213.180.42"),
+    );
+    let (a, body) = triage(table, raw).await;
+    assert_eq!(
+        weight_of(&a, Signal::DnsResolvedThenReached),
+        None,
+        "{body}"
+    );
+    assert!(
+        body.contains("-> 52.213.180.42; no accepted flow to its addresses after the lookup"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_mining_pool_lookup_without_traffic_to_its_answer_weighs_nothing_either_way() {
+    // The same lookups answering 1.2.3.4, which no flow reached: no evidence, not a benign lean.
+    let mut table = MemoryContextSource::new();
+    ingest_flows(&mut table, "v3", &fixture("vpcflow/tcp-flags-v3.txt"));
+    let mut raw = instance_finding(
+        "cryptocurrency-bitcoin-tool-dns.json",
+        "52.213.180.42",
+        1566848880,
+        1566849113,
+    );
+    let instance = raw["detail"]["resource"]["instanceDetails"]["instanceId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    raw["detail"]["service"]["action"]["dnsRequestAction"]["domain"] = "moneropool.ru".into();
+    let (without, _) = triage(MemoryContextSource::new(), raw.clone()).await;
+    ingest_resolver(
+        &mut table,
+        "dns",
+        &panther_lookups(&instance, "2019-08-26 19:48:00", "1.2.3.4"),
+    );
+    let (a, body) = triage(table, raw).await;
+    assert_eq!(
+        weight_of(&a, Signal::DnsResolvedThenReached),
+        None,
+        "{body}"
+    );
+    assert_eq!(
+        (a.verdict, a.score),
+        (without.verdict, without.score),
+        "{body}"
+    );
+    assert!(
+        body.contains("-> 1.2.3.4; no accepted flow to its addresses after the lookup"),
+        "{body}"
+    );
+}
+
 /// Every technique of the behaviour catalogue that a Stratus Red Team detonation by an IAM user
 /// shows, recognised from the verbatim records with no history at all (the IAM user's records
 /// of each detonation; set-up calls by the roles it assumes are left out).

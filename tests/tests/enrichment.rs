@@ -97,10 +97,10 @@ async fn accepted_sessions_after_a_brute_force_turn_it_into_a_likely_true_positi
     let pipeline = stack.pipeline_with_context(TriageSettings::default());
     let before = stack.requests.get();
     let triaged = pipeline.handle_raw(raw, lease(), Utc::now()).await.unwrap();
-    // 3 sequential (claim, publish, complete) + 5 context queries issued beside the claim: the
-    // interface and its private IP (flows), and the remote IP as a CloudTrail caller (activity,
-    // notable events, baseline).
-    assert_eq!(stack.requests.get() - before, 3 + 5);
+    // 3 sequential (claim, publish, complete) + 7 context queries issued beside the claim: the
+    // interface and its private IP (flows), the instance and its private IP (Resolver queries),
+    // and the remote IP as a CloudTrail caller (activity, notable events, baseline).
+    assert_eq!(stack.requests.get() - before, 3 + 7);
     let outcome = triaged.outcome;
     assert_eq!(outcome.assessment.verdict, Verdict::LikelyTruePositive);
     assert!(
@@ -163,7 +163,7 @@ async fn a_stolen_key_replayed_after_ingesting_its_cloudtrail_shows_what_it_did(
 
     let (outcome, body) = triage_with_context(&stack, raw).await;
     assert!(
-        body.contains("Context (ingested CloudTrail and VPC Flow Logs"),
+        body.contains("Context (ingested CloudTrail, VPC Flow Logs and Resolver logs"),
         "{body}"
     );
     // Exactly the stolen key's 11 calls in the corpus: not the other principals' calls from the

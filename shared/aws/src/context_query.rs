@@ -2,8 +2,8 @@
 //! so the whole enrichment costs one round trip of latency (plus pagination of busy subjects).
 
 use super::context_items::{
-    decode_activity_rows, decode_baseline_rows, decode_flow_rows, decode_notable_rows, is_live,
-    sort_key_range,
+    decode_activity_rows, decode_baseline_rows, decode_flow_rows, decode_notable_rows,
+    decode_resolver_rows, is_live, sort_key_range,
 };
 use super::errors::classify;
 use async_trait::async_trait;
@@ -27,6 +27,7 @@ pub(super) enum Kind {
     Activity,
     Baseline,
     Notable,
+    Dns,
 }
 
 /// One query: partition key and sort-key condition.
@@ -63,6 +64,16 @@ pub(super) fn lookups(subjects: &Subjects, window: &ScopeWindow) -> Vec<Lookup> 
         let (low, high) = sort_key_range("", window, 600);
         out.push(Lookup {
             kind: Kind::Flows,
+            pk: pk.clone(),
+            low,
+            high: Some(high),
+        });
+    }
+    // Resolver items are keyed like flow items: the ten-minute bucket start, no prefix.
+    for pk in &subjects.dns {
+        let (low, high) = sort_key_range("", window, 600);
+        out.push(Lookup {
+            kind: Kind::Dns,
             pk: pk.clone(),
             low,
             high: Some(high),
@@ -177,5 +188,6 @@ pub(super) fn absorb(context: &mut Context, kind: Kind, pk: &str, sk: &str, blob
         }
         Kind::Baseline => context.baseline.extend(decode_baseline_rows(blob)),
         Kind::Notable => context.notable.extend(decode_notable_rows(blob)),
+        Kind::Dns => context.dns.extend(decode_resolver_rows(blob)),
     }
 }

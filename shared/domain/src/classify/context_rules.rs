@@ -1,6 +1,6 @@
-//! Rules that use the ingested context (CloudTrail activity, baselines, VPC Flow Logs), each
-//! documented with why it points the way it does. They only fire when the context has the rows
-//! they need: missing context is neutral, never evidence.
+//! Rules that use the ingested context (CloudTrail activity, baselines, VPC Flow Logs, Route 53
+//! Resolver query logs in [`dns`]), each documented with why it points the way it does. They only
+//! fire when the context has the rows they need: missing context is neutral, never evidence.
 
 use super::Evidence;
 use crate::activity::{network, parse_ip};
@@ -8,6 +8,8 @@ use crate::classify::Signal;
 use crate::enrich::ContextSummary;
 use crate::finding::{Family, Finding};
 use crate::text::field;
+
+mod dns;
 
 pub type ContextRule = fn(&Finding, &ContextSummary) -> Option<Evidence>;
 
@@ -21,6 +23,10 @@ pub const ALL: &[ContextRule] = &[
     sensitive_calls_from_new_network,
     quiet_known_principal,
     familiar_changes,
+    dns::resolved_then_reached,
+    dns::lookup_contained,
+    dns::nxdomain_burst,
+    dns::names_under_domain,
 ];
 
 /// A few words for the subject line, for the signals that change what GuardDuty alone says
@@ -63,6 +69,9 @@ pub fn subject_phrase(signal: Signal) -> Option<&'static str> {
         Signal::ReadOnlyWindow => "read-only",
         Signal::FamiliarChanges => "familiar changes",
         Signal::ClaimRefuted => "flagged call harmless",
+        Signal::DnsResolvedThenReached => "resolved, then connected",
+        Signal::NxdomainBurst => "NXDOMAIN burst",
+        Signal::DnsNamesUnderDomain => "many names under domain",
         _ => return None,
     })
 }

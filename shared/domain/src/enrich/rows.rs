@@ -139,6 +139,8 @@ pub struct Context {
     pub baseline: Vec<BaselineRow>,
     /// Notable CloudTrail events in the window.
     pub notable: Vec<NotableEvent>,
+    /// What the finding's instance resolved in the window (Route 53 Resolver query logs).
+    pub dns: Vec<DnsRow>,
     /// How many lookups were made: with no rows at all, the notice says context was missing.
     pub lookups: usize,
 }

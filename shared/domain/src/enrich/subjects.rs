@@ -12,13 +12,17 @@ pub struct Subjects {
     pub principals: BTreeSet<String>,
     /// `FLOW#...` keys: the instance's network interfaces and private IPs.
     pub interfaces: BTreeSet<String>,
+    /// `DNS#...` keys: the instance and its private IPs. The Resolver ingest files a query under
+    /// the instance that asked when the log names one, else under the asking address (queries
+    /// from a peered VPC, a container's own interface, an on-premises forwarder).
+    pub dns: BTreeSet<String>,
     /// The finding's remote IPs, to pick their rows out of the flows.
     pub remote_ips: BTreeSet<String>,
 }
 
 impl Subjects {
     pub fn is_empty(&self) -> bool {
-        self.principals.is_empty() && self.interfaces.is_empty()
+        self.principals.is_empty() && self.interfaces.is_empty() && self.dns.is_empty()
     }
 }
 
@@ -48,12 +52,16 @@ pub fn subjects(event: &FindingEvent) -> Subjects {
             }
         }
         if let Some(instance) = &resource.instance_details {
+            if let Some(id) = instance.instance_id.as_deref().filter(|i| !i.is_empty()) {
+                out.dns.insert(format!("DNS#{id}"));
+            }
             for eni in &instance.network_interfaces {
                 if let Some(id) = &eni.network_interface_id {
                     out.interfaces.insert(format!("FLOW#{id}"));
                 }
                 if let Some(ip) = &eni.private_ip_address {
                     out.interfaces.insert(format!("FLOW#{ip}"));
+                    out.dns.insert(format!("DNS#{ip}"));
                 }
             }
         }
@@ -82,7 +90,7 @@ mod tests {
             "accountId": "123456789012",
             "resource": {"accessKeyDetails": {"accessKeyId": "ASIAEXAMPLE", "userName": "web",
                     "userType": "AssumedRole"},
-                "instanceDetails": {"networkInterfaces": [{"networkInterfaceId": "eni-1",
+                "instanceDetails": {"instanceId": "i-0abc234", "networkInterfaces": [{"networkInterfaceId": "eni-1",
                     "privateIpAddress": "10.0.0.5"}]}},
             "service": {"action": {"awsApiCallAction": {"remoteIpDetails": {"ipAddressV4": "198.51.100.9"}}}}}))
         .unwrap();
@@ -95,5 +103,9 @@ mod tests {
         assert!(s.principals.contains("CT#ip#198.51.100.9"));
         assert!(s.interfaces.contains("FLOW#eni-1") && s.interfaces.contains("FLOW#10.0.0.5"));
         assert!(s.remote_ips.contains("198.51.100.9"));
+        assert_eq!(
+            s.dns.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["DNS#10.0.0.5", "DNS#i-0abc234"]
+        );
     }
 }

@@ -292,6 +292,18 @@ impl Finding {
     }
 
     /// Whether GuardDuty reports the connection, probe or query as blocked.
+    /// The domain a DNS finding names (`dnsRequestAction.domain`), spelled as the Resolver
+    /// ingest spells query names (lower case, no final dot) so the two can be compared.
+    pub fn dns_domain(&self) -> Option<String> {
+        let raw = self
+            .service()
+            .and_then(|s| s.action.as_ref())
+            .and_then(|a| a.dns_request_action.as_ref())
+            .and_then(|d| d.domain.as_deref())?;
+        let name = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+        (!name.is_empty()).then_some(name)
+    }
+
     pub fn is_blocked(&self) -> bool {
         let Some(action) = self.service().and_then(|s| s.action.as_ref()) else {
             return false;
@@ -520,6 +532,21 @@ mod tests {
         );
         let actors: Vec<_> = f.actors().into_iter().collect();
         assert_eq!(actors, ["account 111122223333", "alice"]);
+    }
+
+    #[test]
+    fn a_dns_domain_is_spelled_as_the_resolver_logs_spell_names() {
+        let dns = |domain: Value| {
+            finding(json!({"id": "a", "type": "X", "severity": 2,
+                "service": {"action": {"dnsRequestAction": {"domain": domain}}}}))
+            .dns_domain()
+        };
+        assert_eq!(
+            dns(json!(" Pool.Example.COM. ")).as_deref(),
+            Some("pool.example.com")
+        );
+        assert_eq!(dns(json!(".")), None);
+        assert_eq!(dns(Value::Null), None);
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! The notice's Context section: what the ingested CloudTrail and flow logs say about the
-//! finding's entities in the scope window, when it happened, what is new for the principal, and
-//! how much history that judgement rests on (a thin baseline must be visible).
+//! The notice's Context section: what the ingested CloudTrail, flow and Resolver logs say about
+//! the finding's entities in the scope window, when it happened, what is new for the principal,
+//! and how much history that judgement rests on (a thin baseline must be visible).
 
 use super::MAX_LINES;
+use super::dns::write_dns;
 use crate::enrich::{ContextSummary, Timeline, sparkline};
 use crate::text::field;
 use std::fmt::Write;
@@ -19,13 +20,13 @@ pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::R
     if !c.found_anything() {
         return writeln!(
             out,
-            "Context used: none found ({} lookups): CloudTrail and flow-log ingestion do not cover these entities in the window.",
+            "Context used: none found ({} lookups): CloudTrail, flow-log and Resolver query-log ingestion do not cover these entities in the window.",
             c.lookups
         );
     }
     writeln!(
         out,
-        "\nContext (ingested CloudTrail and VPC Flow Logs, scope window)"
+        "\nContext (ingested CloudTrail, VPC Flow Logs and Resolver logs, scope window)"
     )?;
     let mb = |b: u64| format!("{:.1} MB", b as f64 / 1e6);
     for r in c.remotes.iter().take(MAX_LINES) {
@@ -69,6 +70,9 @@ pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::R
             },
             ports.join(", ")
         )?;
+    }
+    if let Some(dns) = &c.dns {
+        write_dns(out, dns)?;
     }
     if c.api_calls > 0 {
         let top: Vec<String> = c

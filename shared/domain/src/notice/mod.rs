@@ -8,6 +8,7 @@ mod attributes;
 mod behaviour;
 mod body;
 mod context;
+mod dns;
 mod links;
 mod next_steps;
 mod subject;

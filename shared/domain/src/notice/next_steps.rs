@@ -119,6 +119,15 @@ pub fn for_finding(
             format!("Review CloudTrail and VPC Flow Logs for {id} in the scope window."),
         ],
     };
+    // The Resolver logs name what a DNS finding's lookup got: the addresses to block, or, when
+    // the lookup was stopped, the process still to find. After the family's first step.
+    if matches!(f.family(), Family::CommandAndControl | Family::CryptoMining)
+        && verdict != Verdict::LikelyFalsePositive
+        && let Some(dns) = context.and_then(|c| c.dns.as_ref())
+    {
+        let at = steps.len().min(1);
+        steps.splice(at..at, super::dns::next_steps(dns));
+    }
     if shown(Signal::SensitiveCallsFromNewNetwork) {
         steps.insert(
             0,

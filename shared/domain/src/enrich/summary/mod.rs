@@ -2,6 +2,7 @@
 
 mod activity;
 mod behaviour;
+mod dns;
 mod flows;
 mod techniques;
 
@@ -14,6 +15,8 @@ use crate::scope::ScopeWindow;
 use crate::traffic::ServiceSide;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+
+pub use dns::{AnswerTraffic, DnsSummary, DomainLookups};
 
 /// A port that was connected to, and on which side: "we were reached on 22" and "we reached
 /// out to their 4444" call for different next steps.
@@ -116,6 +119,8 @@ pub struct ContextSummary {
     pub behaviours: Vec<Observation>,
     /// Benign explanations the window's calls support.
     pub benign: Vec<BenignReading>,
+    /// What the instance resolved in the window, when Resolver query logs cover it.
+    pub dns: Option<DnsSummary>,
 }
 
 /// The `n` largest counts, largest first, ties in key order.
@@ -139,10 +144,12 @@ impl ContextSummary {
             rows: context.flows.len()
                 + context.activity.len()
                 + context.baseline.len()
-                + context.notable.len(),
+                + context.notable.len()
+                + context.dns.len(),
             ..Self::default()
         };
         s.summarise_flows(context, subjects);
+        s.summarise_dns(context, finding, window);
         let own = activity::own_activity(context);
         s.summarise_activity(context, &own);
         s.summarise_behaviour(context, &own, subjects, finding, window, min_history);
