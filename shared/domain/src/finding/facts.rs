@@ -291,7 +291,6 @@ impl Finding {
         out
     }
 
-    /// Whether GuardDuty reports the connection, probe or query as blocked.
     /// The domain a DNS finding names (`dnsRequestAction.domain`), spelled as the Resolver
     /// ingest spells query names (lower case, no final dot) so the two can be compared.
     pub fn dns_domain(&self) -> Option<String> {
@@ -304,6 +303,7 @@ impl Finding {
         (!name.is_empty()).then_some(name)
     }
 
+    /// Whether GuardDuty reports the connection, probe or query as blocked.
     pub fn is_blocked(&self) -> bool {
         let Some(action) = self.service().and_then(|s| s.action.as_ref()) else {
             return false;
