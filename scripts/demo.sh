@@ -69,11 +69,12 @@ print(f"demo: cleared {len(items)} item(s) (finding records and context) from th
 PY
 fi
 
-# 3b. The sample context (events/context/README.md): CloudTrail and flow logs about the entities of two
+# 3b. The sample context (events/context/README.md): CloudTrail, flow and Resolver logs about the entities of three
 # sample findings, backfilled with the ingest functions' code, so their notices show enrichment at work.
 log "backfilling the sample context (triage-cli ingest, events/context/)"
 "$root/target/debug/triage-cli" ingest cloudtrail "$root/events/context/cloudtrail" >&2
 "$root/target/debug/triage-cli" ingest flowlogs "$root/events/context/flowlogs" >&2
+"$root/target/debug/triage-cli" ingest resolver "$root/events/context/resolver" >&2
 
 # 4. cargo lambda watch, with the function's environment passed explicitly (as the template does).
 env_file="$state/watch.env"

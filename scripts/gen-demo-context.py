@@ -2,7 +2,7 @@
 """Write the context the demo ingests before replaying the sample findings, so that two of their
 notices show what enrichment adds (events/context/README.md says which, and what to expect).
 
-    python3 scripts/gen-demo-context.py      # rewrites events/context/{cloudtrail,flowlogs}/
+    python3 scripts/gen-demo-context.py      # rewrites events/context/{cloudtrail,flowlogs,resolver}/
 
 - cloudtrail/ops-automation-history.json.gz: two weeks of routine for the IAM user of
   events/tor-ip-caller-iam.json (ops-automation, key AKIAQ3EGRT7KMB6C2D8E): the 10 real read-only
@@ -15,6 +15,13 @@ notices show what enrichment adds (events/context/README.md says which, and what
   documentation's SSH record, for the interface of events/ssh-brute-force-target.json: 400
   rejected connections from 198.51.100.23 to port 22 over five hours, then 3 accepted sessions
   carrying 18 MB out.
+- resolver/bitcoin-tool-dns.log.gz and flowlogs/bitcoin-tool-dns.log.gz: for the instance of
+  events/cryptocurrency-bitcoin-tool-dns.json, Route 53 Resolver query-log entries in the shape of
+  the Route 53 Developer Guide's example (tests/fixtures/resolver/awsdocs-example.json): its usual
+  AWS endpoints every ten minutes from an hour before the finding, then the flagged mining pool
+  pool.supportxmr.com answered with 203.0.113.50 (a documentation address standing in for the
+  pool's), re-resolved hourly; and default-format flow records of the instance connecting to that
+  answer on the Stratum port 3333 every ten minutes after the first lookup.
 
 The CloudTrail records keep their real shape and fields; only identity, address, user agent, time
 and event ID are rewritten (the Stratus files are in tests/fixtures/cloudtrail/, Apache-2.0).
@@ -103,4 +110,49 @@ for i in range(3):
 # Gzip, as VPC Flow Logs deliver to S3.
 body = ("\n".join(lines) + "\n").encode()
 (out / "flowlogs" / "ssh-brute-force-target.log.gz").write_bytes(gzip.compress(body, mtime=0))
-print(f"wrote {len(history)} + {len(window)} CloudTrail records and {len(lines) - 1} flow records under {out}")
+
+# The mining instance: what it resolved, then its connections to the pool's answer.
+docs_entry = json.loads((root / "tests/fixtures/resolver/awsdocs-example.json").read_text())
+instance, miner_eni, miner_ip, pool, pool_ip = (
+    "i-0d3e4f5a6b7c8d9e0", "eni-0b2c3d4e5f6a7b8c1", "10.90.6.120", "pool.supportxmr.com", "203.0.113.50")
+first_seen = dt.datetime(2026, 2, 26, 0, 0, 14, tzinfo=dt.timezone.utc)
+last_seen = dt.datetime(2026, 2, 27, 23, 58, 40, tzinfo=dt.timezone.utc)
+
+
+def lookup(when, name, answer):
+    e = {k: v for k, v in docs_entry.items() if not k.startswith("firewall_")}
+    e.update({"account_id": ACCOUNT, "region": "ap-northeast-1", "vpc_id": "vpc-0a1b2c3d4e5f60718",
+              "query_timestamp": stamp(when), "query_name": f"{name}.", "query_type": "A",
+              "rcode": "NOERROR", "answers": [{"Rdata": answer, "Type": "A", "Class": "IN"}],
+              "srcaddr": miner_ip, "srcport": str(40000 + int(when.timestamp()) % 20000),
+              "srcids": {"instance": instance}})
+    return e
+
+
+usual = [("ssm.ap-northeast-1.amazonaws.com", "52.119.161.5"), ("dynamodb.ap-northeast-1.amazonaws.com", "52.94.8.1"),
+         ("sqs.ap-northeast-1.amazonaws.com", "52.119.160.202")]
+entries = []
+t = first_seen - dt.timedelta(hours=1)
+while t <= last_seen:
+    for i, (name, answer) in enumerate(usual):
+        entries.append(lookup(t + dt.timedelta(seconds=i), name, answer))
+    t += dt.timedelta(minutes=10)
+t = first_seen
+while t <= last_seen:
+    entries.append(lookup(t, pool, pool_ip))
+    t += dt.timedelta(hours=1)
+entries.sort(key=lambda e: e["query_timestamp"])
+(out / "resolver").mkdir(parents=True, exist_ok=True)
+# One entry per line, gzip, as Resolver query logging delivers to S3.
+body = "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in entries).encode()
+(out / "resolver" / "bitcoin-tool-dns.log.gz").write_bytes(gzip.compress(body, mtime=0))
+miner = ["version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"]
+t = int(first_seen.timestamp()) + 6
+while t <= int(last_seen.timestamp()):
+    miner.append(f"2 {ACCOUNT} {miner_eni} {miner_ip} {pool_ip} 51514 3333 6 40 6200 {t} {t + 600} ACCEPT OK")
+    miner.append(f"2 {ACCOUNT} {miner_eni} {pool_ip} {miner_ip} 3333 51514 6 38 9800 {t} {t + 600} ACCEPT OK")
+    t += 600
+body = ("\n".join(miner) + "\n").encode()
+(out / "flowlogs" / "bitcoin-tool-dns.log.gz").write_bytes(gzip.compress(body, mtime=0))
+print(f"wrote {len(history)} + {len(window)} CloudTrail records, {len(lines) - 1} + {len(miner) - 1} flow records "
+      f"and {len(entries)} Resolver entries under {out}")
