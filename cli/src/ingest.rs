@@ -38,12 +38,13 @@ impl Source {
                     ..flowlogs::Limits::DEFAULT
                 },
             }),
+            // Streamed within the bound, so a local file needs no cap on its text.
             Self::Resolver => Box::new(ResolverSource {
                 limits: resolver::Limits {
                     max_live: bounds.resolver,
                     ..resolver::Limits::DEFAULT
                 },
-                ..ResolverSource::default()
+                max_text_bytes: u64::MAX,
             }),
         }
     }
