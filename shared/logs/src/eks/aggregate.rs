@@ -13,6 +13,7 @@ use super::record::SkipReason;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
+use triage_domain::activity::{NAME_MAX, bounded};
 
 /// Bucket width: the other aggregates' ten minutes, so a user's calls line up with the flows
 /// and CloudTrail activity of the same minutes.
@@ -103,21 +104,22 @@ impl CallStats {
     }
 }
 
-fn count(counts: &mut BTreeMap<String, u64>, name: String) {
-    if let Some(n) = counts.get_mut(&name) {
+fn count(counts: &mut BTreeMap<String, u64>, name: &str) {
+    if let Some(n) = counts.get_mut(name) {
         *n += 1;
     } else if counts.len() < COUNTS_MAX {
-        counts.insert(name, 1);
+        counts.insert(name.to_owned(), 1);
     } else {
         *counts.entry(OTHER.to_owned()).or_default() += 1;
     }
 }
 
-fn keep(set: &mut BTreeSet<String>, max: usize, value: Option<String>) {
+fn keep(set: &mut BTreeSet<String>, max: usize, value: Option<&str>) {
     if let Some(value) = value
         && set.len() < max
+        && !set.contains(value)
     {
-        set.insert(value);
+        set.insert(value.to_owned());
     }
 }
 
@@ -138,10 +140,22 @@ impl Summary {
     }
 }
 
+/// An aggregate's key while reading: cluster and user interned, so a call of a known user
+/// finds its aggregate without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct LiveKey {
+    cluster: u32,
+    username: u32,
+    source_ip: Option<IpAddr>,
+    bucket_start: i64,
+}
+
 /// Calls in, aggregates out.
 #[derive(Debug, Default)]
 pub struct Aggregator {
-    aggregates: HashMap<CallKey, CallStats, foldhash::fast::RandomState>,
+    aggregates: HashMap<LiveKey, CallStats, foldhash::fast::RandomState>,
+    ids: HashMap<String, u32, foldhash::fast::RandomState>,
+    names: Vec<String>,
     summary: Summary,
 }
 
@@ -151,16 +165,27 @@ impl Aggregator {
         *self.summary.skipped.entry(reason).or_default() += 1;
     }
 
-    pub fn push(&mut self, cluster: &str, call: Result<Call, SkipReason>) {
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        // More than 4 billion distinct names cannot come from an object under the text cap.
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.ids.insert(name.to_owned(), id);
+        self.names.push(name.to_owned());
+        id
+    }
+
+    pub fn push(&mut self, cluster: &str, call: Result<Call<'_>, SkipReason>) {
         let call = match call {
             Ok(call) => call,
             Err(reason) => return self.skip(reason),
         };
         self.summary.records += 1;
         let time = call.time.timestamp();
-        let key = CallKey {
-            cluster: cluster.to_owned(),
-            username: call.username,
+        let key = LiveKey {
+            cluster: self.intern(cluster),
+            username: self.intern(call.username),
             source_ip: call.source_ip,
             bucket_start: time - time.rem_euclid(BUCKET_SECS),
         };
@@ -172,14 +197,18 @@ impl Aggregator {
         stats.denied += u64::from(call.denied);
         stats.first = stats.first.min(call.time);
         stats.last = stats.last.max(call.time);
-        count(&mut stats.verbs, call.verb.clone());
-        count(&mut stats.resources, call.resource.clone());
+        count(&mut stats.verbs, call.verb);
+        count(&mut stats.resources, &call.resource);
         keep(&mut stats.user_agents, USER_AGENTS_MAX, call.user_agent);
-        for group in call.groups {
-            keep(&mut stats.groups, GROUPS_MAX, Some(group));
+        for group in call.groups.iter().take(GROUPS_MAX) {
+            keep(
+                &mut stats.groups,
+                GROUPS_MAX,
+                Some(bounded(group, NAME_MAX)),
+            );
         }
         if stats.uid.is_none() {
-            stats.uid = call.uid;
+            stats.uid = call.uid.map(str::to_owned);
         }
         keep(&mut stats.impersonated, IMPERSONATED_MAX, call.impersonated);
         if call.notable.is_empty() {
@@ -193,10 +222,10 @@ impl Aggregator {
             stats.notable.push(NotableCall {
                 time: call.time,
                 kinds: call.notable,
-                verb: call.verb,
-                resource: call.resource,
-                namespace: call.namespace,
-                name: call.name,
+                verb: call.verb.to_owned(),
+                resource: call.resource.into_owned(),
+                namespace: call.namespace.map(str::to_owned),
+                name: call.name.map(str::to_owned),
                 code: call.code,
                 denied: call.denied,
             });
@@ -206,7 +235,20 @@ impl Aggregator {
     /// The aggregates, sorted by cluster, user, address and bucket.
     pub fn finish(mut self) -> (Vec<(CallKey, CallStats)>, Summary) {
         self.summary.aggregates = self.aggregates.len();
-        let mut aggregates: Vec<_> = self.aggregates.into_iter().collect();
+        let name = |id: u32| self.names.get(id as usize).cloned().unwrap_or_default();
+        let mut aggregates: Vec<_> = self
+            .aggregates
+            .into_iter()
+            .map(|(key, stats)| {
+                let key = CallKey {
+                    cluster: name(key.cluster),
+                    username: name(key.username),
+                    source_ip: key.source_ip,
+                    bucket_start: key.bucket_start,
+                };
+                (key, stats)
+            })
+            .collect();
         aggregates.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         (aggregates, self.summary)
     }

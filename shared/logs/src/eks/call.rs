@@ -4,6 +4,7 @@
 use super::notable::{NotableKinds, classify};
 use super::record::{AuditObject, SkipReason};
 use chrono::{DateTime, Utc};
+use std::borrow::Cow;
 use std::net::IpAddr;
 use triage_domain::activity::{NAME_MAX, USER_AGENT_MAX, bounded, parse_event_time, parse_ip};
 
@@ -14,25 +15,28 @@ pub const GROUPS_MAX: usize = 16;
 /// scanner's guess): the path itself is kept only in notable calls.
 pub const NON_RESOURCE: &str = "nonresource";
 
+/// Borrowed from the event: most calls add to an aggregate that already holds their user, verb
+/// and resource, so nothing of theirs needs copying.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Call {
+pub struct Call<'e> {
     /// When the API server received the request: the moment of the call, even for a watch or an
     /// exec session logged when it ended.
     pub time: DateTime<Utc>,
-    pub username: String,
-    pub uid: Option<String>,
-    pub groups: Vec<String>,
+    pub username: &'e str,
+    pub uid: Option<&'e str>,
+    /// As logged (each cut to a bound when kept).
+    pub groups: &'e [Cow<'e, str>],
     /// Whom the user acted as, when it impersonated someone.
-    pub impersonated: Option<String>,
+    pub impersonated: Option<&'e str>,
     /// The client's address (the first of `sourceIPs`; the others are proxies).
     pub source_ip: Option<IpAddr>,
-    pub user_agent: Option<String>,
-    pub verb: String,
+    pub user_agent: Option<&'e str>,
+    pub verb: &'e str,
     /// `pods`, `pods/exec`, `secrets`...; [`NON_RESOURCE`] for a path that is not an object.
-    pub resource: String,
-    pub namespace: Option<String>,
+    pub resource: Cow<'e, str>,
+    pub namespace: Option<&'e str>,
     /// The object's name; for a non-resource call, the path asked for.
-    pub name: Option<String>,
+    pub name: Option<&'e str>,
     pub code: Option<u16>,
     /// Refused: 401 (not authenticated), 403 (not authorized, or refused by admission), or the
     /// authorizer's `forbid`.
@@ -40,20 +44,19 @@ pub struct Call {
     pub notable: NotableKinds,
 }
 
-fn text(raw: Option<&str>, max: usize) -> Option<String> {
-    raw.filter(|s| !s.is_empty())
-        .map(|s| bounded(s, max).to_owned())
+fn text(raw: Option<&str>, max: usize) -> Option<&str> {
+    raw.filter(|s| !s.is_empty()).map(|s| bounded(s, max))
 }
 
 fn time(raw: Option<&str>) -> Option<Result<DateTime<Utc>, SkipReason>> {
     raw.map(|raw| parse_event_time(raw).ok_or(SkipReason::InvalidTime))
 }
 
-impl Call {
+impl<'e> Call<'e> {
     /// `fallback_millis` is the time CloudWatch Logs gave the event, used only when the event
     /// has none of its own.
     pub fn from_event(
-        event: &AuditObject<'_>,
+        event: &'e AuditObject<'_>,
         fallback_millis: Option<i64>,
     ) -> Result<Self, SkipReason> {
         match event.stage.as_deref() {
@@ -71,22 +74,17 @@ impl Call {
         let user = event.user.as_ref();
         let username = text(user.and_then(|u| u.username.as_deref()), NAME_MAX)
             .ok_or(SkipReason::MissingUser)?;
-        let groups = user
-            .and_then(|u| u.groups.as_ref())
-            .into_iter()
-            .flatten()
-            .take(GROUPS_MAX)
-            .map(|g| bounded(g, NAME_MAX).to_owned())
-            .collect();
         let object = event.object_ref.as_ref();
         let (resource, name) = match object.and_then(|o| o.resource.as_deref()) {
             Some(resource) if !resource.is_empty() => {
                 let resource = match object.and_then(|o| o.subresource.as_deref()) {
-                    Some(sub) if !sub.is_empty() => format!("{resource}/{sub}"),
-                    _ => resource.to_owned(),
+                    Some(sub) if !sub.is_empty() => {
+                        Cow::Owned(bounded(&format!("{resource}/{sub}"), NAME_MAX).to_owned())
+                    }
+                    _ => Cow::Borrowed(bounded(resource, NAME_MAX)),
                 };
                 (
-                    bounded(&resource, NAME_MAX).to_owned(),
+                    resource,
                     text(object.and_then(|o| o.name.as_deref()), NAME_MAX),
                 )
             }
@@ -95,7 +93,7 @@ impl Call {
                     Some(query) => &uri[..query],
                     None => uri,
                 });
-                (NON_RESOURCE.to_owned(), text(path, NAME_MAX))
+                (Cow::Borrowed(NON_RESOURCE), text(path, NAME_MAX))
             }
         };
         let code = event
@@ -112,7 +110,7 @@ impl Call {
             time,
             username,
             uid: text(user.and_then(|u| u.uid.as_deref()), NAME_MAX),
-            groups,
+            groups: user.and_then(|u| u.groups.as_deref()).unwrap_or_default(),
             impersonated: text(
                 event
                     .impersonated_user
@@ -126,7 +124,7 @@ impl Call {
                 .and_then(|ips| ips.first())
                 .and_then(|ip| parse_ip(ip)),
             user_agent: text(event.user_agent.as_deref(), USER_AGENT_MAX),
-            verb: text(event.verb.as_deref(), NAME_MAX).unwrap_or_else(|| "-".into()),
+            verb: text(event.verb.as_deref(), NAME_MAX).unwrap_or("-"),
             resource,
             namespace: text(object.and_then(|o| o.namespace.as_deref()), NAME_MAX),
             name,
