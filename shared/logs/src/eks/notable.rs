@@ -23,7 +23,7 @@ pub enum NotableKind {
     /// Tunneling).
     PodPortForward,
     /// `secrets` read with `get`, `list` or `watch` (T1552.007 Unsecured Credentials: Container
-    /// API).
+    /// API). Kubelets read the secrets of the pods they run, so theirs are not notable.
     SecretRead,
     /// A pod, or a workload's pod template, with a `privileged` container (T1611 Escape to Host;
     /// GuardDuty `PrivilegeEscalation:Kubernetes/PrivilegedContainer`).
@@ -159,6 +159,8 @@ pub fn classify(event: &AuditObject<'_>) -> NotableKinds {
     if username == "system:anonymous" || unauthenticated {
         kinds.insert(NotableKind::Anonymous);
     }
+    // A node's credential: the node authorizer lets it reach only what its own pods need.
+    let kubelet = username.starts_with("system:node:");
     let Some(object) = event.object_ref.as_ref() else {
         return kinds;
     };
@@ -174,12 +176,10 @@ pub fn classify(event: &AuditObject<'_>) -> NotableKinds {
                 spec.add_kinds(&mut kinds);
             }
         }
-        ("secrets", None) if matches!(verb, "get" | "list" | "watch") => {
+        ("secrets", None) if matches!(verb, "get" | "list" | "watch") && !kubelet => {
             kinds.insert(NotableKind::SecretRead)
         }
-        ("serviceaccounts", Some("token"))
-            if verb == "create" && !username.starts_with("system:node:") =>
-        {
+        ("serviceaccounts", Some("token")) if verb == "create" && !kubelet => {
             kinds.insert(NotableKind::TokenRequest)
         }
         (resource, None) if writes(verb) && WORKLOADS.contains(&resource) => {

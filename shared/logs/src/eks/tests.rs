@@ -116,11 +116,41 @@ fn every_notable_kind_is_recognised_on_a_real_record() {
 }
 
 #[test]
+fn a_workload_is_notable_by_its_pod_template() {
+    let deployment = String::from_utf8(fixture("falco-create-deployment.json")).unwrap();
+    assert!(kinds_of(&deployment).is_empty(), "an ordinary template");
+    // Falco's Deployment with a privileged container on the host's PID namespace in its template.
+    let escaped = deployment
+        .replace(
+            "\"name\":\"nginx1\",",
+            "\"name\":\"nginx1\",\"securityContext\":{\"privileged\":true},",
+        )
+        .replace("\"dnsPolicy\"", "\"hostPID\":true,\"dnsPolicy\"");
+    assert_eq!(
+        kinds_of(&escaped),
+        [NotableKind::PrivilegedContainer, NotableKind::HostPid]
+    );
+    // The same template under a cron job's `jobTemplate`, as a CronJob holds it.
+    let event: serde_json::Value = serde_json::from_str(&escaped).unwrap();
+    let template = &event["requestObject"]["spec"]["template"];
+    let mut cron = event.clone();
+    cron["objectRef"]["resource"] = json!("cronjobs");
+    cron["requestObject"]["spec"] = json!({"jobTemplate": {"spec": {"template": template}}});
+    assert_eq!(
+        kinds_of(&cron.to_string()),
+        [NotableKind::PrivilegedContainer, NotableKind::HostPid]
+    );
+}
+
+#[test]
 fn a_kubelet_token_request_and_routine_calls_are_not_notable() {
-    // A node asking a token for a pod it runs is routine; so are reads of other resources.
+    // A node asking a token for, or reading a secret of, a pod it runs is routine; so are reads
+    // of other resources.
     let panther = lines("panther-k8s-notable.ndjson");
-    let node = panther[4].replace("attacker@example.com", "system:node:ip-10-0-1-2");
-    assert!(kinds_of(&node).is_empty());
+    for line in [&panther[1], &panther[4]] {
+        let node = line.replace("attacker@example.com", "system:node:ip-10-0-1-2");
+        assert!(kinds_of(&node).is_empty(), "{node}");
+    }
     for line in lines("panther-eks-system-namespace.ndjson") {
         assert!(kinds_of(&line).is_empty(), "{line}");
     }
