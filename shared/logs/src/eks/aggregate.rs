@@ -28,6 +28,8 @@ pub const OTHER: &str = "(other)";
 pub const USER_AGENTS_MAX: usize = 4;
 /// Impersonated users kept per aggregate.
 pub const IMPERSONATED_MAX: usize = 4;
+/// Forwarded-for addresses kept per aggregate.
+pub const FORWARDED_MAX: usize = 4;
 /// Notable calls kept one by one per aggregate; the others are still counted by kind.
 pub const NOTABLE_MAX: usize = 16;
 
@@ -39,6 +41,7 @@ pub struct CallKey {
     /// object does not say.
     pub cluster: String,
     pub username: String,
+    /// The address the API server saw ([`Call::source_ip`]).
     pub source_ip: Option<IpAddr>,
     /// Start of the ten-minute bucket (Unix seconds).
     pub bucket_start: i64,
@@ -71,6 +74,9 @@ pub struct CallStats {
     /// The user's `uid` (the IAM principal's ID for an EKS user): the first seen.
     pub uid: Option<String>,
     pub impersonated: BTreeSet<String>,
+    /// The addresses the calls said they were forwarded for (`X-Forwarded-For`), which the
+    /// client chooses: shown, never keyed on.
+    pub forwarded_for: BTreeSet<IpAddr>,
     /// Calls of any notable kind, all of them.
     pub notable_calls: u64,
     /// Calls of each notable kind, all of them (a call of two kinds counts for both).
@@ -92,6 +98,7 @@ impl CallStats {
             groups: BTreeSet::new(),
             uid: None,
             impersonated: BTreeSet::new(),
+            forwarded_for: BTreeSet::new(),
             notable_calls: 0,
             notable_counts: BTreeMap::new(),
             notable: Vec::new(),
@@ -211,6 +218,11 @@ impl Aggregator {
             stats.uid = call.uid.map(str::to_owned);
         }
         keep(&mut stats.impersonated, IMPERSONATED_MAX, call.impersonated);
+        if let Some(ip) = call.forwarded_for
+            && stats.forwarded_for.len() < FORWARDED_MAX
+        {
+            stats.forwarded_for.insert(ip);
+        }
         if call.notable.is_empty() {
             return;
         }

@@ -28,8 +28,13 @@ pub struct Call<'e> {
     pub groups: &'e [Cow<'e, str>],
     /// Whom the user acted as, when it impersonated someone.
     pub impersonated: Option<&'e str>,
-    /// The client's address (the first of `sourceIPs`; the others are proxies).
+    /// The address the API server saw the request come from: the last of `sourceIPs`. The
+    /// others come from `X-Forwarded-For` and `X-Real-Ip`, which the client can set to anything,
+    /// so a call is never filed under them.
     pub source_ip: Option<IpAddr>,
+    /// The first of `sourceIPs` when there are several: the client's own address if the proxies
+    /// in between are honest, a decoy if not.
+    pub forwarded_for: Option<IpAddr>,
     pub user_agent: Option<&'e str>,
     pub verb: &'e str,
     /// `pods`, `pods/exec`, `secrets`...; [`NON_RESOURCE`] for a path that is not an object.
@@ -96,6 +101,7 @@ impl<'e> Call<'e> {
                 (Cow::Borrowed(NON_RESOURCE), text(path, NAME_MAX))
             }
         };
+        let ips = event.source_ips.as_deref().unwrap_or_default();
         let code = event
             .response_status
             .as_ref()
@@ -118,11 +124,11 @@ impl<'e> Call<'e> {
                     .and_then(|u| u.username.as_deref()),
                 NAME_MAX,
             ),
-            source_ip: event
-                .source_ips
-                .as_ref()
-                .and_then(|ips| ips.first())
-                .and_then(|ip| parse_ip(ip)),
+            source_ip: ips.last().and_then(|ip| parse_ip(ip)),
+            forwarded_for: match ips {
+                [first, _, ..] => parse_ip(first),
+                _ => None,
+            },
             user_agent: text(event.user_agent.as_deref(), USER_AGENT_MAX),
             verb: text(event.verb.as_deref(), NAME_MAX).unwrap_or("-"),
             resource,

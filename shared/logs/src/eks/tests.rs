@@ -269,6 +269,27 @@ fn eks_records_count_refusals_and_keep_the_paths_anonymous_callers_tried() {
 }
 
 #[test]
+fn a_call_is_filed_under_the_address_the_api_server_saw_not_a_forwarded_one() {
+    // Falco's binding record as if sent through a proxy, with a forwarded-for the client chose.
+    let binding = &lines("falco-k8s-audit.ndjson")[6];
+    let proxied = binding.replace(
+        "\"sourceIPs\":[\"192.168.99.1\"]",
+        "\"sourceIPs\":[\"203.0.113.9\",\"10.0.0.7\",\"192.168.99.1\"]",
+    );
+    assert_ne!(&proxied, binding);
+    let (aggregates, _) =
+        read_object(format!("{binding}\n{proxied}\n").as_bytes(), 1 << 20).unwrap();
+    let [(key, stats)] = &aggregates[..] else {
+        panic!("{aggregates:?}");
+    };
+    assert_eq!((key.source_ip, stats.calls), (ip("192.168.99.1"), 2));
+    assert_eq!(
+        stats.forwarded_for.iter().copied().collect::<Vec<_>>(),
+        [ip("203.0.113.9").unwrap()]
+    );
+}
+
+#[test]
 fn records_without_a_stage_or_a_time_are_counted_skips() {
     let (aggregates, summary) =
         read_object(&fixture("panther-k8s-notable.ndjson")[..], 1 << 20).unwrap();
