@@ -32,6 +32,7 @@ pub use record::{
 
 use crate::decompress::{Decompressed, is_over_cap};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::io::{BufRead, BufReader, Read};
 use triage_domain::activity::{NAME_MAX, bounded};
 
@@ -66,8 +67,7 @@ pub fn read_object(
 /// and a line that does not parse is a counted skip, not a failed object: one damaged record
 /// must not drop the rest. When the first line is not whole records, the object is read as a
 /// stream of JSON values instead: pretty-printed records, or a JSON array export (read whole).
-///
-/// Payloads concatenated without a newline are one line, held whole in memory: the cap bounds it.
+/// A line longer than [`LINE_MAX`] is payloads back to back, read one at a time.
 pub fn read_cluster_object(
     input: impl Read,
     max_text_bytes: u64,
@@ -82,59 +82,119 @@ pub fn read_cluster_object(
     let mut aggregator = Aggregator::default();
     // Bytes, not a `String`: a line that is not UTF-8 is one skipped record, not a failed read.
     let mut line = Vec::new();
-    let first_is_records = loop {
-        line.clear();
-        if text
-            .read_until(b'\n', &mut line)
-            .map_err(|e| read_error(e, max_text_bytes))?
-            == 0
-        {
-            break true;
-        }
-        if !line.trim_ascii().is_empty() {
-            break serde_json::Deserializer::from_slice(&line)
-                .into_iter::<AuditObject<'_>>()
-                .all(|object| object.is_ok());
-        }
-    };
-    if first_is_records {
-        loop {
-            read_line(&line, cluster, &mut aggregator);
-            line.clear();
-            if text
-                .read_until(b'\n', &mut line)
-                .map_err(|e| read_error(e, max_text_bytes))?
-                == 0
-            {
+    let mut first = true;
+    loop {
+        let read = read_bounded_line(&mut text, &mut line);
+        match read.map_err(|e| read_error(e, max_text_bytes))? {
+            Line::End => break,
+            Line::Whole if first && line.trim_ascii().is_empty() => {}
+            Line::Whole if first && !whole_records(&line) => {
+                read_values((&line[..]).chain(&mut text), cluster, &mut aggregator)
+                    .map_err(|e| value_error(e, max_text_bytes))?;
                 break;
             }
-        }
-    } else {
-        let rest = (&line[..]).chain(&mut text);
-        for value in serde_json::Deserializer::from_reader(rest).into_iter::<Value>() {
-            let value = value.map_err(|e| {
-                if e.is_io() {
-                    read_error(e.into(), max_text_bytes)
-                } else {
-                    InputError::Json(e.to_string())
-                }
-            })?;
-            let records = match value {
-                Value::Array(records) => records,
-                other => vec![other],
-            };
-            for record in records {
-                if record.is_object() {
-                    read_line(record.to_string().as_bytes(), cluster, &mut aggregator);
-                } else {
-                    aggregator.skip(SkipReason::NotAnEvent);
-                }
+            Line::Whole => {
+                first = false;
+                read_line(&line, cluster, &mut aggregator);
+            }
+            Line::Long if first && line.trim_ascii_start().starts_with(b"[") => {
+                read_values((&line[..]).chain(&mut text), cluster, &mut aggregator)
+                    .map_err(|e| value_error(e, max_text_bytes))?;
+                break;
+            }
+            Line::Long => {
+                read_raw_values((&line[..]).chain(&mut text), cluster, &mut aggregator)
+                    .map_err(|e| read_error(e, max_text_bytes))?;
+                break;
             }
         }
     }
     let (aggregates, mut summary) = aggregator.finish();
     summary.text_bytes = text.get_ref().bytes_read();
     Ok((aggregates, summary))
+}
+
+/// Longest line read whole. CloudWatch Logs payloads hold at most about 1 MB of events (a little
+/// more once escaped); a longer line is payloads written back to back without a newline
+/// (Firehose's S3 delivery), read one payload at a time instead, so memory stays bounded by the
+/// largest payload rather than by the object.
+const LINE_MAX: u64 = 4 << 20;
+
+enum Line {
+    End,
+    /// A line, with its newline if it had one.
+    Whole,
+    /// [`LINE_MAX`] bytes and no newline yet.
+    Long,
+}
+
+fn read_bounded_line(text: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Result<Line> {
+    line.clear();
+    let n = text.take(LINE_MAX).read_until(b'\n', line)?;
+    Ok(match n {
+        0 => Line::End,
+        _ if line.ends_with(b"\n") || (n as u64) < LINE_MAX => Line::Whole,
+        _ => Line::Long,
+    })
+}
+
+/// Whether a line parses as whole records, the test of a delivery of one record per line.
+fn whole_records(line: &[u8]) -> bool {
+    serde_json::Deserializer::from_slice(line)
+        .into_iter::<AuditObject<'_>>()
+        .all(|object| object.is_ok())
+}
+
+/// Pretty-printed records or a JSON array export: each value whole (an array too), and a value
+/// that does not parse fails the object.
+fn read_values(
+    text: impl Read,
+    cluster: &str,
+    aggregator: &mut Aggregator,
+) -> Result<(), serde_json::Error> {
+    for value in serde_json::Deserializer::from_reader(text).into_iter::<Value>() {
+        let records = match value? {
+            Value::Array(records) => records,
+            other => vec![other],
+        };
+        for record in records {
+            if record.is_object() {
+                read_line(record.to_string().as_bytes(), cluster, aggregator);
+            } else {
+                aggregator.skip(SkipReason::NotAnEvent);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Values back to back, each taken as text and read as a line. Without newlines there is no
+/// place to start again after a value that does not parse: it is one skip, and the end.
+fn read_raw_values(
+    text: impl Read,
+    cluster: &str,
+    aggregator: &mut Aggregator,
+) -> std::io::Result<()> {
+    let values = serde_json::Deserializer::from_reader(text).into_iter::<Box<RawValue>>();
+    for value in values {
+        match value {
+            Ok(raw) => read_line(raw.get().as_bytes(), cluster, aggregator),
+            Err(e) if e.is_io() => return Err(e.into()),
+            Err(_) => {
+                aggregator.skip(SkipReason::NotAnEvent);
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn value_error(e: serde_json::Error, max_text_bytes: u64) -> InputError {
+    if e.is_io() {
+        read_error(e.into(), max_text_bytes)
+    } else {
+        InputError::Json(e.to_string())
+    }
 }
 
 /// The records of one line: an audit event, or payloads (several when concatenated). A line

@@ -338,6 +338,30 @@ fn subscription_payloads_gzip_and_concatenated_name_the_cluster() {
 }
 
 #[test]
+fn payloads_back_to_back_past_the_line_bound_are_read_one_at_a_time() {
+    let falco = lines("falco-k8s-audit.ndjson");
+    let one = payload(GROUP, STREAM, &falco);
+    let copies = (LINE_MAX as usize) / one.len() + 2;
+    let long = one.repeat(copies);
+    assert!(long.len() as u64 > LINE_MAX && !long.contains('\n'));
+    for object in [long.clone().into_bytes(), gzip(long.as_bytes())] {
+        let (aggregates, summary) = read_object(&object[..], 64 << 20).unwrap();
+        assert_eq!(summary.records, 7 * copies as u64);
+        assert_eq!(
+            summary.skipped_total(),
+            2 * copies as u64,
+            "the two ResponseStarted"
+        );
+        assert_eq!(aggregates.len(), 5);
+    }
+    // A damaged payload ends the reading there: no newline to start again after.
+    let damaged = format!("{long}{{\"messageType\": {one}");
+    let (_, summary) = read_object(damaged.as_bytes(), 64 << 20).unwrap();
+    assert_eq!(summary.records, 7 * copies as u64 + 1);
+    assert_eq!(summary.skipped[&SkipReason::NotAnEvent], 1);
+}
+
+#[test]
 fn control_messages_other_streams_and_bad_messages_are_counted_skips() {
     let falco = lines("falco-k8s-audit.ndjson");
     let control = json!({
