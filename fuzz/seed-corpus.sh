@@ -48,4 +48,5 @@ PY
 done
 add context_rows fuzz/seeds/context_rows/*
 add resolver_log tests/fixtures/resolver/*.json tests/fixtures/resolver/*.ndjson
+add eks_audit tests/fixtures/eks/*.json tests/fixtures/eks/*.ndjson fuzz/seeds/eks_audit/*
 for t in "$corpus"/*; do echo "$(basename "$t"): $(ls "$t" | wc -l) seeds"; done

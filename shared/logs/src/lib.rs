@@ -5,5 +5,6 @@
 
 pub mod cloudtrail;
 pub mod decompress;
+pub mod eks;
 pub mod flowlogs;
 pub mod resolver;

@@ -1,0 +1,267 @@
+//! Compacting calls: one aggregate per cluster, user, source address and ten-minute bucket, with
+//! counts by verb and by resource, the refused calls, the first and last time, a few user agents,
+//! the groups, and the notable calls one by one. Controllers and nodes make thousands of calls
+//! an hour that matter to nobody; this keeps what triage asks of a Kubernetes finding ("what else
+//! did this user do, from where, and did any of it escalate") in a few rows per user and bucket.
+//!
+//! Every collection in an aggregate is bounded (the text is the client's choice), so an
+//! aggregate's size does not grow with the calls it counts.
+
+use super::call::{Call, GROUPS_MAX};
+use super::notable::{NotableKind, NotableKinds};
+use super::record::SkipReason;
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+use triage_domain::activity::{NAME_MAX, bounded};
+
+/// Bucket width: the other aggregates' ten minutes, so a user's calls line up with the flows
+/// and CloudTrail activity of the same minutes.
+pub const BUCKET_SECS: i64 = 600;
+/// Distinct verbs, and distinct resources, counted by name per aggregate; past that they are
+/// counted under [`OTHER`]. The API has about ten verbs; a user touching more than 32 kinds of
+/// resource in ten minutes is enumerating, which the total says.
+pub const COUNTS_MAX: usize = 32;
+/// The name the overflow of [`COUNTS_MAX`] is counted under.
+pub const OTHER: &str = "(other)";
+/// User agents kept per aggregate: a person has one or two; more is a tool rotating them.
+pub const USER_AGENTS_MAX: usize = 4;
+/// Impersonated users kept per aggregate.
+pub const IMPERSONATED_MAX: usize = 4;
+/// Forwarded-for addresses kept per aggregate.
+pub const FORWARDED_MAX: usize = 4;
+/// Notable calls kept one by one per aggregate; the others are still counted by kind.
+pub const NOTABLE_MAX: usize = 16;
+
+/// What an aggregate is filed under: triage looks a finding's user up in its cluster, around its
+/// time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallKey {
+    /// The cluster's name, from the log group (`/aws/eks/<cluster>/cluster`); `-` when the
+    /// object does not say.
+    pub cluster: String,
+    pub username: String,
+    /// The address the API server saw ([`Call::source_ip`]).
+    pub source_ip: Option<IpAddr>,
+    /// Start of the ten-minute bucket (Unix seconds).
+    pub bucket_start: i64,
+}
+
+/// One call shown on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotableCall {
+    pub time: DateTime<Utc>,
+    pub kinds: NotableKinds,
+    pub verb: String,
+    pub resource: String,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub code: Option<u16>,
+    pub denied: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallStats {
+    pub calls: u64,
+    pub denied: u64,
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+    pub verbs: BTreeMap<String, u64>,
+    /// By resource, with its subresource (`pods/exec`).
+    pub resources: BTreeMap<String, u64>,
+    pub user_agents: BTreeSet<String>,
+    pub groups: BTreeSet<String>,
+    /// The user's `uid` (the IAM principal's ID for an EKS user): the first seen.
+    pub uid: Option<String>,
+    pub impersonated: BTreeSet<String>,
+    /// The addresses the calls said they were forwarded for (`X-Forwarded-For`), which the
+    /// client chooses: shown, never keyed on.
+    pub forwarded_for: BTreeSet<IpAddr>,
+    /// Calls of any notable kind, all of them.
+    pub notable_calls: u64,
+    /// Calls of each notable kind, all of them (a call of two kinds counts for both).
+    pub notable_counts: BTreeMap<NotableKind, u64>,
+    /// The first [`NOTABLE_MAX`] notable calls, in the order read.
+    pub notable: Vec<NotableCall>,
+}
+
+impl CallStats {
+    fn new(time: DateTime<Utc>) -> Self {
+        CallStats {
+            calls: 0,
+            denied: 0,
+            first: time,
+            last: time,
+            verbs: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            user_agents: BTreeSet::new(),
+            groups: BTreeSet::new(),
+            uid: None,
+            impersonated: BTreeSet::new(),
+            forwarded_for: BTreeSet::new(),
+            notable_calls: 0,
+            notable_counts: BTreeMap::new(),
+            notable: Vec::new(),
+        }
+    }
+
+    /// Notable calls counted but not kept one by one.
+    pub fn notable_dropped(&self) -> u64 {
+        self.notable_calls - self.notable.len() as u64
+    }
+}
+
+fn count(counts: &mut BTreeMap<String, u64>, name: &str) {
+    if let Some(n) = counts.get_mut(name) {
+        *n += 1;
+    } else if counts.len() < COUNTS_MAX {
+        counts.insert(name.to_owned(), 1);
+    } else {
+        *counts.entry(OTHER.to_owned()).or_default() += 1;
+    }
+}
+
+fn keep(set: &mut BTreeSet<String>, max: usize, value: Option<&str>) {
+    if let Some(value) = value
+        && set.len() < max
+        && !set.contains(value)
+    {
+        set.insert(value.to_owned());
+    }
+}
+
+/// What reading an object found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Audit events read, plus the payloads skipped whole (`CONTROL_MESSAGE`).
+    pub records: u64,
+    /// Bytes of text read (after decompression): what the cost per GB is per.
+    pub text_bytes: u64,
+    pub skipped: BTreeMap<SkipReason, u64>,
+    pub aggregates: usize,
+}
+
+impl Summary {
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+}
+
+/// An aggregate's key while reading: cluster and user interned, so a call of a known user
+/// finds its aggregate without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct LiveKey {
+    cluster: u32,
+    username: u32,
+    source_ip: Option<IpAddr>,
+    bucket_start: i64,
+}
+
+/// Calls in, aggregates out.
+#[derive(Debug, Default)]
+pub struct Aggregator {
+    aggregates: HashMap<LiveKey, CallStats, foldhash::fast::RandomState>,
+    ids: HashMap<String, u32, foldhash::fast::RandomState>,
+    names: Vec<String>,
+    summary: Summary,
+}
+
+impl Aggregator {
+    pub fn skip(&mut self, reason: SkipReason) {
+        self.summary.records += 1;
+        *self.summary.skipped.entry(reason).or_default() += 1;
+    }
+
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        // More than 4 billion distinct names cannot come from an object under the text cap.
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.ids.insert(name.to_owned(), id);
+        self.names.push(name.to_owned());
+        id
+    }
+
+    pub fn push(&mut self, cluster: &str, call: Result<Call<'_>, SkipReason>) {
+        let call = match call {
+            Ok(call) => call,
+            Err(reason) => return self.skip(reason),
+        };
+        self.summary.records += 1;
+        let time = call.time.timestamp();
+        let key = LiveKey {
+            cluster: self.intern(cluster),
+            username: self.intern(call.username),
+            source_ip: call.source_ip,
+            bucket_start: time - time.rem_euclid(BUCKET_SECS),
+        };
+        let stats = self
+            .aggregates
+            .entry(key)
+            .or_insert_with(|| CallStats::new(call.time));
+        stats.calls += 1;
+        stats.denied += u64::from(call.denied);
+        stats.first = stats.first.min(call.time);
+        stats.last = stats.last.max(call.time);
+        count(&mut stats.verbs, call.verb);
+        count(&mut stats.resources, &call.resource);
+        keep(&mut stats.user_agents, USER_AGENTS_MAX, call.user_agent);
+        for group in call.groups.iter().take(GROUPS_MAX) {
+            keep(
+                &mut stats.groups,
+                GROUPS_MAX,
+                Some(bounded(group, NAME_MAX)),
+            );
+        }
+        if stats.uid.is_none() {
+            stats.uid = call.uid.map(str::to_owned);
+        }
+        keep(&mut stats.impersonated, IMPERSONATED_MAX, call.impersonated);
+        if let Some(ip) = call.forwarded_for
+            && stats.forwarded_for.len() < FORWARDED_MAX
+        {
+            stats.forwarded_for.insert(ip);
+        }
+        if call.notable.is_empty() {
+            return;
+        }
+        stats.notable_calls += 1;
+        for kind in call.notable.iter() {
+            *stats.notable_counts.entry(kind).or_default() += 1;
+        }
+        if stats.notable.len() < NOTABLE_MAX {
+            stats.notable.push(NotableCall {
+                time: call.time,
+                kinds: call.notable,
+                verb: call.verb.to_owned(),
+                resource: call.resource.into_owned(),
+                namespace: call.namespace.map(str::to_owned),
+                name: call.name.map(str::to_owned),
+                code: call.code,
+                denied: call.denied,
+            });
+        }
+    }
+
+    /// The aggregates, sorted by cluster, user, address and bucket.
+    pub fn finish(mut self) -> (Vec<(CallKey, CallStats)>, Summary) {
+        self.summary.aggregates = self.aggregates.len();
+        let name = |id: u32| self.names.get(id as usize).cloned().unwrap_or_default();
+        let mut aggregates: Vec<_> = self
+            .aggregates
+            .into_iter()
+            .map(|(key, stats)| {
+                let key = CallKey {
+                    cluster: name(key.cluster),
+                    username: name(key.username),
+                    source_ip: key.source_ip,
+                    bucket_start: key.bucket_start,
+                };
+                (key, stats)
+            })
+            .collect();
+        aggregates.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        (aggregates, self.summary)
+    }
+}
