@@ -239,8 +239,11 @@ async fn resolver_rows_of_a_findings_instance_and_its_addresses_are_loaded() {
     assert_eq!(february.dns.len(), 1, "{:?}", february.dns);
     let ptr = &february.dns[0];
     assert_eq!(
-        (ptr.name.as_str(), ptr.firewall_action.as_deref()),
-        ("15.3.4.32.in-addr.arpa", Some("BLOCK"))
+        (ptr.name.as_str(), ptr.firewall_action),
+        (
+            "15.3.4.32.in-addr.arpa",
+            Some(triage_domain::dns::FirewallAction::Block)
+        )
     );
 
     let later = source

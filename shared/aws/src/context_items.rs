@@ -28,6 +28,7 @@ use flate2::Compression;
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use triage_domain::dns::FirewallAction;
 use triage_domain::enrich::{ActivityRow, BaselineRow, DnsRow, FlowRow};
 use triage_domain::scope::ScopeWindow;
 use triage_logs::{cloudtrail, flowlogs, resolver};
@@ -250,7 +251,7 @@ fn resolver_part_items(
                 time(stats.first),
                 time(stats.last),
                 cell(&addresses.join(",")),
-                cell(stats.firewall_action.as_deref().unwrap_or("")),
+                stats.firewall_action.map_or("", FirewallAction::as_str),
             ));
     }
     groups
@@ -557,7 +558,7 @@ pub fn decode_resolver_rows(blob: &[u8]) -> Vec<DnsRow> {
                     .filter(|a| !a.is_empty())
                     .map(str::to_string)
                     .collect(),
-                firewall_action: (!action.is_empty()).then(|| action.to_string()),
+                firewall_action: FirewallAction::parse(action),
             })
         })
         .collect()

@@ -11,6 +11,7 @@ pub mod behaviour;
 pub mod classify;
 pub mod config;
 pub mod dedupe;
+pub mod dns;
 pub mod enrich;
 pub mod finding;
 pub mod lenient;

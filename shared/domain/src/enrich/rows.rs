@@ -1,6 +1,7 @@
 //! The rows the ingest functions store, as the enrichment reads them back.
 
 use crate::activity::{NotableEvent, ObservationKind};
+use crate::dns::FirewallAction;
 use crate::traffic::{Action, Direction, ServiceSide};
 use chrono::{DateTime, Utc};
 
@@ -46,7 +47,7 @@ pub struct DnsRow {
     /// A and AAAA answers (at most a few).
     pub addresses: Vec<String>,
     /// What a DNS Firewall rule did at worst (`BLOCK`, `ALERT`, `ALLOW`), if one matched.
-    pub firewall_action: Option<String>,
+    pub firewall_action: Option<FirewallAction>,
 }
 
 /// API activity of a principal, access key or source IP in one time bucket.

@@ -93,7 +93,7 @@ fn domain_line(d: &DomainLookups, flows_loaded: bool) -> String {
         let _ = write!(line, " -> {}", answers.join(", "));
     }
     if let Some((action, n)) = &d.firewall {
-        let _ = write!(line, "; DNS Firewall {} on {n}", field(action, 10));
+        let _ = write!(line, "; DNS Firewall {} on {n}", action);
     }
     let accepted = d.accepted_flows();
     if accepted > 0 {
@@ -166,6 +166,7 @@ fn size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dns::FirewallAction;
     use crate::enrich::AnswerTraffic;
 
     /// The Panther records' figures (`enrich::summary::dns` reads them), with 12 constructed
@@ -224,7 +225,7 @@ mod tests {
         let mut contained = summary();
         let d = contained.domain.as_mut().unwrap();
         d.reached.clear();
-        d.firewall = Some(("BLOCK".into(), 4));
+        d.firewall = Some((FirewallAction::Block, 4));
         assert!(next_steps(&contained)[0].starts_with("DNS Firewall blocked moneropool.ru"));
         contained.domain.as_mut().unwrap().queries = 0;
         assert!(
@@ -237,7 +238,7 @@ mod tests {
     fn what_cannot_be_told_is_said_and_a_block_without_traffic_reads_contained() {
         let mut d = summary().domain.unwrap();
         d.reached.clear();
-        d.firewall = Some(("BLOCK".into(), 4));
+        d.firewall = Some((FirewallAction::Block, 4));
         assert!(
             domain_line(&d, true)
                 .ends_with("DNS Firewall BLOCK on 4; no accepted flow to its addresses: contained")

@@ -7,6 +7,7 @@
 use super::record::{Query, SkipReason, Source};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
+use triage_domain::dns::FirewallAction;
 
 /// Bucket width: the flow aggregates' ten minutes, so a name and the traffic to its answer line up.
 pub const BUCKET_SECS: i64 = 600;
@@ -33,7 +34,7 @@ pub struct QueryStats {
     /// node would be most of the aggregate's memory.
     pub addresses: Vec<String>,
     /// `BLOCK` over `ALERT` over `ALLOW`: what the firewall did at worst.
-    pub firewall_action: Option<String>,
+    pub firewall_action: Option<FirewallAction>,
 }
 
 /// What reading an object found.
@@ -113,15 +114,6 @@ impl Default for Aggregator {
     }
 }
 
-fn firewall_rank(action: Option<&str>) -> u8 {
-    match action {
-        Some("BLOCK") => 3,
-        Some("ALERT") => 2,
-        Some(_) => 1,
-        None => 0,
-    }
-}
-
 impl Aggregator {
     pub fn new(limits: Limits) -> Self {
         Self {
@@ -173,11 +165,8 @@ impl Aggregator {
                 stats.addresses.insert(at, address);
             }
         }
-        if firewall_rank(query.firewall_action.as_deref())
-            > firewall_rank(stats.firewall_action.as_deref())
-        {
-            stats.firewall_action = query.firewall_action;
-        }
+        // The strongest action (Option orders None first).
+        stats.firewall_action = stats.firewall_action.max(query.firewall_action);
         self.summary.peak_live = self.summary.peak_live.max(self.live);
         self.latest = self.latest.max(time);
         self.hand_over_past_buckets();

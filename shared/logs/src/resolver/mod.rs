@@ -190,7 +190,10 @@ mod tests {
         assert_eq!(key.bucket_start, 1_612_461_000, "2021-02-04T17:50:00Z");
         // A PTR answer is a name, not an address to look for in flow logs.
         assert!(stats.addresses.is_empty());
-        assert_eq!(stats.firewall_action.as_deref(), Some("BLOCK"));
+        assert_eq!(
+            stats.firewall_action,
+            Some(triage_domain::dns::FirewallAction::Block)
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use std::borrow::Cow;
 use std::fmt;
 use triage_domain::activity::{NAME_MAX, bounded, parse_event_time};
+use triage_domain::dns::FirewallAction;
 use triage_domain::lenient;
 
 /// An entry as written: only what triage reads is modelled; other fields are ignored. Text is
@@ -89,7 +90,7 @@ pub struct Query {
     pub rcode: String,
     /// Addresses answered (A and AAAA records), which flow logs can confirm were then reached.
     pub addresses: Vec<String>,
-    pub firewall_action: Option<String>,
+    pub firewall_action: Option<FirewallAction>,
 }
 
 /// Whom a query is filed under: triage looks an instance up by its ID.
@@ -147,7 +148,10 @@ impl Query {
             query_type: text(entry.query_type).unwrap_or_else(|| "-".into()),
             rcode: text(entry.rcode).unwrap_or_else(|| "-".into()),
             addresses,
-            firewall_action: text(entry.firewall_rule_action),
+            firewall_action: entry
+                .firewall_rule_action
+                .as_deref()
+                .and_then(FirewallAction::parse),
         })
     }
 }

@@ -123,6 +123,7 @@ pub fn names_under_domain(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dns::FirewallAction;
     use crate::enrich::{AnswerTraffic, DnsSummary};
     use serde_json::json;
 
@@ -130,14 +131,14 @@ mod tests {
         serde_json::from_value(json!({"id": "a", "type": t, "severity": 8})).unwrap()
     }
 
-    fn lookups(firewall: Option<&str>, reached: u64) -> DomainLookups {
+    fn lookups(firewall: Option<FirewallAction>, reached: u64) -> DomainLookups {
         DomainLookups {
             domain: "moneropool.ru".into(),
             queries: 4,
             names: 2,
             rcodes: vec![("NOERROR".into(), 4)],
             answers: ["1.2.3.4".to_string()].into(),
-            firewall: firewall.map(|a| (a.to_string(), 4)),
+            firewall: firewall.map(|a| (a, 4)),
             first: None,
             reached: (reached > 0)
                 .then(|| AnswerTraffic {
@@ -185,12 +186,18 @@ mod tests {
     #[test]
     fn a_blocked_lookup_without_traffic_is_contained_at_weight_zero_and_only_with_flows() {
         let f = finding("Backdoor:EC2/C&CActivity.B!DNS");
-        let e = lookup_contained(&f, &summary(lookups(Some("BLOCK"), 0), true)).unwrap();
+        let e =
+            lookup_contained(&f, &summary(lookups(Some(FirewallAction::Block), 0), true)).unwrap();
         assert_eq!((e.signal, e.weight), (Signal::DnsLookupContained, 0));
-        assert!(lookup_contained(&f, &summary(lookups(Some("BLOCK"), 0), false)).is_none());
-        assert!(lookup_contained(&f, &summary(lookups(Some("ALERT"), 0), true)).is_none());
         assert!(
-            lookup_contained(&f, &summary(lookups(Some("BLOCK"), 3), true)).is_none(),
+            lookup_contained(&f, &summary(lookups(Some(FirewallAction::Block), 0), false))
+                .is_none()
+        );
+        assert!(
+            lookup_contained(&f, &summary(lookups(Some(FirewallAction::Alert), 0), true)).is_none()
+        );
+        assert!(
+            lookup_contained(&f, &summary(lookups(Some(FirewallAction::Block), 3), true)).is_none(),
             "blocked, yet the address was reached"
         );
     }

@@ -4,6 +4,7 @@
 //! the failed lookups.
 
 use super::{ContextSummary, top};
+use crate::dns::{FirewallAction, NXDOMAIN};
 use crate::enrich::rows::{Context, DnsRow, FlowRow};
 use crate::finding::Finding;
 use crate::scope::ScopeWindow;
@@ -62,7 +63,7 @@ pub struct DomainLookups {
     pub answers: BTreeSet<String>,
     /// The strongest DNS Firewall action on any of its lookups (`BLOCK` over `ALERT` over
     /// `ALLOW`), and how many lookups it was.
-    pub firewall: Option<(String, u64)>,
+    pub firewall: Option<(FirewallAction, u64)>,
     pub first: Option<DateTime<Utc>>,
     /// Traffic the instance started to an answer address after the first lookup.
     pub reached: Vec<AnswerTraffic>,
@@ -71,7 +72,8 @@ pub struct DomainLookups {
 impl DomainLookups {
     /// Whether a lookup of it was blocked by DNS Firewall.
     pub fn blocked(&self) -> bool {
-        self.firewall.as_ref().is_some_and(|(a, _)| a == "BLOCK")
+        self.firewall
+            .is_some_and(|(a, _)| a == FirewallAction::Block)
     }
 
     /// Accepted flows to any of its answers after the lookup.
@@ -120,7 +122,7 @@ impl ContextSummary {
             *by_name.entry(&row.name).or_default() += row.count;
             let first = first_seen.entry(&row.name).or_insert(row.first);
             *first = (*first).min(row.first);
-            if row.rcode == "NXDOMAIN" {
+            if row.rcode == NXDOMAIN {
                 s.nxdomain_queries += row.count;
                 nxdomain.insert(&row.name);
             }
@@ -197,22 +199,21 @@ fn domain_lookups(domain: &str, rows: &[&DnsRow], flows: &[FlowRow]) -> DomainLo
     };
     let mut rcodes: BTreeMap<String, u64> = BTreeMap::new();
     let mut names: BTreeSet<&str> = BTreeSet::new();
-    let mut firewall: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut firewall: BTreeMap<FirewallAction, u64> = BTreeMap::new();
     for row in rows {
         out.queries += row.count;
         names.insert(&row.name);
         *rcodes.entry(row.rcode.clone()).or_default() += row.count;
         out.answers.extend(row.addresses.iter().cloned());
-        if let Some(action) = &row.firewall_action {
+        if let Some(action) = row.firewall_action {
             *firewall.entry(action).or_default() += row.count;
         }
         out.first = Some(out.first.map_or(row.first, |t| t.min(row.first)));
     }
     out.names = names.len();
     out.rcodes = top(rcodes, usize::MAX);
-    out.firewall = ["BLOCK", "ALERT", "ALLOW"]
-        .into_iter()
-        .find_map(|a| firewall.get(a).map(|n| (a.to_owned(), *n)));
+    // The strongest action any lookup met, and how many lookups met it.
+    out.firewall = firewall.last_key_value().map(|(a, n)| (*a, *n));
     if let Some(first) = out.first {
         out.reached = answer_traffic(&out.answers, first, flows);
     }
@@ -303,7 +304,9 @@ mod tests {
                         .filter(|a| matches!(a["Type"].as_str(), Some("A" | "AAAA")))
                         .map(|a| a["Rdata"].as_str().unwrap().into())
                         .collect(),
-                    firewall_action: r["firewall_rule_action"].as_str().map(Into::into),
+                    firewall_action: r["firewall_rule_action"]
+                        .as_str()
+                        .and_then(FirewallAction::parse),
                 }
             })
             .collect()
@@ -427,7 +430,7 @@ mod tests {
         let f = finding("15.3.4.32.in-addr.arpa", "2021-02-04T17:51:55Z");
         let d = summary(&context, &f).domain.unwrap();
         assert!(d.blocked());
-        assert_eq!(d.firewall, Some(("BLOCK".into(), 1)));
+        assert_eq!(d.firewall, Some((FirewallAction::Block, 1)));
         assert!(
             d.answers.is_empty(),
             "a PTR answer is a name, not an address"

@@ -1,0 +1,66 @@
+//! The vocabulary of DNS lookups that the Resolver reader writes and enrichment reads back: one
+//! definition, so that a value spelled differently on one side cannot silently stop matching.
+
+use std::fmt;
+
+/// The response code of a failed lookup of a name that does not exist: what a
+/// domain-generation algorithm's guesses mostly get.
+pub const NXDOMAIN: &str = "NXDOMAIN";
+
+/// What a Route 53 Resolver DNS Firewall rule did to a query (`firewall_rule_action` in the
+/// query log). Ordered by how much it stopped: where lookups of one name met several rules,
+/// the strongest is what is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FirewallAction {
+    Allow,
+    /// Let through and logged: someone flagged the name, nothing stopped it.
+    Alert,
+    /// Not answered (or answered with the rule's override): the instance did not get an address.
+    Block,
+}
+
+impl FirewallAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allow => "ALLOW",
+            Self::Alert => "ALERT",
+            Self::Block => "BLOCK",
+        }
+    }
+
+    /// The documented values, in any case; anything else is not an action we can read (absent).
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Allow, Self::Alert, Self::Block]
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+impl fmt::Display for FirewallAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_read_back_as_written_and_order_by_what_they_stopped() {
+        for a in [
+            FirewallAction::Allow,
+            FirewallAction::Alert,
+            FirewallAction::Block,
+        ] {
+            assert_eq!(FirewallAction::parse(a.as_str()), Some(a));
+        }
+        assert_eq!(
+            FirewallAction::parse(" block "),
+            Some(FirewallAction::Block)
+        );
+        assert_eq!(FirewallAction::parse("DROP"), None);
+        assert!(FirewallAction::Block > FirewallAction::Alert);
+        assert!(FirewallAction::Alert > FirewallAction::Allow);
+    }
+}
