@@ -238,7 +238,7 @@ fn resolver_part_items(
 ) -> Vec<Item> {
     let mut groups: BTreeMap<(String, i64), Vec<String>> = BTreeMap::new();
     for (key, stats) in aggregates {
-        let addresses: Vec<&str> = stats.addresses.iter().map(String::as_str).collect();
+        let addresses: Vec<String> = stats.addresses.iter().map(ToString::to_string).collect();
         groups
             .entry((format!("DNS#{}", key.source), key.bucket_start))
             .or_default()

@@ -4,9 +4,12 @@
 //! this keeps what triage asks ("what did the instance resolve around the finding, what was new,
 //! did it then connect to the answer") for a few rows per bucket, however chatty the resolver.
 
-use super::record::{Query, SkipReason, Source};
+use super::record::{Asker, Query, SkipReason, Source};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap};
+use hashbrown::{Equivalent, HashMap};
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
 use triage_domain::dns::FirewallAction;
 
 /// Bucket width: the flow aggregates' ten minutes, so a name and the traffic to its answer line up.
@@ -32,7 +35,7 @@ pub struct QueryStats {
     pub last: DateTime<Utc>,
     /// Sorted, without repeats: a vector, since most names have one or two answers and a set's
     /// node would be most of the aggregate's memory.
-    pub addresses: Vec<String>,
+    pub addresses: Vec<IpAddr>,
     /// `BLOCK` over `ALERT` over `ALLOW`: what the firewall did at worst.
     pub firewall_action: Option<FirewallAction>,
 }
@@ -84,12 +87,78 @@ impl Limits {
 }
 
 /// An aggregate's key within its bucket.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct NameKey {
     source: Source,
     name: String,
     query_type: String,
     rcode: String,
+}
+
+/// [`NameKey`] borrowed from a query: what a bucket is searched with, so that a query of an
+/// aggregate that exists copies nothing.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct NameKeyRef<'a> {
+    source: SourceRef<'a>,
+    name: &'a str,
+    query_type: &'a str,
+    rcode: &'a str,
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum SourceRef<'a> {
+    Instance(&'a str),
+    Address(&'a str),
+}
+
+impl NameKey {
+    fn as_ref(&self) -> NameKeyRef<'_> {
+        NameKeyRef {
+            source: match &self.source {
+                Source::Instance(id) => SourceRef::Instance(id),
+                Source::Address(ip) => SourceRef::Address(ip),
+            },
+            name: &self.name,
+            query_type: &self.query_type,
+            rcode: &self.rcode,
+        }
+    }
+}
+
+/// Hashed as its borrowed form, so that both find the same slot (what `Equivalent` requires).
+impl Hash for NameKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_ref().hash(state);
+    }
+}
+
+impl Equivalent<NameKey> for NameKeyRef<'_> {
+    fn equivalent(&self, key: &NameKey) -> bool {
+        *self == key.as_ref()
+    }
+}
+
+impl<'a> NameKeyRef<'a> {
+    fn of(query: &'a Query<'_>) -> Self {
+        NameKeyRef {
+            source: match &query.source {
+                Asker::Instance(id) => SourceRef::Instance(id),
+                Asker::Address(ip) => SourceRef::Address(ip),
+            },
+            name: &query.name,
+            query_type: &query.query_type,
+            rcode: &query.rcode,
+        }
+    }
+
+    fn to_owned(&self, query: &Query<'_>) -> NameKey {
+        NameKey {
+            source: query.source.to_source(),
+            name: self.name.to_owned(),
+            query_type: self.query_type.to_owned(),
+            rcode: self.rcode.to_owned(),
+        }
+    }
 }
 
 type Bucket = HashMap<NameKey, QueryStats, foldhash::fast::RandomState>;
@@ -137,27 +206,26 @@ impl Aggregator {
         };
         let time = query.time.timestamp();
         let bucket_start = time - time.rem_euclid(BUCKET_SECS);
-        let key = NameKey {
-            source: query.source,
-            name: query.name,
-            query_type: query.query_type,
-            rcode: query.rcode,
-        };
         let bucket = self.buckets.entry(bucket_start).or_default();
-        let stats = bucket.entry(key).or_insert_with(|| {
+        let key = NameKeyRef::of(&query);
+        if !bucket.contains_key(&key) {
             self.live += 1;
-            QueryStats {
+            let stats = QueryStats {
                 count: 0,
                 first: query.time,
                 last: query.time,
                 addresses: Vec::new(),
                 firewall_action: None,
-            }
-        });
+            };
+            bucket.insert(key.to_owned(&query), stats);
+        }
+        let Some(stats) = bucket.get_mut(&key) else {
+            return;
+        };
         stats.count += 1;
         stats.first = stats.first.min(query.time);
         stats.last = stats.last.max(query.time);
-        for address in query.addresses {
+        for address in query.addresses() {
             if let Err(at) = stats.addresses.binary_search(&address) {
                 if stats.addresses.len() >= ADDRESSES_MAX {
                     break;

@@ -64,12 +64,17 @@ pub fn read_object_within(
             .map_err(|e| read_error(e, max_text_bytes))?,
     );
     let mut aggregator = Aggregator::new(limits);
-    let mut push = |aggregator: &mut Aggregator, query| {
+    // A function, not a closure: each query borrows its own line, for the call only.
+    fn push<'a>(
+        aggregator: &mut Aggregator,
+        query: Result<Query<'a>, SkipReason>,
+        on_part: &mut impl FnMut(Vec<(QueryKey, QueryStats)>),
+    ) {
         aggregator.push(query);
         if aggregator.has_ready() {
             on_part(aggregator.take_ready());
         }
-    };
+    }
     let mut line = String::new();
     let first_is_entry = loop {
         line.clear();
@@ -92,6 +97,7 @@ pub fn read_object_within(
                     serde_json::from_str::<QueryLogEntry>(&line)
                         .map_err(|_| SkipReason::NotAnObject)
                         .and_then(Query::from_entry),
+                    &mut on_part,
                 );
             }
             line.clear();
@@ -126,6 +132,7 @@ pub fn read_object_within(
                             .and_then(Query::from_entry),
                         _ => Err(SkipReason::NotAnObject),
                     },
+                    &mut on_part,
                 );
             }
         }
@@ -215,7 +222,8 @@ mod tests {
             ]
         );
         assert!(aggregates.iter().all(|(k, s)| {
-            k.source == Source::Instance("i-0abc234".into()) && s.addresses == ["1.2.3.4"]
+            k.source == Source::Instance("i-0abc234".into())
+                && s.addresses == ["1.2.3.4".parse::<std::net::IpAddr>().unwrap()]
         }));
         assert_eq!(
             read_object(&gzip(&plain)[..], 1 << 20).unwrap().0,
