@@ -72,8 +72,8 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The flow reader's bound. A live aggregate takes about 800 bytes (four strings of its key,
-    /// counts, a few addresses, the map's own overhead), so about 220 MB at the bound: a fifth of
+    /// The flow reader's bound. A live aggregate takes about 700 bytes (four strings of its key,
+    /// counts, a few addresses, the map's own overhead), so about 190 MB at the bound: a fifth of
     /// the function's memory, for one part per bucket on all but the busiest VPCs (BENCHMARKS.md).
     pub const DEFAULT: Self = Self {
         max_live: 262_144,
