@@ -8,12 +8,13 @@
 //! aggregate's size does not grow with the calls it counts.
 
 use super::call::{Call, GROUPS_MAX};
-use super::notable::{NotableKind, NotableKinds};
+use super::notable::NotableKind;
 use super::record::SkipReason;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use triage_domain::activity::{NAME_MAX, bounded};
+pub use triage_domain::kube::NotableCall;
 
 /// Bucket width: the other aggregates' ten minutes, so a user's calls line up with the flows
 /// and CloudTrail activity of the same minutes.
@@ -45,19 +46,6 @@ pub struct CallKey {
     pub source_ip: Option<IpAddr>,
     /// Start of the ten-minute bucket (Unix seconds).
     pub bucket_start: i64,
-}
-
-/// One call shown on its own.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotableCall {
-    pub time: DateTime<Utc>,
-    pub kinds: NotableKinds,
-    pub verb: String,
-    pub resource: String,
-    pub namespace: Option<String>,
-    pub name: Option<String>,
-    pub code: Option<u16>,
-    pub denied: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
