@@ -1021,3 +1021,72 @@ fn the_eks_source_reads_its_own_settings() {
         "{err}"
     );
 }
+
+/// Anonymous `get /version` calls over `minutes`, from `addresses` distinct addresses a minute,
+/// as an export's lines.
+fn eks_lines(minutes: i64, addresses: usize) -> Vec<u8> {
+    let mut out = String::new();
+    for minute in 0..minutes {
+        for n in 0..addresses {
+            let time = chrono::DateTime::from_timestamp(1_700_000_000 + minute * 60, 0).unwrap();
+            out.push_str(
+                &json!({
+                    "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata",
+                    "auditID": format!("{minute}-{n}"), "stage": "ResponseComplete",
+                    "requestURI": "/version", "verb": "get",
+                    "user": {"username": "system:anonymous", "groups": ["system:unauthenticated"]},
+                    "sourceIPs": [format!("198.51.100.{}", (n + minute as usize) % 250)],
+                    "userAgent": "masscan", "responseStatus": {"code": 200},
+                    "requestReceivedTimestamp": time.to_rfc3339(),
+                    "stageTimestamp": time.to_rfc3339()
+                })
+                .to_string(),
+            );
+            out.push('\n');
+        }
+    }
+    out.into_bytes()
+}
+
+#[test]
+fn an_eks_audit_log_read_within_a_small_bound_counts_every_call_once() {
+    let lines = eks_lines(90, 40);
+    let unbounded = read_eks_audit_log(&lines[..], u64::MAX, &id(), 1).unwrap();
+    assert_eq!(unbounded.stats.skipped, 0);
+    let small = EksAuditSource {
+        limits: triage_logs::eks::Limits {
+            max_live: 50,
+            grace_secs: 600,
+        },
+        ..EksAuditSource::default()
+    };
+    let mut parts = 0;
+    let mut items = Vec::new();
+    let stats = stream_eks_audit_log(&lines[..], &small, &id(), 1, &mut |part| {
+        parts += 1;
+        items.extend(part);
+    })
+    .unwrap();
+    assert_eq!(stats, unbounded.stats);
+    assert!(parts > 9, "{parts} parts");
+    // No key written twice, and the same counts once decoded, whichever part they came in.
+    let keys: BTreeSet<(String, String)> = items
+        .iter()
+        .map(|i| (string(i, "pk"), string(i, "sk")))
+        .collect();
+    assert_eq!(keys.len(), items.len());
+    let calls = |items: &[Item]| {
+        let mut calls: BTreeMap<String, u64> = BTreeMap::new();
+        for item in items {
+            let AttributeValue::B(blob) = &item["rows"] else {
+                panic!("rows are binary")
+            };
+            for row in crate::context_items::decode_kube_rows(blob.as_ref()) {
+                *calls.entry(string(item, "pk")).or_default() += row.calls;
+            }
+        }
+        calls
+    };
+    assert_eq!(calls(&items), calls(&unbounded.items));
+    assert_eq!(calls(&items)["K8S#-#user#system:anonymous"], 90 * 40);
+}
