@@ -1,4 +1,5 @@
-//! How the context (CloudTrail and VPC Flow Logs) is laid out in DynamoDB, and what it costs to write.
+//! How the context (CloudTrail, VPC Flow Logs, Resolver and EKS audit logs) is laid out in DynamoDB,
+//! and what it costs to write.
 //!
 //! Write units are billed per started KB of item, so the layout packs many aggregates into one
 //! item instead of one item per aggregate: the rows of one subject and time bucket, from one

@@ -41,7 +41,7 @@ impl Default for EksAuditSource {
 
 impl Configured for EksAuditSource {
     /// `TRIAGE_EKS_MAX_TEXT_MB` (default 1024, 1-16384): the cap on an object's text.
-    /// `TRIAGE_EKS_MAX_LIVE_AGGREGATES` (default 65536, 1024-16777216): most aggregates held
+    /// `TRIAGE_EKS_MAX_LIVE_AGGREGATES` (default 16384, 1024-16777216): most aggregates held
     /// while an object streams in; bounds the function's memory whatever the object's size.
     fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let megabytes = number(&get, "TRIAGE_EKS_MAX_TEXT_MB", 1024, 1, 16_384)?;
