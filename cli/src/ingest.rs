@@ -1,4 +1,4 @@
-//! `triage-cli ingest cloudtrail|flowlogs|resolver PATH...`: backfill context with the same parsing,
+//! `triage-cli ingest cloudtrail|flowlogs|resolver|eks PATH...`: backfill context with the same parsing,
 //! aggregation and item layout the ingest functions use, or price it first with `--dry-run`.
 
 use anyhow::Context;
@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use triage_aws::context_items::{ObjectId, WritePlan};
 use triage_aws::ingest::{
-    CloudTrailLimits, CloudTrailSource, FlowLogSource, LogSource, ResolverSource,
+    CloudTrailLimits, CloudTrailSource, EksAuditSource, FlowLogSource, LogSource, ResolverSource,
 };
 use triage_aws::{BatchWriter, Item, MemoryContextSource};
-use triage_logs::{flowlogs, resolver};
+use triage_logs::{eks, flowlogs, resolver};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Source {
@@ -19,6 +19,8 @@ pub enum Source {
     Flowlogs,
     /// Route 53 Resolver query logs.
     Resolver,
+    /// EKS (Kubernetes) audit logs: Firehose deliveries of the cluster's log group, or exports.
+    Eks,
 }
 
 impl Source {
@@ -46,6 +48,13 @@ impl Source {
                 },
                 max_text_bytes: u64::MAX,
             }),
+            Self::Eks => Box::new(EksAuditSource {
+                limits: eks::Limits {
+                    max_live: bounds.eks,
+                    ..eks::Limits::DEFAULT
+                },
+                max_text_bytes: u64::MAX,
+            }),
         }
     }
 }
@@ -70,6 +79,7 @@ pub struct LiveBounds {
     pub cloudtrail: usize,
     pub flows: usize,
     pub resolver: usize,
+    pub eks: usize,
 }
 
 impl Default for LiveBounds {
@@ -78,6 +88,7 @@ impl Default for LiveBounds {
             cloudtrail: CloudTrailLimits::BACKFILL.max_live_aggregates,
             flows: flowlogs::Limits::DEFAULT.max_live,
             resolver: resolver::Limits::DEFAULT.max_live,
+            eks: eks::Limits::DEFAULT.max_live,
         }
     }
 }

@@ -43,8 +43,9 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Backfill context from CloudTrail, VPC Flow Log or Route 53 Resolver query log files (gzip or plain, files or
-    /// directories) into TRIAGE_TABLE_NAME, with the ingest functions' code.
+    /// Backfill context from CloudTrail, VPC Flow Log, Route 53 Resolver query log or EKS audit
+    /// log files (gzip or plain, files or directories) into TRIAGE_TABLE_NAME, with the ingest
+    /// functions' code.
     Ingest {
         #[arg(value_enum)]
         source: ingest::Source,
@@ -78,6 +79,14 @@ enum Command {
             default_value_t = triage_logs::resolver::Limits::DEFAULT.max_live
         )]
         resolver_max_live_aggregates: usize,
+        /// EKS audit logs: most aggregates held in memory before the oldest time bucket is
+        /// turned into items (what bounds memory, whatever the file's size).
+        #[arg(
+            long,
+            env = "TRIAGE_EKS_MAX_LIVE_AGGREGATES",
+            default_value_t = triage_logs::eks::Limits::DEFAULT.max_live
+        )]
+        eks_max_live_aggregates: usize,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -148,12 +157,14 @@ async fn main() -> anyhow::Result<ExitCode> {
             max_live_aggregates,
             flow_max_live_aggregates,
             resolver_max_live_aggregates,
+            eks_max_live_aggregates,
             paths,
         } => {
             let bounds = ingest::LiveBounds {
                 cloudtrail: max_live_aggregates,
                 flows: flow_max_live_aggregates,
                 resolver: resolver_max_live_aggregates,
+                eks: eks_max_live_aggregates,
             };
             usize::from(!ingest::run(source, &paths, dry_run, ttl_days, bounds).await?)
         }

@@ -255,3 +255,70 @@ async fn resolver_rows_of_a_findings_instance_and_its_addresses_are_loaded() {
         .unwrap();
     assert!(later.dns.is_empty(), "{:?}", later.dns);
 }
+
+/// Falco's audit records (minikube, 2018) under a cluster of the test's own, written twice: each
+/// aggregate reads back once under its user's key and once under its address's, notable calls
+/// with their kinds.
+#[tokio::test]
+async fn kube_items_round_trip_under_user_and_address_and_rewriting_is_idempotent() {
+    use triage_aws::context_items::{decode_kube_rows, kube_ip_pk, kube_items, kube_user_pk};
+    use triage_domain::kube::NotableKind;
+    let stack = LocalStack::start().await;
+    let object = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/eks/falco-k8s-audit.ndjson"),
+    )
+    .unwrap();
+    let cluster = unique("eks");
+    let (aggregates, _) =
+        triage_logs::eks::read_cluster_object(&object[..], 1 << 20, Some(&cluster)).unwrap();
+    let items = kube_items(&aggregates, &ObjectId::of(&cluster), 2_000_000_000);
+    let writer = BatchWriter::new(stack.dynamodb.clone(), &stack.table);
+    writer.put_all(items.clone()).await.unwrap();
+    writer.put_all(items).await.unwrap();
+    let rows = |pk: String| {
+        let stack = &stack;
+        async move {
+            let stored = stack
+                .dynamodb
+                .query()
+                .table_name(&stack.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(pk))
+                .send()
+                .await
+                .unwrap();
+            stored
+                .items()
+                .iter()
+                .flat_map(|item| decode_kube_rows(item["rows"].as_b().unwrap().as_ref()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let admin = rows(kube_user_pk(&cluster, "minikube-user")).await;
+    let [binding] = &admin[..] else {
+        panic!("one aggregate, stored once: {admin:?}");
+    };
+    assert_eq!((binding.calls, binding.denied), (1, 0));
+    assert!(
+        binding.notable[0]
+            .kinds
+            .contains(NotableKind::ClusterAdminBinding)
+    );
+    let address = rows(kube_ip_pk(&cluster, &"192.168.99.1".parse().unwrap())).await;
+    let mut users: Vec<_> = address.iter().map(|r| r.username.as_str()).collect();
+    users.sort();
+    assert_eq!(users, ["minikube-user", "system:anonymous"]);
+    assert!(address.contains(binding), "the same row under the address");
+    let controller = rows(kube_user_pk(
+        &cluster,
+        "system:serviceaccount:kube-system:replicaset-controller",
+    ))
+    .await;
+    assert_eq!(controller.len(), 3, "three buckets");
+    assert_eq!(
+        controller.iter().map(|r| r.notable_calls).sum::<u64>(),
+        3,
+        "privileged, sensitive mount, host network"
+    );
+}

@@ -15,8 +15,9 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 use triage_aws::ingest::{
-    CloudTrailLimits, CloudTrailSource, FlowLogSource, Ingestor, LogSource, ObjectRef,
-    ResolverSource, read_cloudtrail, read_flow_log, read_resolver_log,
+    CloudTrailLimits, CloudTrailSource, EksAuditSource, FlowLogSource, Ingestor, LogSource,
+    ObjectRef, ResolverSource, read_cloudtrail, read_flow_log, read_resolver_log,
+    stream_eks_audit_log,
 };
 use triage_aws::s3::{S3ObjectSource, s3_client};
 use triage_aws::{BatchWriter, item_key};
@@ -382,4 +383,89 @@ async fn resolver_batch_writes_what_each_instance_resolved_and_fails_the_bad_obj
     );
     let pks = expected.iter().map(|(pk, _)| pk.clone()).collect();
     assert_eq!(stored(&stack, &pks, object.id().as_str()).await, expected);
+}
+
+/// Falco's audit records as Firehose writes a CloudWatch Logs subscription of `cluster` to S3:
+/// each payload gzip on its own, the members back to back.
+fn eks_firehose_object(cluster: &str) -> Vec<u8> {
+    let records = String::from_utf8(fixture("eks/falco-k8s-audit.ndjson")).unwrap();
+    let records: Vec<&str> = records.lines().collect();
+    let mut object = Vec::new();
+    for (n, some) in records.chunks(3).enumerate() {
+        let events: Vec<Value> = some
+            .iter()
+            .enumerate()
+            .map(|(i, message)| {
+                json!({"id": format!("{n}{i}"), "timestamp": 1_540_475_929_000_i64, "message": message})
+            })
+            .collect();
+        let payload = json!({
+            "messageType": "DATA_MESSAGE", "owner": "111122223333",
+            "logGroup": format!("/aws/eks/{cluster}/cluster"),
+            "logStream": "kube-apiserver-audit-0123456789abcdef0123456789abcdef",
+            "subscriptionFilters": ["triage"], "logEvents": events
+        });
+        object.extend(gzip(payload.to_string().as_bytes()));
+    }
+    object
+}
+
+#[tokio::test]
+async fn eks_batch_writes_each_users_and_addresses_calls_and_fails_the_bad_object() {
+    let stack = LocalStack::start().await;
+    let bucket = Bucket::create(&stack).await;
+    let cluster = unique("eks");
+    let object = eks_firehose_object(&cluster);
+    let key = "eks-audit/2026/12/02/08/triage-eks-audit-1-2026-12-02-08-15-00-0a1b2c3d.gz";
+    bucket.put(key, object.clone()).await;
+    let bad = "eks-audit/2026/12/02/08/not-json";
+    bucket
+        .put(bad, b"this is not an audit log\n".to_vec())
+        .await;
+
+    let ingest = ingestor(&stack, EksAuditSource::default());
+    let b = &bucket.name;
+    let event = sqs_event(&[
+        ("good", notification(b, key, "etag-eks")),
+        ("bad", notification(b, bad, "etag-bad")),
+    ]);
+    let response = ingest.ingest_batch(&event, None).await;
+    assert_eq!(failures(&response), BTreeSet::from(["bad".to_owned()]));
+    let err = ingest
+        .ingest_object(&ObjectRef::new(b.as_str(), bad))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "InvalidObject", "{err}");
+
+    let object_ref = ObjectRef {
+        etag: Some("etag-eks".into()),
+        ..ObjectRef::new(b.as_str(), key)
+    };
+    // Read as the function reads it: Falco's records span two days, so its buckets are handed
+    // over in several parts, each numbering its chunks after the last.
+    let mut items = Vec::new();
+    stream_eks_audit_log(
+        &object[..],
+        &EksAuditSource::default(),
+        &object_ref.id(),
+        0,
+        &mut |part| items.extend(part),
+    )
+    .unwrap();
+    let expected = keys(&items);
+    let pks: BTreeSet<String> = expected.iter().map(|(pk, _)| pk.clone()).collect();
+    assert!(
+        pks.contains(&format!("K8S#{cluster}#user#minikube-user"))
+            && pks.contains(&format!("K8S#{cluster}#ip#192.168.99.1")),
+        "{pks:?}"
+    );
+    assert!(
+        pks.iter()
+            .all(|pk| pk.starts_with(&format!("K8S#{cluster}#"))),
+        "{pks:?}"
+    );
+    assert_eq!(
+        stored(&stack, &pks, object_ref.id().as_str()).await,
+        expected
+    );
 }

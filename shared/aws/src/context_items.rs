@@ -1,4 +1,5 @@
-//! How the context (CloudTrail and VPC Flow Logs) is laid out in DynamoDB, and what it costs to write.
+//! How the context (CloudTrail, VPC Flow Logs, Resolver and EKS audit logs) is laid out in DynamoDB,
+//! and what it costs to write.
 //!
 //! Write units are billed per started KB of item, so the layout packs many aggregates into one
 //! item instead of one item per aggregate: the rows of one subject and time bucket, from one
@@ -14,6 +15,7 @@
 //! | baseline | same `pk` | `BASE#<object id>#<chunk>` | `rows` (kind, value, count, first, last) |
 //! | notable events | principal's `pk` | `EVT#<hour>#<object id>#<chunk>` | `rows` (deflated JSON lines, one event each), `rows_n` |
 //! | DNS queries | `DNS#<instance id or source address>` | `<bucket start, RFC 3339>#<object id>#<chunk>` | `rows` (deflated TSV: name, type, response code, count, first, last, addresses, firewall action), `rows_n` |
+//! | Kubernetes calls | `K8S#<cluster>#user#<username>` and `K8S#<cluster>#ip#<address>` (each aggregate under both, [`kube`]) | `<bucket start, RFC 3339>#<object id>#<chunk>` | `rows` (deflated JSON lines: cluster, user, address, uid, groups, user agents, calls, denied, first, last, counts by verb and resource, notable calls), `rows_n` |
 //!
 //! Keys carry the source object's ID, so processing an object twice (at-least-once delivery,
 //! a re-run backfill) overwrites the same items instead of double counting, and a reader sums
@@ -32,6 +34,9 @@ use triage_domain::dns::FirewallAction;
 use triage_domain::enrich::{ActivityRow, BaselineRow, DnsRow, FlowRow};
 use triage_domain::scope::ScopeWindow;
 use triage_logs::{cloudtrail, flowlogs, resolver};
+
+mod kube;
+pub use kube::{decode_kube_rows, kube_ip_pk, kube_items, kube_user_pk};
 
 /// Uncompressed rows per item chunk: keeps every item far below DynamoDB's 400 KB.
 const CHUNK_BYTES: usize = 512 * 1024;

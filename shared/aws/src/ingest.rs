@@ -13,7 +13,7 @@
 //!   Synchronous and CPU-bound: the functions run it in `spawn_blocking`. One module per
 //!   source: [`cloudtrail`] ([`CloudTrailSource`], memory bounded by
 //!   [`CloudTrailLimits::max_live_aggregates`]), [`flowlogs`] ([`FlowLogSource`], bounded by
-//!   its live aggregates), [`resolver`] ([`ResolverSource`]).
+//!   its live aggregates), [`resolver`] ([`ResolverSource`]), [`eks`] ([`EksAuditSource`]).
 //! - [`read`]: what every source returns: [`ObjectStats`], [`ObjectError`].
 //! - [`pipeline`]: [`Ingestor`], the per-object pipeline (open through an [`ObjectSource`], read
 //!   off the async threads, write through an [`ItemSink`] while the rest is read) and the
@@ -30,6 +30,7 @@
 
 pub mod cloudtrail;
 pub mod config;
+pub mod eks;
 pub mod fetch;
 pub mod flowlogs;
 pub mod notification;
@@ -43,6 +44,7 @@ pub use cloudtrail::{
     stream_cloudtrail,
 };
 pub use config::IngestConfig;
+pub use eks::{EksAuditSource, read_eks_audit_log, stream_eks_audit_log};
 pub use fetch::FetchError;
 pub use flowlogs::{FlowLogSource, read_flow_log, read_flow_log_within};
 pub use notification::{

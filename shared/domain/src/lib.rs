@@ -3,8 +3,9 @@
 //! The pipeline reads in one direction: event in -> [`finding`] (parse) -> [`dedupe`] ->
 //! [`enrich`] -> [`classify`] -> [`notice`] (render) -> publish. Pure steps take and return plain
 //! values; the AWS adapters (the `triage-aws` crate) sit behind the traits in
-//! [`dedupe::store`], [`enrich::ContextSource`] and [`publish`]. [`activity`] and [`traffic`] are
-//! the vocabulary the log readers (the `triage-logs` crate) write and enrichment reads.
+//! [`dedupe::store`], [`enrich::ContextSource`] and [`publish`]. [`activity`], [`traffic`] and
+//! [`kube`] are the vocabulary the log readers (the `triage-logs` crate) write and enrichment
+//! reads.
 
 pub mod activity;
 pub mod behaviour;
@@ -14,6 +15,7 @@ pub mod dedupe;
 pub mod dns;
 pub mod enrich;
 pub mod finding;
+pub mod kube;
 pub mod lenient;
 pub mod notice;
 pub mod pipeline;

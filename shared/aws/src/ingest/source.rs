@@ -4,7 +4,7 @@
 //! deadlines and writes; a source knows its own objects: which announced keys are not its logs,
 //! how large an object it accepts, and how to turn one into context items. Each source is one
 //! module here ([`cloudtrail`](super::cloudtrail), [`flowlogs`](super::flowlogs),
-//! [`resolver`](super::resolver)) over its reader in `triage-logs` and its item layout in
+//! [`resolver`](super::resolver), [`eks`](super::eks)) over its reader in `triage-logs` and its item layout in
 //! [`context_items`](crate::context_items); its function is a few lines of glue, and
 //! `triage-cli ingest` reads local files through the same trait.
 
@@ -20,7 +20,7 @@ use triage_domain::config::ConfigError;
 /// CPU-bound (the functions call it on a blocking thread, the object streaming in through a
 /// bridge).
 pub trait LogSource: Send + Sync + 'static {
-    /// Short name for logs and errors (`cloudtrail`, `flowlogs`, `resolver`).
+    /// Short name for logs and errors (`cloudtrail`, `flowlogs`, `resolver`, `eks`).
     fn name(&self) -> &'static str;
 
     /// Why an object announced under `key` is not one of this source's log objects (CloudTrail's

@@ -928,3 +928,165 @@ fn a_resolver_log_read_within_a_small_bound_counts_every_query_once() {
     assert_eq!(counts(&items), counts(&unbounded.items));
     assert_eq!(counts(&items).values().sum::<u64>(), 90 * 40);
 }
+
+/// Falco's audit records as Firehose writes a CloudWatch Logs subscription of the cluster
+/// `prod` to S3: each payload gzip on its own, the members back to back.
+fn eks_firehose_object() -> (Vec<u8>, usize) {
+    let records = String::from_utf8(fixture("eks/falco-k8s-audit.ndjson")).unwrap();
+    let records: Vec<&str> = records.lines().collect();
+    let mut object = Vec::new();
+    for (n, half) in records.chunks(4).enumerate() {
+        let events: Vec<Value> = half
+            .iter()
+            .enumerate()
+            .map(|(i, message)| {
+                json!({"id": format!("{n}{i}"), "timestamp": 1_540_475_929_000_i64, "message": message})
+            })
+            .collect();
+        let payload = json!({
+            "messageType": "DATA_MESSAGE", "owner": "111122223333",
+            "logGroup": "/aws/eks/prod/cluster",
+            "logStream": "kube-apiserver-audit-0123456789abcdef0123456789abcdef",
+            "subscriptionFilters": ["triage"], "logEvents": events
+        });
+        object.extend(gzip(payload.to_string().as_bytes()));
+    }
+    (object, records.len())
+}
+
+#[tokio::test]
+async fn eks_audit_objects_go_through_the_same_pipeline_and_fail_for_their_reasons() {
+    let (object, records) = eks_firehose_object();
+    let mut store = MemoryObjects::default();
+    store.insert("eks", "firehose/2026/12/02/08/audit-1", object);
+    store.insert("eks", "firehose/bad", b"[{\"stage\": ".to_vec());
+    store.insert("eks", "firehose/big", vec![b' '; 4 << 20]);
+    let ingest = Ingestor::new(
+        store,
+        MemorySink::default(),
+        EksAuditSource {
+            max_text_bytes: 1 << 20,
+            ..EksAuditSource::default()
+        },
+        chrono::Duration::days(1),
+    );
+    let done = ingest
+        .ingest_object(&ObjectRef::new("eks", "firehose/2026/12/02/08/audit-1"))
+        .await
+        .unwrap();
+    assert_eq!(done.stats.records, records as u64);
+    assert_eq!(
+        done.stats.skip_reasons,
+        [("stage RequestReceived or ResponseStarted".to_string(), 2)]
+    );
+    let written = ingest.sink().0.lock().unwrap().clone();
+    assert_eq!(written.len(), done.plan.items);
+    let pks: BTreeSet<String> = written.iter().map(|item| string(item, "pk")).collect();
+    assert!(pks.contains("K8S#prod#user#minikube-user"), "{pks:?}");
+    assert!(pks.contains("K8S#prod#ip#192.168.99.1"), "{pks:?}");
+    assert!(pks.iter().all(|pk| pk.starts_with("K8S#prod#")), "{pks:?}");
+
+    let bad = ingest
+        .ingest_object(&ObjectRef::new("eks", "firehose/bad"))
+        .await
+        .unwrap_err();
+    assert_eq!(bad.error_type(), "InvalidObject", "{bad}");
+    assert!(bad.to_string().starts_with("EKS audit log: "), "{bad}");
+    let big = ingest
+        .ingest_object(&ObjectRef::new("eks", "firehose/big"))
+        .await
+        .unwrap_err();
+    assert!(matches!(big, ObjectError::TooLarge { .. }), "{big}");
+    assert!(!big.is_retryable());
+}
+
+#[test]
+fn the_eks_source_reads_its_own_settings() {
+    let none = |_: &str| None;
+    assert_eq!(
+        EksAuditSource::from_lookup(&none).unwrap(),
+        EksAuditSource::default()
+    );
+    let lookup = |name: &str| match name {
+        "TRIAGE_EKS_MAX_TEXT_MB" => Some("16".to_string()),
+        "TRIAGE_EKS_MAX_LIVE_AGGREGATES" => Some("2048".to_string()),
+        _ => None,
+    };
+    let eks = EksAuditSource::from_lookup(&lookup).unwrap();
+    assert_eq!((eks.max_text_bytes, eks.limits.max_live), (16 << 20, 2048));
+    let too_small = |name: &str| (name == "TRIAGE_EKS_MAX_LIVE_AGGREGATES").then(|| "10".into());
+    let err = EksAuditSource::from_lookup(&too_small).unwrap_err();
+    assert!(
+        err.to_string().contains("TRIAGE_EKS_MAX_LIVE_AGGREGATES"),
+        "{err}"
+    );
+}
+
+/// Anonymous `get /version` calls over `minutes`, from `addresses` distinct addresses a minute,
+/// as an export's lines.
+fn eks_lines(minutes: i64, addresses: usize) -> Vec<u8> {
+    let mut out = String::new();
+    for minute in 0..minutes {
+        for n in 0..addresses {
+            let time = chrono::DateTime::from_timestamp(1_700_000_000 + minute * 60, 0).unwrap();
+            out.push_str(
+                &json!({
+                    "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata",
+                    "auditID": format!("{minute}-{n}"), "stage": "ResponseComplete",
+                    "requestURI": "/version", "verb": "get",
+                    "user": {"username": "system:anonymous", "groups": ["system:unauthenticated"]},
+                    "sourceIPs": [format!("198.51.100.{}", (n + minute as usize) % 250)],
+                    "userAgent": "masscan", "responseStatus": {"code": 200},
+                    "requestReceivedTimestamp": time.to_rfc3339(),
+                    "stageTimestamp": time.to_rfc3339()
+                })
+                .to_string(),
+            );
+            out.push('\n');
+        }
+    }
+    out.into_bytes()
+}
+
+#[test]
+fn an_eks_audit_log_read_within_a_small_bound_counts_every_call_once() {
+    let lines = eks_lines(90, 40);
+    let unbounded = read_eks_audit_log(&lines[..], u64::MAX, &id(), 1).unwrap();
+    assert_eq!(unbounded.stats.skipped, 0);
+    let small = EksAuditSource {
+        limits: triage_logs::eks::Limits {
+            max_live: 50,
+            grace_secs: 600,
+        },
+        ..EksAuditSource::default()
+    };
+    let mut parts = 0;
+    let mut items = Vec::new();
+    let stats = stream_eks_audit_log(&lines[..], &small, &id(), 1, &mut |part| {
+        parts += 1;
+        items.extend(part);
+    })
+    .unwrap();
+    assert_eq!(stats, unbounded.stats);
+    assert!(parts > 9, "{parts} parts");
+    // No key written twice, and the same counts once decoded, whichever part they came in.
+    let keys: BTreeSet<(String, String)> = items
+        .iter()
+        .map(|i| (string(i, "pk"), string(i, "sk")))
+        .collect();
+    assert_eq!(keys.len(), items.len());
+    let calls = |items: &[Item]| {
+        let mut calls: BTreeMap<String, u64> = BTreeMap::new();
+        for item in items {
+            let AttributeValue::B(blob) = &item["rows"] else {
+                panic!("rows are binary")
+            };
+            for row in crate::context_items::decode_kube_rows(blob.as_ref()) {
+                *calls.entry(string(item, "pk")).or_default() += row.calls;
+            }
+        }
+        calls
+    };
+    assert_eq!(calls(&items), calls(&unbounded.items));
+    assert_eq!(calls(&items)["K8S#-#user#system:anonymous"], 90 * 40);
+}

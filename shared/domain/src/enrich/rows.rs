@@ -2,8 +2,11 @@
 
 use crate::activity::{NotableEvent, ObservationKind};
 use crate::dns::FirewallAction;
+use crate::kube::{NotableCall, NotableKind};
 use crate::traffic::{Action, Direction, ServiceSide};
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 /// One flow aggregate of a local interface or address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +51,39 @@ pub struct DnsRow {
     pub addresses: Vec<String>,
     /// What a DNS Firewall rule did at worst (`BLOCK`, `ALERT`, `ALLOW`), if one matched.
     pub firewall_action: Option<FirewallAction>,
+}
+
+/// What one Kubernetes user did from one address in one ten-minute bucket of EKS audit logs:
+/// how much, what kinds of call, whether refused, and the notable calls one by one. Every list
+/// is cut to a few entries by the reader (the text is the client's choice); the counts are whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KubeRow {
+    /// The EKS cluster's name (`-` when the log did not say).
+    pub cluster: String,
+    pub username: String,
+    /// The address the API server saw; `None` for calls logged without one.
+    pub source_ip: Option<IpAddr>,
+    /// The user's `uid` (for an EKS user the IAM principal's ID): what links it to CloudTrail.
+    pub uid: Option<String>,
+    pub groups: Vec<String>,
+    pub user_agents: Vec<String>,
+    /// Users the calls impersonated.
+    pub impersonated: Vec<String>,
+    /// `X-Forwarded-For` addresses, which the client chooses: shown, never trusted.
+    pub forwarded_for: Vec<IpAddr>,
+    pub calls: u64,
+    pub denied: u64,
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+    /// Calls by verb; past a few dozen names the rest are under `(other)`.
+    pub verbs: BTreeMap<String, u64>,
+    /// Calls by resource with its subresource (`pods/exec`), cut like `verbs`.
+    pub resources: BTreeMap<String, u64>,
+    /// Notable calls, all of them (`notable` keeps only the first few).
+    pub notable_calls: u64,
+    /// Notable calls per kind, all of them (a call of two kinds counts for both).
+    pub notable_counts: BTreeMap<NotableKind, u64>,
+    pub notable: Vec<NotableCall>,
 }
 
 /// API activity of a principal, access key or source IP in one time bucket.
@@ -142,6 +178,9 @@ pub struct Context {
     pub notable: Vec<NotableEvent>,
     /// What the finding's instance resolved in the window (Route 53 Resolver query logs).
     pub dns: Vec<DnsRow>,
+    /// What the finding's Kubernetes user, or its source addresses, did in the window (EKS audit
+    /// logs).
+    pub kube: Vec<KubeRow>,
     /// How many lookups were made: with no rows at all, the notice says context was missing.
     pub lookups: usize,
 }

@@ -13,7 +13,8 @@
 //! Only completed calls count (`ResponseComplete`, `Panic`), the others being the same call
 //! logged earlier; calls are aggregated per cluster, user, source address and ten minutes
 //! ([`aggregate`]), and the calls GuardDuty's findings are about are kept one by one
-//! ([`notable`]). Storing the aggregates and reading them back in triage come next.
+//! ([`notable`]). Aggregates are handed over a part at a time within [`Limits`]
+//! ([`read_object_within`]), so memory follows a setting, not the object.
 
 mod aggregate;
 mod call;
@@ -22,7 +23,7 @@ mod record;
 
 pub use aggregate::{
     Aggregator, BUCKET_SECS, COUNTS_MAX, CallKey, CallStats, FORWARDED_MAX, IMPERSONATED_MAX,
-    NOTABLE_MAX, NotableCall, OTHER, Summary, USER_AGENTS_MAX,
+    Limits, NOTABLE_MAX, NotableCall, OTHER, Summary, USER_AGENTS_MAX,
 };
 pub use call::{Call, GROUPS_MAX, NON_RESOURCE};
 pub use notable::{NotableKind, NotableKinds, classify};
@@ -59,27 +60,63 @@ pub fn read_object(
     read_cluster_object(input, max_text_bytes, None)
 }
 
-/// Read, parse and aggregate one object. Its text may not exceed `max_text_bytes` (a gzip bomb
-/// stops there). `cluster` names the cluster of audit events that come without a payload's log
-/// group (the caller knows it from the object's key); a log group wins over it.
+/// [`read_cluster_object_within`] with no bound on live aggregates: every aggregate in one part,
+/// sorted by cluster, user, address and bucket (tests, small objects).
+pub fn read_cluster_object(
+    input: impl Read,
+    max_text_bytes: u64,
+    cluster: Option<&str>,
+) -> Result<(Vec<(CallKey, CallStats)>, Summary), InputError> {
+    let mut aggregates = Vec::new();
+    let summary =
+        read_cluster_object_within(input, max_text_bytes, cluster, Limits::UNBOUNDED, |part| {
+            aggregates.extend(part)
+        })?;
+    aggregates.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok((aggregates, summary))
+}
+
+/// [`read_cluster_object_within`] for an object that names its cluster, if at all, in its
+/// payloads.
+pub fn read_object_within(
+    input: impl Read,
+    max_text_bytes: u64,
+    limits: Limits,
+    on_part: impl FnMut(Vec<(CallKey, CallStats)>),
+) -> Result<Summary, InputError> {
+    read_cluster_object_within(input, max_text_bytes, None, limits, on_part)
+}
+
+/// Read, parse and aggregate one object, handing the aggregates to `on_part` a part at a time
+/// (a part's buckets are final unless late calls start them again, in a later part), so memory
+/// holds at most [`Limits::max_live`] aggregates whatever the object's size. Its text may not
+/// exceed `max_text_bytes` (a gzip bomb stops there). `cluster` names the cluster of audit
+/// events that come without a payload's log group (the caller knows it from the object's key);
+/// a log group wins over it.
 ///
 /// Each line is parsed straight into [`AuditObject`]s (several when payloads are concatenated),
 /// and a line that does not parse is a counted skip, not a failed object: one damaged record
 /// must not drop the rest. When the first line is not whole records, the object is read as a
 /// stream of JSON values instead: pretty-printed records, or a JSON array export (read whole).
 /// A line longer than [`LINE_MAX`] is payloads back to back, read one at a time.
-pub fn read_cluster_object(
+pub fn read_cluster_object_within(
     input: impl Read,
     max_text_bytes: u64,
     cluster: Option<&str>,
-) -> Result<(Vec<(CallKey, CallStats)>, Summary), InputError> {
+    limits: Limits,
+    mut on_part: impl FnMut(Vec<(CallKey, CallStats)>),
+) -> Result<Summary, InputError> {
     let cluster = cluster.map_or(UNKNOWN_CLUSTER, |c| bounded(c, NAME_MAX));
     let mut text = BufReader::with_capacity(
         BUFFER,
         Decompressed::new(BufReader::with_capacity(BUFFER, input), max_text_bytes)
             .map_err(|e| read_error(e, max_text_bytes))?,
     );
-    let mut aggregator = Aggregator::default();
+    let mut sink = Sink {
+        aggregator: Aggregator::new(limits),
+        on_part: &mut on_part,
+    };
+    let aggregator = &mut sink;
     // Bytes, not a `String`: a line that is not UTF-8 is one skipped record, not a failed read.
     let mut line = Vec::new();
     let mut first = true;
@@ -89,29 +126,52 @@ pub fn read_cluster_object(
             Line::End => break,
             Line::Whole if first && line.trim_ascii().is_empty() => {}
             Line::Whole if first && !whole_records(&line) => {
-                read_values((&line[..]).chain(&mut text), cluster, &mut aggregator)
+                read_values((&line[..]).chain(&mut text), cluster, aggregator)
                     .map_err(|e| value_error(e, max_text_bytes))?;
                 break;
             }
             Line::Whole => {
                 first = false;
-                read_line(&line, cluster, &mut aggregator);
+                read_line(&line, cluster, aggregator);
             }
             Line::Long if first && line.trim_ascii_start().starts_with(b"[") => {
-                read_values((&line[..]).chain(&mut text), cluster, &mut aggregator)
+                read_values((&line[..]).chain(&mut text), cluster, aggregator)
                     .map_err(|e| value_error(e, max_text_bytes))?;
                 break;
             }
             Line::Long => {
-                read_raw_values((&line[..]).chain(&mut text), cluster, &mut aggregator)
+                read_raw_values((&line[..]).chain(&mut text), cluster, aggregator)
                     .map_err(|e| read_error(e, max_text_bytes))?;
                 break;
             }
         }
     }
-    let (aggregates, mut summary) = aggregator.finish();
+    let (last, mut summary) = sink.aggregator.finish();
+    if !last.is_empty() {
+        on_part(last);
+    }
     summary.text_bytes = text.get_ref().bytes_read();
-    Ok((aggregates, summary))
+    Ok(summary)
+}
+
+/// The aggregator and where its parts go, so that every way of reading an object hands parts
+/// over as soon as they are ready.
+struct Sink<'a> {
+    aggregator: Aggregator,
+    on_part: &'a mut dyn FnMut(Vec<(CallKey, CallStats)>),
+}
+
+impl Sink<'_> {
+    fn push(&mut self, cluster: &str, call: Result<Call<'_>, SkipReason>) {
+        self.aggregator.push(cluster, call);
+        if self.aggregator.has_ready() {
+            (self.on_part)(self.aggregator.take_ready());
+        }
+    }
+
+    fn skip(&mut self, reason: SkipReason) {
+        self.aggregator.skip(reason);
+    }
 }
 
 /// Longest line read whole. CloudWatch Logs payloads hold at most about 1 MB of events (a little
@@ -150,7 +210,7 @@ fn whole_records(line: &[u8]) -> bool {
 fn read_values(
     text: impl Read,
     cluster: &str,
-    aggregator: &mut Aggregator,
+    aggregator: &mut Sink<'_>,
 ) -> Result<(), serde_json::Error> {
     for value in serde_json::Deserializer::from_reader(text).into_iter::<Value>() {
         let records = match value? {
@@ -173,7 +233,7 @@ fn read_values(
 fn read_raw_values(
     text: impl Read,
     cluster: &str,
-    aggregator: &mut Aggregator,
+    aggregator: &mut Sink<'_>,
 ) -> std::io::Result<()> {
     let values = serde_json::Deserializer::from_reader(text).into_iter::<Box<RawValue>>();
     for value in values {
@@ -199,7 +259,7 @@ fn value_error(e: serde_json::Error, max_text_bytes: u64) -> InputError {
 
 /// The records of one line: an audit event, or payloads (several when concatenated). A line
 /// that stops parsing midway keeps what came before and counts one skip.
-fn read_line(line: &[u8], cluster: &str, aggregator: &mut Aggregator) {
+fn read_line(line: &[u8], cluster: &str, aggregator: &mut Sink<'_>) {
     if line.trim_ascii().is_empty() {
         return;
     }
@@ -211,7 +271,7 @@ fn read_line(line: &[u8], cluster: &str, aggregator: &mut Aggregator) {
     }
 }
 
-fn read_record(object: &AuditObject<'_>, cluster: &str, aggregator: &mut Aggregator) {
+fn read_record(object: &AuditObject<'_>, cluster: &str, aggregator: &mut Sink<'_>) {
     if !object.is_payload() {
         return aggregator.push(cluster, Call::from_event(object, None));
     }

@@ -487,3 +487,86 @@ fn aggregates_stay_bounded_however_many_calls() {
     assert_eq!(stats.notable_dropped(), 200 - NOTABLE_MAX as u64);
     assert_eq!(stats.notable_counts[&NotableKind::Anonymous], 200);
 }
+
+/// Falco's anonymous namespace creation, from `address` at `time`.
+fn anonymous_call(address: &str, time: &str) -> String {
+    let mut record: serde_json::Value =
+        serde_json::from_str(&lines("falco-k8s-audit.ndjson")[0]).unwrap();
+    record["sourceIPs"] = json!([address]);
+    for field in ["timestamp", "requestReceivedTimestamp", "stageTimestamp"] {
+        record[field] = json!(time);
+    }
+    record.to_string()
+}
+
+#[test]
+fn a_bounded_read_counts_every_call_once_in_parts_within_the_bound() {
+    // Anonymous scanning: Falco's record from 400 addresses, one call a second for an hour and a
+    // half (nine buckets), then one call of the first bucket arriving last.
+    let start = chrono::DateTime::parse_from_rfc3339("2018-10-25T14:00:00Z").unwrap();
+    let mut object = String::new();
+    for i in 0..5400 {
+        let time = (start + chrono::Duration::seconds(i)).to_rfc3339();
+        let address = format!("198.51.100.{}", i % 200);
+        let address = if i % 2 == 0 {
+            address
+        } else {
+            format!("2001:db8::{}", i % 200)
+        };
+        object.push_str(&anonymous_call(&address, &time));
+        object.push('\n');
+    }
+    object.push_str(&anonymous_call("203.0.113.7", "2018-10-25T14:05:00Z"));
+    object.push('\n');
+    let (whole, whole_summary) = read_object(object.as_bytes(), 64 << 20).unwrap();
+    let limits = Limits {
+        max_live: 100,
+        grace_secs: 600,
+    };
+    let mut parts = Vec::new();
+    let summary =
+        read_object_within(object.as_bytes(), 64 << 20, limits, |part| parts.push(part)).unwrap();
+    assert_eq!(summary.records, 5401);
+    assert_eq!(summary.records, whole_summary.records);
+    assert!(
+        summary.peak_live <= limits.max_live + 1,
+        "{}",
+        summary.peak_live
+    );
+    assert!(
+        whole_summary.peak_live >= 400,
+        "unbounded, a bucket's addresses are all live"
+    );
+    assert!(
+        parts.len() > 9,
+        "the bound splits buckets: {} parts",
+        parts.len()
+    );
+    let calls = |aggregates: &[(CallKey, CallStats)]| -> BTreeMap<(Option<IpAddr>, i64), u64> {
+        let mut calls = BTreeMap::new();
+        for (key, stats) in aggregates {
+            *calls.entry((key.source_ip, key.bucket_start)).or_default() += stats.calls;
+        }
+        calls
+    };
+    let bounded: Vec<_> = parts.concat();
+    assert_eq!(calls(&bounded), calls(&whole), "every call counted once");
+    assert_eq!(bounded.iter().map(|(_, s)| s.calls).sum::<u64>(), 5401);
+    assert!(
+        bounded
+            .iter()
+            .all(|(k, _)| k.username == "system:anonymous")
+    );
+    // The late call's bucket was handed over long before: it starts the bucket again and is
+    // handed over at once, a part of its own, so it adds to the bucket instead of replacing it.
+    let late = ip("203.0.113.7");
+    let part = parts
+        .iter()
+        .find(|part| part.iter().any(|(k, _)| k.source_ip == late))
+        .unwrap();
+    assert_eq!(part.len(), 1, "{part:?}");
+    assert_eq!(
+        part[0].0.bucket_start, 1_540_476_000,
+        "2018-10-25T14:00:00Z"
+    );
+}
