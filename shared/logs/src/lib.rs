@@ -7,4 +7,5 @@ pub mod cloudtrail;
 pub mod decompress;
 pub mod eks;
 pub mod flowlogs;
+pub mod json_object;
 pub mod resolver;

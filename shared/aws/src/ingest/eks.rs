@@ -11,7 +11,7 @@ use super::read::{ObjectError, ObjectItems, ObjectStats};
 use super::source::{Configured, LogSource};
 use crate::Item;
 use crate::context_items::{ChunkNumbers, ObjectId};
-use std::io::{self, Read};
+use std::io::Read;
 use triage_domain::config::{ConfigError, number};
 use triage_logs::eks;
 
@@ -111,17 +111,7 @@ pub fn stream_eks_audit_log(
     let summary = eks::read_object_within(input, source.max_text_bytes, source.limits, |part| {
         on_items(chunks.kube_items(&part, id, expires_at))
     })
-    .map_err(|e| match e {
-        eks::InputError::TooLarge { limit } => ObjectError::TooLarge {
-            what: "decompresses to",
-            limit,
-        },
-        eks::InputError::Read(message) => ObjectError::Read(io::Error::other(message)),
-        eks::InputError::Json(_) => ObjectError::Invalid {
-            log: "EKS audit log",
-            message: e.to_string(),
-        },
-    })?;
+    .map_err(|e| ObjectError::of_json_object(e, "EKS audit log"))?;
     Ok(ObjectStats::counted(
         summary.records,
         &summary.skipped,

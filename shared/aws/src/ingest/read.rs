@@ -74,6 +74,22 @@ pub enum ObjectError {
 }
 
 impl ObjectError {
+    /// A JSON log object that failed whole (`log` names the source for the message).
+    pub fn of_json_object(e: triage_logs::json_object::InputError, log: &'static str) -> Self {
+        use triage_logs::json_object::InputError;
+        match e {
+            InputError::TooLarge { limit } => Self::TooLarge {
+                what: "decompresses to",
+                limit,
+            },
+            InputError::Read(message) => Self::Read(io::Error::other(message)),
+            InputError::Json(_) => Self::Invalid {
+                log,
+                message: e.to_string(),
+            },
+        }
+    }
+
     /// Whether the same object may succeed later (a network or throttling problem); otherwise
     /// it fails the same way every time and belongs in the dead-letter queue.
     pub fn is_retryable(&self) -> bool {

@@ -7,7 +7,7 @@ use super::read::{ObjectError, ObjectItems, ObjectStats};
 use super::source::{Configured, LogSource};
 use crate::Item;
 use crate::context_items::{ChunkNumbers, ObjectId};
-use std::io::{self, Read};
+use std::io::Read;
 use triage_domain::config::{ConfigError, number};
 use triage_logs::resolver;
 
@@ -109,17 +109,7 @@ pub fn stream_resolver_log(
         resolver::read_object_within(input, source.max_text_bytes, source.limits, |part| {
             on_items(chunks.resolver_items(&part, id, expires_at))
         })
-        .map_err(|e| match e {
-            resolver::InputError::TooLarge { limit } => ObjectError::TooLarge {
-                what: "decompresses to",
-                limit,
-            },
-            resolver::InputError::Read(message) => ObjectError::Read(io::Error::other(message)),
-            resolver::InputError::Json(_) => ObjectError::Invalid {
-                log: "Route 53 Resolver query log",
-                message: e.to_string(),
-            },
-        })?;
+        .map_err(|e| ObjectError::of_json_object(e, "Route 53 Resolver query log"))?;
     Ok(ObjectStats::counted(
         summary.records,
         &summary.skipped,

@@ -31,7 +31,10 @@ pub use record::{
     Annotations, AuditObject, LogEvent, ObjectRef, ResponseStatus, SkipReason, UserInfo,
 };
 
-use crate::decompress::{Decompressed, is_over_cap};
+pub use crate::json_object::InputError;
+
+use crate::decompress::Decompressed;
+use crate::json_object::{read_error, value_error};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::io::{BufRead, BufReader, Read};
@@ -39,18 +42,6 @@ use triage_domain::activity::{NAME_MAX, bounded};
 
 /// The cluster of calls whose object does not name one (audit events without their log group).
 pub const UNKNOWN_CLUSTER: &str = "-";
-
-/// Why an object could not be read at all (its records are then not counted either: the object
-/// is retried or dead-lettered whole).
-#[derive(Debug, thiserror::Error)]
-pub enum InputError {
-    #[error("not JSON: {0}")]
-    Json(String),
-    #[error("the object's text is longer than {limit} bytes")]
-    TooLarge { limit: u64 },
-    #[error("read failed: {0}")]
-    Read(String),
-}
 
 /// [`read_cluster_object`] for an object that names its cluster, if at all, in its payloads.
 pub fn read_object(
@@ -249,14 +240,6 @@ fn read_raw_values(
     Ok(())
 }
 
-fn value_error(e: serde_json::Error, max_text_bytes: u64) -> InputError {
-    if e.is_io() {
-        read_error(e.into(), max_text_bytes)
-    } else {
-        InputError::Json(e.to_string())
-    }
-}
-
 /// The records of one line: an audit event, or payloads (several when concatenated). A line
 /// that stops parsing midway keeps what came before and counts one skip.
 fn read_line(line: &[u8], cluster: &str, aggregator: &mut Sink<'_>) {
@@ -314,16 +297,6 @@ pub fn cluster_name(log_group: &str) -> &str {
 
 /// Read buffer between the source, the decompressor and the line reader.
 const BUFFER: usize = 64 * 1024;
-
-fn read_error(e: std::io::Error, max_text_bytes: u64) -> InputError {
-    if is_over_cap(&e) {
-        InputError::TooLarge {
-            limit: max_text_bytes,
-        }
-    } else {
-        InputError::Read(e.to_string())
-    }
-}
 
 #[cfg(test)]
 mod tests;

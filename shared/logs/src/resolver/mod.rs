@@ -14,22 +14,13 @@ pub use aggregate::{
 };
 pub use record::{Answer, Query, QueryLogEntry, SkipReason, Source, SourceIds, normalize_name};
 
-use crate::decompress::{Decompressed, is_over_cap};
+pub use crate::json_object::InputError;
+
+use crate::decompress::Decompressed;
+use crate::json_object::{read_error, value_error};
 use serde::Deserialize;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
-
-/// Why an object could not be read at all (its entries are then not counted either: the object
-/// is retried or dead-lettered whole).
-#[derive(Debug, thiserror::Error)]
-pub enum InputError {
-    #[error("not JSON: {0}")]
-    Json(String),
-    #[error("the object's text is longer than {limit} bytes")]
-    TooLarge { limit: u64 },
-    #[error("read failed: {0}")]
-    Read(String),
-}
 
 /// Read, parse and aggregate one object. Its text may not exceed `max_text_bytes` (a gzip bomb
 /// stops there).
@@ -112,13 +103,7 @@ pub fn read_object_within(
     } else {
         let rest = line.as_bytes().chain(&mut text);
         for value in serde_json::Deserializer::from_reader(rest).into_iter::<Value>() {
-            let value = value.map_err(|e| {
-                if e.is_io() {
-                    read_error(e.into(), max_text_bytes)
-                } else {
-                    InputError::Json(e.to_string())
-                }
-            })?;
+            let value = value.map_err(|e| value_error(e, max_text_bytes))?;
             let entries = match value {
                 Value::Array(entries) => entries,
                 other => vec![other],
@@ -147,16 +132,6 @@ pub fn read_object_within(
 
 /// Read buffer between the source, the decompressor and the line reader.
 const BUFFER: usize = 64 * 1024;
-
-fn read_error(e: std::io::Error, max_text_bytes: u64) -> InputError {
-    if is_over_cap(&e) {
-        InputError::TooLarge {
-            limit: max_text_bytes,
-        }
-    } else {
-        InputError::Read(e.to_string())
-    }
-}
 
 #[cfg(test)]
 mod tests {
