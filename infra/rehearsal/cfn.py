@@ -48,7 +48,14 @@ EXISTING_ALARM_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:existing-alarms"
 CLOUDTRAIL_BUCKET_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:cloudtrail-bucket-notifications"
 FLOWLOGS_BUCKET_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:flowlogs-bucket-notifications"
 RESOLVERLOGS_BUCKET_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:resolverlogs-bucket-notifications"
-EXISTING_TOPICS = [EXISTING_ALARM_TOPIC, CLOUDTRAIL_BUCKET_TOPIC, FLOWLOGS_BUCKET_TOPIC, RESOLVERLOGS_BUCKET_TOPIC]
+EKSAUDITLOGS_BUCKET_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:eksauditlogs-bucket-notifications"
+EXISTING_TOPICS = [
+    EXISTING_ALARM_TOPIC,
+    CLOUDTRAIL_BUCKET_TOPIC,
+    FLOWLOGS_BUCKET_TOPIC,
+    RESOLVERLOGS_BUCKET_TOPIC,
+    EKSAUDITLOGS_BUCKET_TOPIC,
+]
 FORWARDER_ALARM_TOPIC = f"arn:aws:sns:{FORWARDER_REGION}:{ACCOUNT}:existing-alarms"
 LOG_ARCHIVE_ACCOUNT = "210987654321"
 LOG_KEY = f"arn:aws:kms:{REGION}:{LOG_ARCHIVE_ACCOUNT}:key/0f0e0d0c-0b0a-0908-0706-050403020100"
@@ -58,6 +65,7 @@ BUCKETS = {
     "CloudTrailBucketName": "example-cloudtrail-logs",
     "FlowLogsBucketName": "example-flow-logs",
     "ResolverLogsBucketName": "example-resolver-logs",
+    "EksAuditLogsBucketName": "example-eks-audit-logs",
 }
 
 
@@ -77,7 +85,7 @@ class Combo:
 RESPONDER_COMBOS = [
     Combo("emails", "defaults with NotificationEmail and AlarmEmail", dict(EMAILS)),
     Combo("no-subscriber", "AllowNoSubscriber=true, nothing else", {"AllowNoSubscriber": "true"}),
-    Combo("log-buckets", "CloudTrailBucketName, FlowLogsBucketName and ResolverLogsBucketName", {**EMAILS, **BUCKETS}),
+    Combo("log-buckets", "every log bucket parameter (CloudTrail, flow, Resolver, EKS audit)", {**EMAILS, **BUCKETS}),
     Combo(
         "cloudtrail-api-events", "CloudTrailApiEvents=enabled (no bucket)", {**EMAILS, "CloudTrailApiEvents": "enabled"}
     ),
@@ -89,13 +97,14 @@ RESPONDER_COMBOS = [
     Combo(
         "bucket-topics",
         "the log buckets with their SNS fan-out topics (CloudTrailBucketTopicArn, FlowLogsBucketTopicArn, "
-        "ResolverLogsBucketTopicArn)",
+        "ResolverLogsBucketTopicArn, EksAuditLogsBucketTopicArn)",
         {
             **EMAILS,
             **BUCKETS,
             "CloudTrailBucketTopicArn": CLOUDTRAIL_BUCKET_TOPIC,
             "FlowLogsBucketTopicArn": FLOWLOGS_BUCKET_TOPIC,
             "ResolverLogsBucketTopicArn": RESOLVERLOGS_BUCKET_TOPIC,
+            "EksAuditLogsBucketTopicArn": EKSAUDITLOGS_BUCKET_TOPIC,
         },
     ),
     Combo(

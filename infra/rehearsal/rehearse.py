@@ -594,6 +594,17 @@ def check_functions(stack: Stack) -> None:
                 "TRIAGE_RESOLVER_MAX_LIVE_AGGREGATES": "262144",
             },
         ),
+        "EksAuditLogsIngestFunction": (
+            1024,
+            300,
+            {
+                "TRIAGE_TABLE_NAME": table,
+                "TRIAGE_CONTEXT_TTL_DAYS": v["ContextTtlDays"],
+                "TRIAGE_AWS_TIMEOUT_MS": v["AwsTimeoutMs"],
+                "TRIAGE_EKS_MAX_TEXT_MB": "1024",
+                "TRIAGE_EKS_MAX_LIVE_AGGREGATES": "16384",
+            },
+        ),
     }
     present = stack.active("AWS::Lambda::Function")
     want_present = ["TriageFunction"]
@@ -603,6 +614,8 @@ def check_functions(stack: Stack) -> None:
         want_present.append("FlowLogsIngestFunction")
     if stack.resolver.condition("HasResolverLogsBucket"):
         want_present.append("ResolverLogsIngestFunction")
+    if stack.resolver.condition("HasEksAuditLogsBucket"):
+        want_present.append("EksAuditLogsIngestFunction")
     R.eq(
         "api", "functions of this combination", sorted(k for k in present if k in stack.physical), sorted(want_present)
     )
@@ -739,6 +752,7 @@ def check_not_created(stack: Stack) -> None:
         "CloudTrailNotificationsSubscription": stack.resolver.condition("HasCloudTrailBucketTopic"),
         "FlowLogsNotificationsSubscription": stack.resolver.condition("HasFlowLogsBucketTopic"),
         "ResolverLogsNotificationsSubscription": stack.resolver.condition("HasResolverLogsBucketTopic"),
+        "EksAuditLogsNotificationsSubscription": stack.resolver.condition("HasEksAuditLogsBucketTopic"),
     }
     R.eq(
         "tmpl",

@@ -243,6 +243,9 @@ fn the_sample_events_parse() {
     let dns = sqs("sqs-s3-resolver.json");
     let found = objects(parse_notification(&body(&dns), &ResolverSource::default()).unwrap());
     assert!(found[0].key.contains("/vpcdnsquerylogs/"), "{found:?}");
+    let eks = sqs("sqs-s3-eks.json");
+    let found = objects(parse_notification(&body(&eks), &EksAuditSource::default()).unwrap());
+    assert!(found[0].key.starts_with("eks-audit/"), "{found:?}");
     let test = sqs("sqs-s3-test-event.json");
     assert!(
         objects(parse_notification(&body(&test), &FlowLogSource::default()).unwrap()).is_empty()
