@@ -133,6 +133,8 @@ pub async fn run_one(dir: &Path, settings: &TriageSettings) -> anyhow::Result<Ou
     ingest::load_in_memory(ingest::Source::Flowlogs, &existing("flowlogs"), &mut memory)?;
     // Route 53 Resolver query logs, through the reader `ingest resolver` uses.
     ingest::load_in_memory(ingest::Source::Resolver, &existing("resolver"), &mut memory)?;
+    // EKS audit logs, through the reader `ingest eks` uses.
+    ingest::load_in_memory(ingest::Source::Eks, &existing("eks"), &mut memory)?;
     // Classified as at the finding's last update: what a responder could know then.
     let now = event.finding.updated_at().unwrap_or_else(chrono::Utc::now);
     let window = ScopeWindow::for_finding(&event.finding, settings.look_back, now);

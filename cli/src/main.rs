@@ -105,8 +105,12 @@ enum Command {
         /// Route 53 Resolver query log files or directories (gzip or plain) to take context from.
         #[arg(long, value_name = "PATH")]
         resolver: Vec<PathBuf>,
+        /// EKS audit log files or directories (gzip or plain; audit events, or CloudWatch Logs
+        /// subscription payloads as Firehose delivers them) to take context from.
+        #[arg(long, value_name = "PATH")]
+        eks: Vec<PathBuf>,
         /// Read the context stored in TRIAGE_TABLE_NAME (queries only, nothing is written).
-        #[arg(long, conflicts_with_all = ["cloudtrail", "flowlogs", "resolver"])]
+        #[arg(long, conflicts_with_all = ["cloudtrail", "flowlogs", "resolver", "eks"])]
         table: bool,
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -173,6 +177,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             cloudtrail,
             flowlogs,
             resolver,
+            eks,
             table,
             files,
         } => {
@@ -184,13 +189,18 @@ async fn main() -> anyhow::Result<ExitCode> {
             let context: Option<Box<dyn ContextSource>> = if table {
                 let config = config.context("explain --table reads TRIAGE_TABLE_NAME (run `eval \"$(infra/local/up.sh)\"` for the local stack)")?;
                 Some(Box::new(triage_aws::connect_context(&config).await))
-            } else if cloudtrail.is_empty() && flowlogs.is_empty() && resolver.is_empty() {
+            } else if cloudtrail.is_empty()
+                && flowlogs.is_empty()
+                && resolver.is_empty()
+                && eks.is_empty()
+            {
                 None
             } else {
                 let mut memory = MemoryContextSource::new();
                 ingest::load_in_memory(ingest::Source::Cloudtrail, &cloudtrail, &mut memory)?;
                 ingest::load_in_memory(ingest::Source::Flowlogs, &flowlogs, &mut memory)?;
                 ingest::load_in_memory(ingest::Source::Resolver, &resolver, &mut memory)?;
+                ingest::load_in_memory(ingest::Source::Eks, &eks, &mut memory)?;
                 Some(Box::new(memory))
             };
             let mut failures = 0;

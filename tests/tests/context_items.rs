@@ -261,8 +261,9 @@ async fn resolver_rows_of_a_findings_instance_and_its_addresses_are_loaded() {
 /// with their kinds.
 #[tokio::test]
 async fn kube_items_round_trip_under_user_and_address_and_rewriting_is_idempotent() {
-    use triage_aws::context_items::{decode_kube_rows, kube_ip_pk, kube_items, kube_user_pk};
+    use triage_aws::context_items::{decode_kube_rows, kube_items};
     use triage_domain::kube::NotableKind;
+    use triage_domain::kube::{address_subject, user_subject};
     let stack = LocalStack::start().await;
     let object = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -295,7 +296,7 @@ async fn kube_items_round_trip_under_user_and_address_and_rewriting_is_idempoten
                 .collect::<Vec<_>>()
         }
     };
-    let admin = rows(kube_user_pk(&cluster, "minikube-user")).await;
+    let admin = rows(user_subject(&cluster, "minikube-user")).await;
     let [binding] = &admin[..] else {
         panic!("one aggregate, stored once: {admin:?}");
     };
@@ -305,12 +306,12 @@ async fn kube_items_round_trip_under_user_and_address_and_rewriting_is_idempoten
             .kinds
             .contains(NotableKind::ClusterAdminBinding)
     );
-    let address = rows(kube_ip_pk(&cluster, &"192.168.99.1".parse().unwrap())).await;
+    let address = rows(address_subject(&cluster, &"192.168.99.1".parse().unwrap())).await;
     let mut users: Vec<_> = address.iter().map(|r| r.username.as_str()).collect();
     users.sort();
     assert_eq!(users, ["minikube-user", "system:anonymous"]);
     assert!(address.contains(binding), "the same row under the address");
-    let controller = rows(kube_user_pk(
+    let controller = rows(user_subject(
         &cluster,
         "system:serviceaccount:kube-system:replicaset-controller",
     ))

@@ -163,7 +163,7 @@ async fn a_stolen_key_replayed_after_ingesting_its_cloudtrail_shows_what_it_did(
 
     let (outcome, body) = triage_with_context(&stack, raw).await;
     assert!(
-        body.contains("Context (ingested CloudTrail, VPC Flow Logs and Resolver logs"),
+        body.contains("Context (ingested CloudTrail, VPC Flow, Resolver and EKS audit logs"),
         "{body}"
     );
     // Exactly the stolen key's 11 calls in the corpus: not the other principals' calls from the

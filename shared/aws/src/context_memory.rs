@@ -54,7 +54,7 @@ impl MemoryContextSource {
                 .iter()
                 .filter(|(sk, _)| lookup.matches_sort_key(sk))
             {
-                absorb(&mut context, lookup.kind, &lookup.pk, sk, blob);
+                absorb(&mut context, subjects, lookup.kind, &lookup.pk, sk, blob);
             }
         }
         context.drop_repeated_events();

@@ -2,8 +2,8 @@
 //! so the whole enrichment costs one round trip of latency (plus pagination of busy subjects).
 
 use super::context_items::{
-    decode_activity_rows, decode_baseline_rows, decode_flow_rows, decode_notable_rows,
-    decode_resolver_rows, is_live, sort_key_range,
+    decode_activity_rows, decode_baseline_rows, decode_flow_rows, decode_kube_rows,
+    decode_notable_rows, decode_resolver_rows, is_live, sort_key_range,
 };
 use super::errors::classify;
 use async_trait::async_trait;
@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use tokio::task::JoinSet;
 use triage_domain::dedupe::StoreError;
 use triage_domain::enrich::{Context, ContextSource, Subjects};
+use triage_domain::kube::user_subject;
 use triage_domain::scope::ScopeWindow;
 
 #[derive(Debug, Clone)]
@@ -28,6 +29,10 @@ pub(super) enum Kind {
     Baseline,
     Notable,
     Dns,
+    /// A Kubernetes user's partition (`K8S#<cluster>#user#<name>`).
+    KubeUser,
+    /// The partition of the Kubernetes calls from one address (`K8S#<cluster>#ip#<address>`).
+    KubeAddress,
 }
 
 /// One query: partition key and sort-key condition.
@@ -74,6 +79,22 @@ pub(super) fn lookups(subjects: &Subjects, window: &ScopeWindow) -> Vec<Lookup> 
         let (low, high) = sort_key_range("", window, 600);
         out.push(Lookup {
             kind: Kind::Dns,
+            pk: pk.clone(),
+            low,
+            high: Some(high),
+        });
+    }
+    // EKS audit items are keyed like flow items: the ten-minute bucket start, then the object.
+    let kube = (subjects.kube_users.iter().map(|pk| (Kind::KubeUser, pk))).chain(
+        subjects
+            .kube_addresses
+            .iter()
+            .map(|pk| (Kind::KubeAddress, pk)),
+    );
+    for (kind, pk) in kube {
+        let (low, high) = sort_key_range("", window, 600);
+        out.push(Lookup {
+            kind,
             pk: pk.clone(),
             low,
             high: Some(high),
@@ -161,7 +182,7 @@ impl ContextSource for DynamoContextSource {
             let (kind, pk, blobs) =
                 joined.map_err(|e| StoreError::Unavailable(e.to_string()))??;
             for (sk, blob) in blobs {
-                absorb(&mut context, kind, &pk, &sk, &blob);
+                absorb(&mut context, subjects, kind, &pk, &sk, &blob);
             }
         }
         context.drop_repeated_events();
@@ -172,8 +193,17 @@ impl ContextSource for DynamoContextSource {
 
 /// Decode one item's rows into the context, filing activity under the partition key it was
 /// stored under (the summary must not add up one call filed under several subjects) and marking
-/// the rows of live events (see [`is_live`]).
-pub(super) fn absorb(context: &mut Context, kind: Kind, pk: &str, sk: &str, blob: &[u8]) {
+/// the rows of live events (see [`is_live`]), and reading each Kubernetes aggregate once: the
+/// ingest files every aggregate under its user and under its address, so a row read under an
+/// address whose user is also looked up is the same row, read twice.
+pub(super) fn absorb(
+    context: &mut Context,
+    subjects: &Subjects,
+    kind: Kind,
+    pk: &str,
+    sk: &str,
+    blob: &[u8],
+) {
     match kind {
         Kind::Flows => context.flows.extend(decode_flow_rows(blob)),
         Kind::Activity => {
@@ -189,5 +219,13 @@ pub(super) fn absorb(context: &mut Context, kind: Kind, pk: &str, sk: &str, blob
         Kind::Baseline => context.baseline.extend(decode_baseline_rows(blob)),
         Kind::Notable => context.notable.extend(decode_notable_rows(blob)),
         Kind::Dns => context.dns.extend(decode_resolver_rows(blob)),
+        Kind::KubeUser => context.kube.extend(decode_kube_rows(blob)),
+        Kind::KubeAddress => context
+            .kube
+            .extend(decode_kube_rows(blob).into_iter().filter(|row| {
+                !subjects
+                    .kube_users
+                    .contains(&user_subject(&row.cluster, &row.username))
+            })),
     }
 }

@@ -2,7 +2,27 @@
 //! and triage reads back: why a call is shown on its own ([`NotableKind`]), stored under the
 //! names of [`NotableKind::as_str`] so that a row written by one version reads in another.
 
+use crate::text::field;
 use chrono::{DateTime, Utc};
+use std::fmt;
+use std::net::IpAddr;
+
+/// The partition of a Kubernetes user's activity in a cluster. A user is keyed per cluster:
+/// two clusters' `kubernetes-admin` are two principals.
+pub fn user_subject(cluster: &str, username: &str) -> String {
+    format!("K8S#{cluster}#user#{username}")
+}
+
+/// The partition of the Kubernetes activity from one address in a cluster, the address spelled
+/// as [`IpAddr`] displays it (so the writer and the finding's side agree on `::1` vs `0::1`).
+pub fn address_subject(cluster: &str, address: &IpAddr) -> String {
+    format!("K8S#{cluster}#ip#{address}")
+}
+
+/// Whether a user name is the API server's name for an unauthenticated caller.
+pub fn is_anonymous(username: &str) -> bool {
+    username == "system:anonymous"
+}
 
 /// Why a call is shown on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -92,6 +112,25 @@ impl NotableKind {
         Self::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
 
+    /// A few words for a notice line.
+    pub fn label(self) -> &'static str {
+        match self {
+            NotableKind::PodExec => "exec into a pod",
+            NotableKind::PodAttach => "attach to a pod",
+            NotableKind::PodPortForward => "port-forward to a pod",
+            NotableKind::SecretRead => "secrets read",
+            NotableKind::PrivilegedContainer => "privileged container",
+            NotableKind::HostPid => "pod on the host's PID namespace",
+            NotableKind::HostIpc => "pod on the host's IPC namespace",
+            NotableKind::HostNetwork => "pod on the host's network",
+            NotableKind::HostPathMount => "host path mounted",
+            NotableKind::RbacChange => "RBAC change",
+            NotableKind::ClusterAdminBinding => "cluster-admin bound",
+            NotableKind::Anonymous => "anonymous call",
+            NotableKind::TokenRequest => "service account token minted",
+        }
+    }
+
     /// The ATT&CK technique, as cited in the doc comment.
     pub fn technique(self) -> &'static str {
         match self {
@@ -159,6 +198,30 @@ pub struct NotableCall {
     pub code: Option<u16>,
     /// Refused by authentication or authorization (401, 403).
     pub denied: bool,
+}
+
+/// As a notice shows it: `12:05 create pods/exec kube-system/coredns-x (101)`. Every part but
+/// the time comes from the client's request: sanitised and clipped.
+impl fmt::Display for NotableCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} {}",
+            self.time.format("%H:%M"),
+            field(&self.verb, 20),
+            field(&self.resource, 40)
+        )?;
+        match (&self.namespace, &self.name) {
+            (Some(ns), Some(name)) => write!(f, " {}/{}", field(ns, 40), field(name, 60))?,
+            (Some(ns), None) => write!(f, " in {}", field(ns, 40))?,
+            (None, Some(name)) => write!(f, " {}", field(name, 60))?,
+            (None, None) => {}
+        }
+        match self.code {
+            Some(code) => write!(f, " ({code})"),
+            None => Ok(()),
+        }
+    }
 }
 
 impl NotableKinds {

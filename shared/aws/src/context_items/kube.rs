@@ -22,18 +22,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use triage_domain::enrich::KubeRow;
-use triage_domain::kube::{NotableCall, NotableKind, NotableKinds};
+use triage_domain::kube::{NotableCall, NotableKind, NotableKinds, address_subject, user_subject};
 use triage_logs::eks::{CallKey, CallStats};
-
-/// The partition of a Kubernetes user's activity in a cluster.
-pub fn kube_user_pk(cluster: &str, username: &str) -> String {
-    format!("K8S#{cluster}#user#{username}")
-}
-
-/// The partition of the Kubernetes activity from one address in a cluster.
-pub fn kube_ip_pk(cluster: &str, address: &IpAddr) -> String {
-    format!("K8S#{cluster}#ip#{address}")
-}
 
 /// The EKS audit aggregates of one object as items, read in one part. Objects read in parts
 /// number their chunks with [`ChunkNumbers::kube_items`].
@@ -69,12 +59,12 @@ fn kube_part_items(
         let row = stored(key, stats);
         if let Some(address) = &key.source_ip {
             groups
-                .entry((kube_ip_pk(&key.cluster, address), key.bucket_start))
+                .entry((address_subject(&key.cluster, address), key.bucket_start))
                 .or_default()
                 .push(row.clone());
         }
         groups
-            .entry((kube_user_pk(&key.cluster, &key.username), key.bucket_start))
+            .entry((user_subject(&key.cluster, &key.username), key.bucket_start))
             .or_default()
             .push(row);
     }
@@ -287,8 +277,8 @@ mod tests {
             .collect();
         assert_eq!(sks, [format!("2018-10-26T14:20:00Z#{}#0", id.as_str())]);
         for (key, stats) in &aggregates {
-            let user = &rows[&kube_user_pk(&key.cluster, &key.username)];
-            let address = &rows[&kube_ip_pk(&key.cluster, &key.source_ip.unwrap())];
+            let user = &rows[&user_subject(&key.cluster, &key.username)];
+            let address = &rows[&address_subject(&key.cluster, &key.source_ip.unwrap())];
             let row = user
                 .iter()
                 .find(|r| r.source_ip == key.source_ip && r.first == stats.first)

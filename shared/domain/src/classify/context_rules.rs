@@ -1,6 +1,7 @@
 //! Rules that use the ingested context (CloudTrail activity, baselines, VPC Flow Logs, Route 53
-//! Resolver query logs in [`dns`]), each documented with why it points the way it does. They only
-//! fire when the context has the rows they need: missing context is neutral, never evidence.
+//! Resolver query logs in [`dns`], EKS audit logs in [`kube`]), each documented with why it
+//! points the way it does. They only fire when the context has the rows they need: missing
+//! context is neutral, never evidence.
 
 use super::Evidence;
 use crate::activity::{network, parse_ip};
@@ -10,6 +11,7 @@ use crate::finding::{Family, Finding};
 use crate::text::field;
 
 mod dns;
+mod kube;
 
 pub type ContextRule = fn(&Finding, &ContextSummary) -> Option<Evidence>;
 
@@ -27,6 +29,8 @@ pub const ALL: &[ContextRule] = &[
     dns::lookup_contained,
     dns::nxdomain_burst,
     dns::names_under_domain,
+    kube::further_techniques,
+    kube::further_techniques_refused,
 ];
 
 /// A few words for the subject line, for the signals that change what GuardDuty alone says
@@ -72,6 +76,8 @@ pub fn subject_phrase(signal: Signal) -> Option<&'static str> {
         Signal::DnsResolvedThenReached => "resolved, then connected",
         Signal::NxdomainBurst => "NXDOMAIN burst",
         Signal::DnsNamesUnderDomain => "many names under domain",
+        Signal::KubeFurtherTechniques => "further techniques",
+        Signal::KubeFurtherTechniquesRefused => "further attempts refused",
         _ => return None,
     })
 }

@@ -308,7 +308,7 @@ fn family_reading(f: &Finding) -> Option<Evidence> {
             0,
         ),
         Family::Kubernetes => (
-            "EKS audit-log or runtime finding: the Kubernetes user, verb and source decide (no audit-log context is read yet)".into(),
+            "EKS audit-log or runtime finding: the Kubernetes user, verb and source decide, and what else the user did".into(),
             0,
         ),
         Family::Rds => (

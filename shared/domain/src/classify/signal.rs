@@ -58,6 +58,8 @@ signals! {
     InstanceCredentialsHarvest = "instance_credentials_harvest",
     KeysDisabled = "keys_disabled",
     KnownIpForPrincipal = "known_ip_for_principal",
+    KubeFurtherTechniques = "kube_further_techniques",
+    KubeFurtherTechniquesRefused = "kube_further_techniques_refused",
     KnownScanner = "known_scanner",
     LeaveOrganization = "leave_organization",
     MassDeletion = "mass_deletion",

@@ -1,5 +1,5 @@
-//! Enrichment: what the ingested CloudTrail, VPC Flow Log and Route 53 Resolver context says
-//! about the entities of a finding, within its scope window.
+//! Enrichment: what the ingested CloudTrail, VPC Flow Log, Route 53 Resolver and EKS audit
+//! context says about the entities of a finding, within its scope window.
 //!
 //! [`subjects`] names what to look up, a [`ContextSource`] fetches the rows (DynamoDB in
 //! production, in-memory in tests), and [`ContextSummary`] boils them down to the facts the
@@ -14,7 +14,7 @@ pub use rows::{ActivityRow, BaselineRow, Context, DnsRow, FlowRow, KubeRow};
 pub use subjects::{Subjects, subjects};
 pub use summary::{
     AnswerTraffic, CallsFromNewNetwork, ContextSummary, DnsSummary, DomainLookups, FlowTotals,
-    RemoteTraffic, ServicePort,
+    KubeSummary, KubeUserActivity, RemoteTraffic, ServicePort,
 };
 pub use timeline::{Timeline, sparkline};
 

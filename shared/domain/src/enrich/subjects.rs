@@ -16,13 +16,21 @@ pub struct Subjects {
     /// the instance that asked when the log names one, else under the asking address (queries
     /// from a peered VPC, a container's own interface, an on-premises forwarder).
     pub dns: BTreeSet<String>,
+    /// `K8S#<cluster>#user#...`: a Kubernetes finding's user in its cluster (EKS audit logs).
+    pub kube_users: BTreeSet<String>,
+    /// `K8S#<cluster>#ip#...`: the addresses the finding's Kubernetes call came from.
+    pub kube_addresses: BTreeSet<String>,
     /// The finding's remote IPs, to pick their rows out of the flows.
     pub remote_ips: BTreeSet<String>,
 }
 
 impl Subjects {
     pub fn is_empty(&self) -> bool {
-        self.principals.is_empty() && self.interfaces.is_empty() && self.dns.is_empty()
+        self.principals.is_empty()
+            && self.interfaces.is_empty()
+            && self.dns.is_empty()
+            && self.kube_users.is_empty()
+            && self.kube_addresses.is_empty()
     }
 }
 
@@ -65,6 +73,10 @@ pub fn subjects(event: &FindingEvent) -> Subjects {
                 }
             }
         }
+    }
+    if let Some(call) = f.kube_call() {
+        out.kube_users.extend(call.user_subject());
+        out.kube_addresses.extend(call.address_subjects());
     }
     // Spelled as the ingest functions spell addresses, or lookups and baselines would miss.
     for ip in f

@@ -98,7 +98,7 @@ impl Family {
 }
 
 impl Finding {
-    fn service(&self) -> Option<&Service> {
+    pub(super) fn service(&self) -> Option<&Service> {
         self.service.as_ref()
     }
 

@@ -5,6 +5,7 @@ mod anomaly;
 mod event;
 mod facts;
 mod ids;
+mod kube_call;
 mod model;
 
 pub use anomaly::AccountNetwork;
@@ -14,4 +15,5 @@ pub use event::{
 };
 pub use facts::{Family, ResourceSummary, parse_time};
 pub use ids::{FindingId, IdError, Severity, SeverityBand};
+pub use kube_call::KubeFindingCall;
 pub use model::*;

@@ -666,6 +666,22 @@ pub struct KubernetesApiCallAction {
     pub request_uri: Option<String>,
     #[serde(default, deserialize_with = "lenient::text")]
     pub verb: Option<String>,
+    /// Spelled `sourceIPs` in the finding format, like the audit log's field it copies.
+    #[serde(
+        default,
+        rename = "sourceIPs",
+        alias = "sourceIps",
+        deserialize_with = "lenient::vec"
+    )]
+    pub source_ips: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub resource: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub subresource: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub namespace: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
+    pub resource_name: Option<String>,
     #[serde(default, deserialize_with = "lenient::text")]
     pub user_agent: Option<String>,
     #[serde(default, deserialize_with = "lenient::number")]

@@ -4,6 +4,7 @@
 
 use super::MAX_LINES;
 use super::dns::write_dns;
+use super::kube::write_kube;
 use crate::enrich::{ContextSummary, Timeline, sparkline};
 use crate::text::field;
 use std::fmt::Write;
@@ -26,7 +27,7 @@ pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::R
     }
     writeln!(
         out,
-        "\nContext (ingested CloudTrail, VPC Flow Logs and Resolver logs, scope window)"
+        "\nContext (ingested CloudTrail, VPC Flow, Resolver and EKS audit logs, scope window)"
     )?;
     let mb = |b: u64| format!("{:.1} MB", b as f64 / 1e6);
     for r in c.remotes.iter().take(MAX_LINES) {
@@ -73,6 +74,9 @@ pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::R
     }
     if let Some(dns) = &c.dns {
         write_dns(out, dns)?;
+    }
+    if let Some(kube) = &c.kube {
+        write_kube(out, kube)?;
     }
     if c.api_calls > 0 {
         let top: Vec<String> = c

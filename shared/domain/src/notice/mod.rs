@@ -9,6 +9,7 @@ mod behaviour;
 mod body;
 mod context;
 mod dns;
+mod kube;
 mod links;
 mod next_steps;
 mod subject;

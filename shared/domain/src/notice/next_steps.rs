@@ -128,6 +128,13 @@ pub fn for_finding(
         let at = steps.len().min(1);
         steps.splice(at..at, super::dns::next_steps(dns));
     }
+    // The audit log names what the user did after the finding's call: undoing it comes first.
+    if f.family() == Family::Kubernetes
+        && verdict != Verdict::LikelyFalsePositive
+        && let Some(kube) = context.and_then(|c| c.kube.as_ref())
+    {
+        steps.splice(0..0, super::kube::next_steps(kube));
+    }
     if shown(Signal::SensitiveCallsFromNewNetwork) {
         steps.insert(
             0,

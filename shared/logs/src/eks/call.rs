@@ -49,6 +49,21 @@ pub struct Call<'e> {
     pub notable: NotableKinds,
 }
 
+/// An exec, attach or port-forward: a session the API server logs at `ResponseStarted` when the
+/// connection is upgraded (or refused) and at `ResponseComplete` only when it closes, which may
+/// be hours later, in a later object, or never if the log is read while it is open. EKS logs
+/// both stages of such long-running calls (its public records include `ResponseStarted`
+/// events), so a session is counted once, when it started: the moment the intruder had a shell.
+fn is_session(event: &AuditObject<'_>) -> bool {
+    event.object_ref.as_ref().is_some_and(|o| {
+        o.resource.as_deref() == Some("pods")
+            && matches!(
+                o.subresource.as_deref(),
+                Some("exec" | "attach" | "portforward")
+            )
+    })
+}
+
 fn text(raw: Option<&str>, max: usize) -> Option<&str> {
     raw.filter(|s| !s.is_empty()).map(|s| bounded(s, max))
 }
@@ -64,9 +79,12 @@ impl<'e> Call<'e> {
         event: &'e AuditObject<'_>,
         fallback_millis: Option<i64>,
     ) -> Result<Self, SkipReason> {
-        match event.stage.as_deref() {
-            Some("ResponseComplete" | "Panic") => {}
-            Some("RequestReceived" | "ResponseStarted") => return Err(SkipReason::NotFinalStage),
+        match (event.stage.as_deref(), is_session(event)) {
+            (Some("ResponseComplete" | "Panic"), false) | (Some("ResponseStarted"), true) => {}
+            (Some("ResponseComplete" | "Panic"), true) => return Err(SkipReason::SessionEnd),
+            (Some("RequestReceived" | "ResponseStarted"), _) => {
+                return Err(SkipReason::NotFinalStage);
+            }
             _ => return Err(SkipReason::UnknownStage),
         }
         let time = time(event.request_received_timestamp.as_deref())

@@ -119,9 +119,11 @@ pub struct LogEvent<'a> {
 pub enum SkipReason {
     /// Not JSON, or JSON of another shape (a number where an object is due...).
     NotAnEvent,
-    /// `RequestReceived` or `ResponseStarted`: the same call is logged again when it completes,
-    /// so counting these would count it twice.
+    /// `RequestReceived`, or `ResponseStarted` of a call other than a session: the same call is
+    /// logged again when it completes, so counting these would count it twice.
     NotFinalStage,
+    /// `ResponseComplete` of an exec, attach or port-forward session: counted when it started.
+    SessionEnd,
     /// No stage, or one the audit API does not define: which events of a call it is is unknown.
     UnknownStage,
     MissingTime,
@@ -139,7 +141,8 @@ impl fmt::Display for SkipReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             SkipReason::NotAnEvent => "not an audit event",
-            SkipReason::NotFinalStage => "stage RequestReceived or ResponseStarted",
+            SkipReason::NotFinalStage => "stage RequestReceived, or ResponseStarted of a call that is not a session",
+            SkipReason::SessionEnd => "stage ResponseComplete of an exec, attach or port-forward session (counted when it started)",
             SkipReason::UnknownStage => "no stage, or an unknown one",
             SkipReason::MissingTime => "no requestReceivedTimestamp nor stageTimestamp",
             SkipReason::InvalidTime => "unreadable timestamp",

@@ -157,7 +157,7 @@ fn a_kubelet_token_request_and_routine_calls_are_not_notable() {
 }
 
 #[test]
-fn completed_calls_are_aggregated_and_earlier_stages_skipped() {
+fn calls_are_counted_once_and_sessions_when_they_started() {
     let (aggregates, summary) = read_cluster_object(
         &fixture("falco-k8s-audit.ndjson")[..],
         1 << 20,
@@ -165,10 +165,10 @@ fn completed_calls_are_aggregated_and_earlier_stages_skipped() {
     )
     .unwrap();
     assert_eq!(summary.records, 7);
-    assert_eq!(
-        summary.skipped,
-        BTreeMap::from([(SkipReason::NotFinalStage, 2)]),
-        "the exec and the attach are logged at ResponseStarted only"
+    assert!(
+        summary.skipped.is_empty(),
+        "the exec and the attach count at ResponseStarted: {:?}",
+        summary.skipped
     );
     let keys: Vec<_> = aggregates
         .iter()
@@ -178,6 +178,8 @@ fn completed_calls_are_aggregated_and_earlier_stages_skipped() {
     assert_eq!(
         keys,
         [
+            ("minikube-user", ip("192.168.99.1"), 1_540_560_600),
+            ("minikube-user", ip("192.168.99.1"), 1_540_561_200),
             ("minikube-user", ip("192.168.99.1"), 1_540_563_600),
             ("system:anonymous", ip("192.168.99.1"), 1_540_475_400),
             (controller, ip("::1"), 1_540_476_000),
@@ -186,7 +188,13 @@ fn completed_calls_are_aggregated_and_earlier_stages_skipped() {
         ]
     );
     assert!(aggregates.iter().all(|(k, _)| k.cluster == "minikube"));
-    let (_, binding) = &aggregates[0];
+    let (_, exec) = &aggregates[0];
+    assert_eq!(
+        exec.notable_counts,
+        BTreeMap::from([(NotableKind::PodExec, 1)])
+    );
+    assert_eq!(exec.notable[0].code, Some(101));
+    let (_, binding) = &aggregates[2];
     assert_eq!((binding.calls, binding.denied), (1, 0));
     assert_eq!(binding.verbs, BTreeMap::from([("create".into(), 1)]));
     assert_eq!(
@@ -199,7 +207,7 @@ fn completed_calls_are_aggregated_and_earlier_stages_skipped() {
     assert_eq!(call.name.as_deref(), Some("some-reader-binding"));
     assert!(call.kinds.contains(NotableKind::ClusterAdminBinding));
     assert_eq!(call.time.to_rfc3339(), "2018-10-26T14:26:34.238974+00:00");
-    let (_, privileged) = &aggregates[2];
+    let (_, privileged) = &aggregates[4];
     assert_eq!(
         privileged
             .groups
@@ -220,6 +228,30 @@ fn completed_calls_are_aggregated_and_earlier_stages_skipped() {
         privileged.notable_counts,
         BTreeMap::from([(NotableKind::PrivilegedContainer, 1)])
     );
+}
+
+#[test]
+fn a_session_is_not_counted_again_when_it_ends() {
+    let falco = lines("falco-k8s-audit.ndjson");
+    let started = &falco[4];
+    assert!(
+        started.contains("\"stage\":\"ResponseStarted\""),
+        "{started}"
+    );
+    let ended = started.replace(
+        "\"stage\":\"ResponseStarted\"",
+        "\"stage\":\"ResponseComplete\"",
+    );
+    let object = format!("{started}\n{ended}\n");
+    let (aggregates, summary) = read_object(object.as_bytes(), 1 << 20).unwrap();
+    assert_eq!(
+        summary.skipped,
+        BTreeMap::from([(SkipReason::SessionEnd, 1)])
+    );
+    let [(_, stats)] = &aggregates[..] else {
+        panic!("{aggregates:?}");
+    };
+    assert_eq!(stats.calls, 1);
 }
 
 #[test]
@@ -347,12 +379,8 @@ fn payloads_back_to_back_past_the_line_bound_are_read_one_at_a_time() {
     for object in [long.clone().into_bytes(), gzip(long.as_bytes())] {
         let (aggregates, summary) = read_object(&object[..], 64 << 20).unwrap();
         assert_eq!(summary.records, 7 * copies as u64);
-        assert_eq!(
-            summary.skipped_total(),
-            2 * copies as u64,
-            "the two ResponseStarted"
-        );
-        assert_eq!(aggregates.len(), 5);
+        assert_eq!(summary.skipped_total(), 0);
+        assert_eq!(aggregates.len(), 7);
     }
     // A damaged payload ends the reading there: no newline to start again after.
     let damaged = format!("{long}{{\"messageType\": {one}");
@@ -431,13 +459,9 @@ fn an_array_export_reads_as_its_records_and_malformed_lines_are_skipped() {
     assert_eq!(summary.records, 11);
     assert_eq!(
         summary.skipped,
-        BTreeMap::from([
-            (SkipReason::NotAnEvent, 3),
-            (SkipReason::NotFinalStage, 2),
-            (SkipReason::UnknownStage, 1),
-        ])
+        BTreeMap::from([(SkipReason::NotAnEvent, 3), (SkipReason::UnknownStage, 1),])
     );
-    assert_eq!(aggregates.len(), 5);
+    assert_eq!(aggregates.len(), 7);
 }
 
 #[test]

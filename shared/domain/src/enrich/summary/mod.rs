@@ -4,6 +4,7 @@ mod activity;
 mod behaviour;
 mod dns;
 mod flows;
+mod kube;
 mod techniques;
 
 use super::rows::Context;
@@ -17,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 pub use dns::{AnswerTraffic, DnsSummary, DomainLookups};
+pub use kube::{KubeSummary, KubeUserActivity};
 
 /// A port that was connected to, and on which side: "we were reached on 22" and "we reached
 /// out to their 4444" call for different next steps.
@@ -121,6 +123,8 @@ pub struct ContextSummary {
     pub benign: Vec<BenignReading>,
     /// What the instance resolved in the window, when Resolver query logs cover it.
     pub dns: Option<DnsSummary>,
+    /// What the finding's Kubernetes user did in the window, when EKS audit logs cover it.
+    pub kube: Option<KubeSummary>,
 }
 
 /// The `n` largest counts, largest first, ties in key order.
@@ -145,11 +149,13 @@ impl ContextSummary {
                 + context.activity.len()
                 + context.baseline.len()
                 + context.notable.len()
-                + context.dns.len(),
+                + context.dns.len()
+                + context.kube.len(),
             ..Self::default()
         };
         s.summarise_flows(context, subjects);
         s.summarise_dns(context, finding, window);
+        s.summarise_kube(context, finding);
         let own = activity::own_activity(context);
         s.summarise_activity(context, &own);
         s.summarise_behaviour(context, &own, subjects, finding, window, min_history);
