@@ -297,9 +297,12 @@ async fn kube_items_round_trip_under_user_and_address_and_rewriting_is_idempoten
         }
     };
     let admin = rows(user_subject(&cluster, "minikube-user")).await;
-    let [binding] = &admin[..] else {
-        panic!("one aggregate, stored once: {admin:?}");
+    // The exec, the attach and the binding: three buckets, each aggregate stored once.
+    let [exec, attach, binding] = &admin[..] else {
+        panic!("three aggregates, each stored once: {admin:?}");
     };
+    assert_eq!(exec.resources.keys().collect::<Vec<_>>(), ["pods/exec"]);
+    assert_eq!(attach.resources.keys().collect::<Vec<_>>(), ["pods/attach"]);
     assert_eq!((binding.calls, binding.denied), (1, 0));
     assert!(
         binding.notable[0]
@@ -309,7 +312,10 @@ async fn kube_items_round_trip_under_user_and_address_and_rewriting_is_idempoten
     let address = rows(address_subject(&cluster, &"192.168.99.1".parse().unwrap())).await;
     let mut users: Vec<_> = address.iter().map(|r| r.username.as_str()).collect();
     users.sort();
-    assert_eq!(users, ["minikube-user", "system:anonymous"]);
+    assert_eq!(
+        users,
+        ["minikube-user", "minikube-user", "minikube-user", "system:anonymous"]
+    );
     assert!(address.contains(binding), "the same row under the address");
     let controller = rows(user_subject(
         &cluster,

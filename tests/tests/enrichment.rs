@@ -5,11 +5,11 @@
 use chrono::{Duration, Utc};
 use integration_tests::{LocalStack, event, unique};
 use triage_aws::BatchWriter;
-use triage_aws::context_items::{ObjectId, cloudtrail_items, flow_items};
+use triage_aws::context_items::{ObjectId, cloudtrail_items, flow_items, kube_items};
 use triage_domain::classify::Signal;
 use triage_domain::classify::Verdict;
 use triage_domain::pipeline::TriageSettings;
-use triage_logs::{cloudtrail, flowlogs};
+use triage_logs::{cloudtrail, eks, flowlogs};
 
 fn lease() -> chrono::DateTime<Utc> {
     Utc::now() + Duration::seconds(30)
@@ -282,4 +282,77 @@ async fn an_identity_center_mfa_sign_in_stored_under_its_address_vouches_for_the
         Verdict::LikelyFalsePositive,
         "{body}"
     );
+}
+
+/// The labelled scenario of a Kubernetes user who exec'd into a pod, attached to it, then bound
+/// cluster-admin (Falco's recorded audit events in a CloudWatch Logs payload): its audit log
+/// stored by the EKS ingest layout, then its finding triaged against the table.
+#[tokio::test]
+async fn a_kubernetes_finding_reads_what_its_user_did_from_the_stored_audit_log() {
+    const SCENARIO: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/attack-kubernetes-user-execs-into-a-pod-then-binds-cluster-admin"
+    );
+    let stack = LocalStack::start().await;
+    // A cluster of its own, so runs against one table never read each other's rows.
+    let cluster = unique("minikube");
+    let payload = std::fs::read_to_string(format!("{SCENARIO}/eks/kube-apiserver-audit.json"))
+        .unwrap()
+        .replace(
+            "/aws/eks/minikube/cluster",
+            &format!("/aws/eks/{cluster}/cluster"),
+        );
+    let (aggregates, _) = eks::read_object(payload.as_bytes(), 1 << 20).unwrap();
+    let expires = (Utc::now() + Duration::days(1)).timestamp();
+    BatchWriter::new(stack.dynamodb.clone(), &stack.table)
+        .put_all(kube_items(&aggregates, &ObjectId::of(&cluster), expires))
+        .await
+        .unwrap();
+
+    let mut raw: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(format!("{SCENARIO}/finding.json")).unwrap())
+            .unwrap();
+    raw["detail"]["id"] = unique("ctx-eks").into();
+    raw["detail"]["resource"]["eksClusterDetails"]["name"] = cluster.clone().into();
+    let pipeline = stack.pipeline_with_context(TriageSettings::default());
+    let before = stack.requests.get();
+    let outcome = pipeline
+        .handle_raw(raw, lease(), Utc::now())
+        .await
+        .unwrap()
+        .outcome;
+    // 3 sequential (claim, publish, complete) + 2 queries: the user and its address.
+    assert_eq!(stack.requests.get() - before, 3 + 2);
+    let further = outcome
+        .assessment
+        .evidence
+        .iter()
+        .find(|e| e.signal == Signal::KubeFurtherTechniques)
+        .expect("the exec and the attach before the binding");
+    assert_eq!(
+        further.weight, 20,
+        "a remote command: the catalogue's moderate class"
+    );
+    let body = outcome.notice.unwrap().body;
+    assert!(
+        body.contains(&format!(
+            "Kubernetes (EKS audit logs, cluster {cluster}, scope window):"
+        )),
+        "{body}"
+    );
+    assert!(
+        body.contains("minikube-user: 3 calls (0 refused) from 192.168.99.1 x3"),
+        "each aggregate is read once, though stored under the user and the address: {body}"
+    );
+    assert!(
+        body.contains("The finding's call in the log: 14:26 create clusterrolebindings some-reader-binding (201)"),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "13:38 create pods/exec default/nginx-deployment-7998647bdf-phvq7 (101) [exec into a pod]"
+        ),
+        "{body}"
+    );
+    assert!(body.contains("Revoke minikube-user's access to"), "{body}");
 }

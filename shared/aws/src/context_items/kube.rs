@@ -253,7 +253,7 @@ mod tests {
             Some("minikube"),
         )
         .unwrap();
-        assert_eq!(aggregates.len(), 5);
+        assert_eq!(aggregates.len(), 7);
         let id = ObjectId::of("eks");
         let items = kube_items(&aggregates, &id, 7);
         let rows = decoded(&items);
@@ -268,14 +268,18 @@ mod tests {
                 &format!("K8S#minikube#user#{controller}"),
             ]
         );
-        // One item per subject and bucket: the controller's three buckets are three items.
-        assert_eq!(items.len(), 2 + 3 + 1 + 1 + 3);
+        // One item per subject and bucket: the controller's three buckets are three items, and
+        // the host's address carries the anonymous call's bucket and the user's three.
+        assert_eq!(items.len(), 4 + 3 + 3 + 1 + 3);
         let sks: Vec<&str> = items
             .iter()
             .filter(|i| i["pk"].as_s().unwrap() == "K8S#minikube#user#minikube-user")
             .map(|i| i["sk"].as_s().unwrap().as_str())
             .collect();
-        assert_eq!(sks, [format!("2018-10-26T14:20:00Z#{}#0", id.as_str())]);
+        assert_eq!(
+            sks,
+            ["13:30", "13:40", "14:20"].map(|t| format!("2018-10-26T{t}:00Z#{}#0", id.as_str()))
+        );
         for (key, stats) in &aggregates {
             let user = &rows[&user_subject(&key.cluster, &key.username)];
             let address = &rows[&address_subject(&key.cluster, &key.source_ip.unwrap())];
@@ -302,7 +306,7 @@ mod tests {
             assert_eq!(row.notable_counts, stats.notable_counts);
             assert_eq!(row.notable, stats.notable);
         }
-        let admin = &rows["K8S#minikube#user#minikube-user"][0];
+        let admin = &rows["K8S#minikube#user#minikube-user"][2];
         assert_eq!(
             admin.notable[0].kinds.iter().collect::<Vec<_>>(),
             [NotableKind::RbacChange, NotableKind::ClusterAdminBinding]

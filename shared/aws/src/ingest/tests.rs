@@ -978,9 +978,10 @@ async fn eks_audit_objects_go_through_the_same_pipeline_and_fail_for_their_reaso
         .await
         .unwrap();
     assert_eq!(done.stats.records, records as u64);
-    assert_eq!(
-        done.stats.skip_reasons,
-        [("stage RequestReceived or ResponseStarted".to_string(), 2)]
+    assert!(
+        done.stats.skip_reasons.is_empty(),
+        "sessions count when they start: {:?}",
+        done.stats.skip_reasons
     );
     let written = ingest.sink().0.lock().unwrap().clone();
     assert_eq!(written.len(), done.plan.items);
