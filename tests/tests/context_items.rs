@@ -314,7 +314,12 @@ async fn kube_items_round_trip_under_user_and_address_and_rewriting_is_idempoten
     users.sort();
     assert_eq!(
         users,
-        ["minikube-user", "minikube-user", "minikube-user", "system:anonymous"]
+        [
+            "minikube-user",
+            "minikube-user",
+            "minikube-user",
+            "system:anonymous"
+        ]
     );
     assert!(address.contains(binding), "the same row under the address");
     let controller = rows(user_subject(

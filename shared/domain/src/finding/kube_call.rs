@@ -4,7 +4,7 @@
 //! user did around it (what the audit log adds).
 
 use super::Finding;
-use crate::kube::{NotableCall, address_subject, user_subject};
+use crate::kube::{NotableCall, address_subject, is_anonymous, user_subject};
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
@@ -28,10 +28,14 @@ pub struct KubeFindingCall {
 }
 
 impl KubeFindingCall {
-    /// The partition key of the user's activity.
+    /// The partition key of the user's activity; `None` for the anonymous user, which is not a
+    /// principal but every unauthenticated caller at once: during an internet-wide scan its
+    /// partition holds an aggregate per scanning address (hundreds of thousands in an hour), and
+    /// what matters of an anonymous call is what its address did, which the address keys read.
     pub fn user_subject(&self) -> Option<String> {
         self.username
             .as_deref()
+            .filter(|u| !is_anonymous(u))
             .map(|u| user_subject(&self.cluster, u))
     }
 
@@ -231,6 +235,25 @@ mod tests {
         assert!(k.is_own(&call("pods/exec", Some("kube-system"), Some("aws-node-x"))));
         assert!(!k.is_own(&call("pods/exec", Some("kube-system"), Some("coredns-1"))));
         assert!(!k.is_own(&call("secrets", Some("kube-system"), None)));
+    }
+
+    #[test]
+    fn an_anonymous_call_is_looked_up_by_its_address_only() {
+        let event = parse_event(
+            json!({"id": "k", "type": "Discovery:Kubernetes/SuccessfulAnonymousAccess",
+            "severity": 5,
+            "resource": {"resourceType": "EKSCluster", "eksClusterDetails": {"name": "prod"},
+                "kubernetesDetails": {"kubernetesUserDetails": {"username": "system:anonymous"}}},
+            "service": {"action": {"kubernetesApiCallAction": {"requestUri": "/api/v1/pods",
+                "verb": "list", "sourceIPs": ["203.0.113.9"]}}}}),
+        )
+        .unwrap();
+        let k = event.finding.kube_call().unwrap();
+        assert_eq!(k.user_subject(), None);
+        assert_eq!(
+            k.address_subjects().collect::<Vec<_>>(),
+            ["K8S#prod#ip#203.0.113.9"]
+        );
     }
 
     #[test]

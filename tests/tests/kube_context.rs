@@ -1,0 +1,92 @@
+//! Kubernetes findings read against real EKS audit records held in memory
+//! ([`MemoryContextSource`]: the lookups and decoding of the DynamoDB source, without the
+//! server; `enrichment.rs` runs a Kubernetes finding against the local server).
+
+use integration_tests::weight_of;
+use serde_json::json;
+use triage_aws::MemoryContextSource;
+use triage_aws::context_items::{ObjectId, kube_items};
+use triage_domain::classify::Signal;
+use triage_domain::enrich::subjects;
+use triage_domain::finding::parse_event;
+use triage_domain::pipeline::{TriageSettings, load_context, preview_with};
+use triage_domain::scope::ScopeWindow;
+use triage_logs::eks;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/eks")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Panther's four anonymous-access test records (an anonymous read of a pod from 8.8.8.8, the
+/// same pod read by `kubernetes-admin` from the same address, `/version` read anonymously from
+/// an AWS address, a refused scanner probe), filed under cluster `prod`, and a
+/// `Discovery:Kubernetes/SuccessfulAnonymousAccess` finding built on the first of them.
+#[tokio::test]
+async fn an_anonymous_call_is_read_by_its_address_beside_the_other_users_from_it() {
+    let (aggregates, _) = eks::read_cluster_object(
+        &fixture("panther-eks-anonymous.ndjson")[..],
+        1 << 20,
+        Some("prod"),
+    )
+    .unwrap();
+    let mut memory = MemoryContextSource::new();
+    memory.put_all(kube_items(&aggregates, &ObjectId::of("panther"), i64::MAX));
+    let event = parse_event(json!({"id": "anon", "type": "Discovery:Kubernetes/SuccessfulAnonymousAccess",
+        "severity": 5, "accountId": "123456789012", "region": "us-east-1",
+        "resource": {"resourceType": "EKSCluster", "eksClusterDetails": {"name": "prod"},
+            "kubernetesDetails": {"kubernetesUserDetails": {"username": "system:anonymous",
+                "groups": ["system:unauthenticated"]}}},
+        "service": {"action": {"actionType": "KUBERNETES_API_CALL", "kubernetesApiCallAction": {
+                "requestUri": "/api/v1/namespaces/default/pods/test-pod", "verb": "get",
+                "sourceIPs": ["8.8.8.8"], "statusCode": 200}},
+            "eventFirstSeen": "2022-11-29T00:09:04.000Z", "eventLastSeen": "2022-11-29T00:09:04.000Z",
+            "count": 1},
+        "updatedAt": "2022-11-29T00:14:00.000Z"}))
+    .unwrap();
+    let s = subjects(&event);
+    assert!(
+        s.kube_users.is_empty(),
+        "system:anonymous is nobody in particular"
+    );
+    assert_eq!(
+        s.kube_addresses.iter().collect::<Vec<_>>(),
+        ["K8S#prod#ip#8.8.8.8"]
+    );
+    let settings = TriageSettings::default();
+    let now = event.finding.updated_at().unwrap();
+    let window = ScopeWindow::for_finding(&event.finding, settings.look_back, now);
+    let summary = load_context(&memory, &event, &window, settings.min_history)
+        .await
+        .unwrap();
+    let kube = summary.kube.as_ref().expect("the address's calls");
+    let user = kube
+        .user
+        .as_ref()
+        .expect("the anonymous calls from 8.8.8.8");
+    assert_eq!(
+        (user.username.as_str(), user.calls, user.denied),
+        ("system:anonymous", 1, 0)
+    );
+    assert_eq!(user.addresses, [("8.8.8.8".to_string(), 1)]);
+    assert!(
+        user.further_kinds.is_empty(),
+        "being anonymous is not a technique"
+    );
+    assert_eq!(
+        kube.others_from_addresses,
+        [("kubernetes-admin".to_string(), 1, 0)],
+        "the scanner and the AWS address are other subjects: not read"
+    );
+    let (assessment, notice) = preview_with(&event, &settings, now, Some(&summary));
+    assert_eq!(weight_of(&assessment, Signal::KubeFurtherTechniques), None);
+    assert!(
+        notice.body.contains(
+            "From the finding's address(es), 1 other user(s): kubernetes-admin (1 calls)"
+        ),
+        "{}",
+        notice.body
+    );
+}
