@@ -3,6 +3,7 @@
 //! Storing them is the `triage-aws` crate's business; what a call or a flow means is the
 //! domain's ([`triage_domain::activity`], [`triage_domain::traffic`]).
 
+pub mod bucketed;
 pub mod cloudtrail;
 pub mod decompress;
 pub mod eks;

@@ -34,7 +34,7 @@ impl Default for EksAuditSource {
     fn default() -> Self {
         Self {
             max_text_bytes: Self::DEFAULT_MAX_TEXT_BYTES,
-            limits: eks::Limits::DEFAULT,
+            limits: eks::DEFAULT_LIMITS,
         }
     }
 }
@@ -48,7 +48,7 @@ impl Configured for EksAuditSource {
         let max_live = number(
             &get,
             "TRIAGE_EKS_MAX_LIVE_AGGREGATES",
-            eks::Limits::DEFAULT.max_live as i64,
+            eks::DEFAULT_LIMITS.max_live as i64,
             1024,
             16_777_216,
         )?;
@@ -56,7 +56,7 @@ impl Configured for EksAuditSource {
             max_text_bytes: (megabytes as u64) << 20,
             limits: eks::Limits {
                 max_live: max_live as usize,
-                ..eks::Limits::DEFAULT
+                ..eks::DEFAULT_LIMITS
             },
         })
     }

@@ -30,7 +30,7 @@ impl Default for ResolverSource {
     fn default() -> Self {
         Self {
             max_text_bytes: Self::DEFAULT_MAX_TEXT_BYTES,
-            limits: resolver::Limits::DEFAULT,
+            limits: resolver::DEFAULT_LIMITS,
         }
     }
 }
@@ -44,7 +44,7 @@ impl Configured for ResolverSource {
         let max_live = number(
             &get,
             "TRIAGE_RESOLVER_MAX_LIVE_AGGREGATES",
-            resolver::Limits::DEFAULT.max_live as i64,
+            resolver::DEFAULT_LIMITS.max_live as i64,
             1024,
             16_777_216,
         )?;
@@ -52,7 +52,7 @@ impl Configured for ResolverSource {
             max_text_bytes: (megabytes as u64) << 20,
             limits: resolver::Limits {
                 max_live: max_live as usize,
-                ..resolver::Limits::DEFAULT
+                ..resolver::DEFAULT_LIMITS
             },
         })
     }

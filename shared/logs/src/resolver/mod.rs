@@ -10,7 +10,7 @@ mod aggregate;
 mod record;
 
 pub use aggregate::{
-    ADDRESSES_MAX, Aggregator, BUCKET_SECS, Limits, QueryKey, QueryStats, Summary,
+    ADDRESSES_MAX, Aggregator, BUCKET_SECS, DEFAULT_LIMITS, Limits, QueryKey, QueryStats, Summary,
 };
 pub use record::{Answer, Query, QueryLogEntry, SkipReason, Source, SourceIds, normalize_name};
 
