@@ -47,6 +47,7 @@ impl Source {
                     ..resolver::DEFAULT_LIMITS
                 },
                 max_text_bytes: u64::MAX,
+                ..ResolverSource::default()
             }),
             Self::Eks => Box::new(EksAuditSource {
                 limits: eks::Limits {
@@ -54,6 +55,7 @@ impl Source {
                     ..eks::DEFAULT_LIMITS
                 },
                 max_text_bytes: u64::MAX,
+                ..EksAuditSource::default()
             }),
         }
     }
