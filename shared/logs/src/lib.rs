@@ -10,3 +10,5 @@ pub mod eks;
 pub mod flowlogs;
 pub mod json_object;
 pub mod resolver;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
