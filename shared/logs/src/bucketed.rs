@@ -71,7 +71,7 @@ impl<R: Ord> Summary<R> {
 }
 
 /// A bucket's aggregates, by the key they have within it.
-pub type Bucket<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type Bucket<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Aggregates by bucket start and live key `K`, handed over as `(O, V)`: `O` is the key a
 /// reader gives out, which usually holds the bucket's start and what the live key only refers to

@@ -56,7 +56,8 @@ pub struct JsonLogSource<L> {
     pub max_text_bytes: u64,
     /// Live aggregates held while an object streams in.
     pub limits: Limits,
-    /// Which log.
+    /// Which log: a marker, so that each source is its own type (its own `Configured` and
+    /// `Default`) while the code is one.
     pub log: L,
 }
 
