@@ -44,16 +44,18 @@ impl Source {
             Self::Resolver => Box::new(ResolverSource {
                 limits: resolver::Limits {
                     max_live: bounds.resolver,
-                    ..resolver::Limits::DEFAULT
+                    ..resolver::DEFAULT_LIMITS
                 },
                 max_text_bytes: u64::MAX,
+                ..ResolverSource::default()
             }),
             Self::Eks => Box::new(EksAuditSource {
                 limits: eks::Limits {
                     max_live: bounds.eks,
-                    ..eks::Limits::DEFAULT
+                    ..eks::DEFAULT_LIMITS
                 },
                 max_text_bytes: u64::MAX,
+                ..EksAuditSource::default()
             }),
         }
     }
@@ -87,8 +89,8 @@ impl Default for LiveBounds {
         Self {
             cloudtrail: CloudTrailLimits::BACKFILL.max_live_aggregates,
             flows: flowlogs::Limits::DEFAULT.max_live,
-            resolver: resolver::Limits::DEFAULT.max_live,
-            eks: eks::Limits::DEFAULT.max_live,
+            resolver: resolver::DEFAULT_LIMITS.max_live,
+            eks: eks::DEFAULT_LIMITS.max_live,
         }
     }
 }

@@ -76,7 +76,7 @@ enum Command {
         #[arg(
             long,
             env = "TRIAGE_RESOLVER_MAX_LIVE_AGGREGATES",
-            default_value_t = triage_logs::resolver::Limits::DEFAULT.max_live
+            default_value_t = triage_logs::resolver::DEFAULT_LIMITS.max_live
         )]
         resolver_max_live_aggregates: usize,
         /// EKS audit logs: most aggregates held in memory before the oldest time bucket is
@@ -84,7 +84,7 @@ enum Command {
         #[arg(
             long,
             env = "TRIAGE_EKS_MAX_LIVE_AGGREGATES",
-            default_value_t = triage_logs::eks::Limits::DEFAULT.max_live
+            default_value_t = triage_logs::eks::DEFAULT_LIMITS.max_live
         )]
         eks_max_live_aggregates: usize,
         #[arg(required = true)]

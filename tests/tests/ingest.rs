@@ -6,12 +6,9 @@
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::primitives::ByteStream;
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use integration_tests::{LocalStack, unique};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 use triage_aws::ingest::{
@@ -21,6 +18,7 @@ use triage_aws::ingest::{
 };
 use triage_aws::s3::{S3ObjectSource, s3_client};
 use triage_aws::{BatchWriter, item_key};
+use triage_logs::test_support::{eks_firehose_object, gzip};
 
 fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(
@@ -29,12 +27,6 @@ fn fixture(path: &str) -> Vec<u8> {
             .join(path),
     )
     .unwrap()
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
 }
 
 /// A CloudTrail delivery (`{"Records":[...]}`) of real corpus records, with a principal of its
@@ -339,23 +331,23 @@ async fn flow_log_batch_streams_good_objects_and_fails_the_corrupt_one() {
     assert_eq!(stored(&stack, &pks, object.id().as_str()).await, expected);
 }
 
-#[tokio::test]
-async fn resolver_batch_writes_what_each_instance_resolved_and_fails_the_bad_object() {
-    let stack = LocalStack::start().await;
-    let bucket = Bucket::create(&stack).await;
-    let instance = unique("i");
-    let text = String::from_utf8(fixture("resolver/panther-vpcdns.ndjson"))
-        .unwrap()
-        .replace("i-0abc234", &instance);
-    let key = "AWSLogs/0123456789/vpcdnsquerylogs/vpc-abc123/2022/06/25/0123456789_vpcdnsquerylogs_vpc-abc123_20220625T0025Z_1a2b3c4d.log.gz";
-    bucket.put(key, gzip(text.as_bytes())).await;
-    let bad = "AWSLogs/0123456789/vpcdnsquerylogs/vpc-abc123/not-json.log";
-    bucket.put(bad, b"this is not a query log\n".to_vec()).await;
+/// Put `object` at `key` and what is not a log at `bad` in a bucket of its own, and ingest one
+/// batch announcing both with `source`: only the bad one fails, as an invalid object (a retry
+/// would fail the same way). The good object as the batch read it.
+async fn ingest_good_and_bad<L: LogSource>(
+    stack: &LocalStack,
+    source: L,
+    (key, object): (&str, Vec<u8>),
+    (bad, not_a_log): (&str, &[u8]),
+) -> ObjectRef {
+    let bucket = Bucket::create(stack).await;
+    bucket.put(key, object).await;
+    bucket.put(bad, not_a_log.to_vec()).await;
 
-    let ingest = ingestor(&stack, ResolverSource::default());
+    let ingest = ingestor(stack, source);
     let b = &bucket.name;
     let event = sqs_event(&[
-        ("good", notification(b, key, "etag-dns")),
+        ("good", notification(b, key, "etag-good")),
         ("bad", notification(b, bad, "etag-bad")),
     ]);
     let response = ingest.ingest_batch(&event, None).await;
@@ -365,11 +357,29 @@ async fn resolver_batch_writes_what_each_instance_resolved_and_fails_the_bad_obj
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "InvalidObject", "{err}");
-
-    let object = ObjectRef {
-        etag: Some("etag-dns".into()),
+    ObjectRef {
+        etag: Some("etag-good".into()),
         ..ObjectRef::new(b.as_str(), key)
-    };
+    }
+}
+
+#[tokio::test]
+async fn resolver_batch_writes_what_each_instance_resolved_and_fails_the_bad_object() {
+    let stack = LocalStack::start().await;
+    let instance = unique("i");
+    let text = String::from_utf8(fixture("resolver/panther-vpcdns.ndjson"))
+        .unwrap()
+        .replace("i-0abc234", &instance);
+    let key = "AWSLogs/0123456789/vpcdnsquerylogs/vpc-abc123/2022/06/25/0123456789_vpcdnsquerylogs_vpc-abc123_20220625T0025Z_1a2b3c4d.log.gz";
+    let bad = "AWSLogs/0123456789/vpcdnsquerylogs/vpc-abc123/not-json.log";
+    let object = ingest_good_and_bad(
+        &stack,
+        ResolverSource::default(),
+        (key, gzip(text.as_bytes())),
+        (bad, b"this is not a query log\n"),
+    )
+    .await;
+
     let expected = keys(
         &read_resolver_log(text.as_bytes(), u64::MAX, &object.id(), 0)
             .unwrap()
@@ -385,62 +395,21 @@ async fn resolver_batch_writes_what_each_instance_resolved_and_fails_the_bad_obj
     assert_eq!(stored(&stack, &pks, object.id().as_str()).await, expected);
 }
 
-/// Falco's audit records as Firehose writes a CloudWatch Logs subscription of `cluster` to S3:
-/// each payload gzip on its own, the members back to back.
-fn eks_firehose_object(cluster: &str) -> Vec<u8> {
-    let records = String::from_utf8(fixture("eks/falco-k8s-audit.ndjson")).unwrap();
-    let records: Vec<&str> = records.lines().collect();
-    let mut object = Vec::new();
-    for (n, some) in records.chunks(3).enumerate() {
-        let events: Vec<Value> = some
-            .iter()
-            .enumerate()
-            .map(|(i, message)| {
-                json!({"id": format!("{n}{i}"), "timestamp": 1_540_475_929_000_i64, "message": message})
-            })
-            .collect();
-        let payload = json!({
-            "messageType": "DATA_MESSAGE", "owner": "111122223333",
-            "logGroup": format!("/aws/eks/{cluster}/cluster"),
-            "logStream": "kube-apiserver-audit-0123456789abcdef0123456789abcdef",
-            "subscriptionFilters": ["triage"], "logEvents": events
-        });
-        object.extend(gzip(payload.to_string().as_bytes()));
-    }
-    object
-}
-
 #[tokio::test]
 async fn eks_batch_writes_each_users_and_addresses_calls_and_fails_the_bad_object() {
     let stack = LocalStack::start().await;
-    let bucket = Bucket::create(&stack).await;
     let cluster = unique("eks");
-    let object = eks_firehose_object(&cluster);
+    let (object, _) = eks_firehose_object(&cluster, 3);
     let key = "eks-audit/2026/12/02/08/triage-eks-audit-1-2026-12-02-08-15-00-0a1b2c3d.gz";
-    bucket.put(key, object.clone()).await;
     let bad = "eks-audit/2026/12/02/08/not-json";
-    bucket
-        .put(bad, b"this is not an audit log\n".to_vec())
-        .await;
+    let object_ref = ingest_good_and_bad(
+        &stack,
+        EksAuditSource::default(),
+        (key, object.clone()),
+        (bad, b"this is not an audit log\n"),
+    )
+    .await;
 
-    let ingest = ingestor(&stack, EksAuditSource::default());
-    let b = &bucket.name;
-    let event = sqs_event(&[
-        ("good", notification(b, key, "etag-eks")),
-        ("bad", notification(b, bad, "etag-bad")),
-    ]);
-    let response = ingest.ingest_batch(&event, None).await;
-    assert_eq!(failures(&response), BTreeSet::from(["bad".to_owned()]));
-    let err = ingest
-        .ingest_object(&ObjectRef::new(b.as_str(), bad))
-        .await
-        .unwrap_err();
-    assert_eq!(err.error_type(), "InvalidObject", "{err}");
-
-    let object_ref = ObjectRef {
-        etag: Some("etag-eks".into()),
-        ..ObjectRef::new(b.as_str(), key)
-    };
     // Read as the function reads it: Falco's records span two days, so its buckets are handed
     // over in several parts, each numbering its chunks after the last.
     let mut items = Vec::new();

@@ -13,7 +13,8 @@
 //!   Synchronous and CPU-bound: the functions run it in `spawn_blocking`. One module per
 //!   source: [`cloudtrail`] ([`CloudTrailSource`], memory bounded by
 //!   [`CloudTrailLimits::max_live_aggregates`]), [`flowlogs`] ([`FlowLogSource`], bounded by
-//!   its live aggregates), [`resolver`] ([`ResolverSource`]), [`eks`] ([`EksAuditSource`]).
+//!   its live aggregates), [`resolver`] ([`ResolverSource`]), [`eks`] ([`EksAuditSource`]), the
+//!   last two one [`JsonLogSource`] over what tells them apart ([`json_log`]).
 //! - [`read`]: what every source returns: [`ObjectStats`], [`ObjectError`].
 //! - [`pipeline`]: [`Ingestor`], the per-object pipeline (open through an [`ObjectSource`], read
 //!   off the async threads, write through an [`ItemSink`] while the rest is read) and the
@@ -33,6 +34,7 @@ pub mod config;
 pub mod eks;
 pub mod fetch;
 pub mod flowlogs;
+pub mod json_log;
 pub mod notification;
 pub mod pipeline;
 pub mod read;
@@ -44,9 +46,10 @@ pub use cloudtrail::{
     stream_cloudtrail,
 };
 pub use config::IngestConfig;
-pub use eks::{EksAuditSource, read_eks_audit_log, stream_eks_audit_log};
+pub use eks::{EksAuditLog, EksAuditSource, read_eks_audit_log, stream_eks_audit_log};
 pub use fetch::FetchError;
 pub use flowlogs::{FlowLogSource, read_flow_log, read_flow_log_within};
+pub use json_log::{JsonLog, JsonLogSource};
 pub use notification::{
     Announced, NotificationError, ObjectRef, Trigger, detect_trigger, parse_notification,
 };
@@ -55,7 +58,7 @@ pub use pipeline::{
     deadline_from_epoch_ms,
 };
 pub use read::{ObjectError, ObjectItems, ObjectStats};
-pub use resolver::{ResolverSource, read_resolver_log, stream_resolver_log};
+pub use resolver::{ResolverLog, ResolverSource, read_resolver_log, stream_resolver_log};
 pub use source::{Configured, LogSource};
 
 #[cfg(test)]

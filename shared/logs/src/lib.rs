@@ -3,9 +3,12 @@
 //! Storing them is the `triage-aws` crate's business; what a call or a flow means is the
 //! domain's ([`triage_domain::activity`], [`triage_domain::traffic`]).
 
+pub mod bucketed;
 pub mod cloudtrail;
 pub mod decompress;
 pub mod eks;
 pub mod flowlogs;
 pub mod json_object;
 pub mod resolver;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use triage_domain::config::ConfigError;
 use triage_domain::dedupe::StoreError;
 use triage_logs::flowlogs;
+use triage_logs::test_support::eks_firehose_object;
 
 fn fixture(path: &str) -> Vec<u8> {
     let full = format!("{}/../../tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
@@ -932,34 +933,9 @@ fn a_resolver_log_read_within_a_small_bound_counts_every_query_once() {
     assert_eq!(counts(&items).values().sum::<u64>(), 90 * 40);
 }
 
-/// Falco's audit records as Firehose writes a CloudWatch Logs subscription of the cluster
-/// `prod` to S3: each payload gzip on its own, the members back to back.
-fn eks_firehose_object() -> (Vec<u8>, usize) {
-    let records = String::from_utf8(fixture("eks/falco-k8s-audit.ndjson")).unwrap();
-    let records: Vec<&str> = records.lines().collect();
-    let mut object = Vec::new();
-    for (n, half) in records.chunks(4).enumerate() {
-        let events: Vec<Value> = half
-            .iter()
-            .enumerate()
-            .map(|(i, message)| {
-                json!({"id": format!("{n}{i}"), "timestamp": 1_540_475_929_000_i64, "message": message})
-            })
-            .collect();
-        let payload = json!({
-            "messageType": "DATA_MESSAGE", "owner": "111122223333",
-            "logGroup": "/aws/eks/prod/cluster",
-            "logStream": "kube-apiserver-audit-0123456789abcdef0123456789abcdef",
-            "subscriptionFilters": ["triage"], "logEvents": events
-        });
-        object.extend(gzip(payload.to_string().as_bytes()));
-    }
-    (object, records.len())
-}
-
 #[tokio::test]
 async fn eks_audit_objects_go_through_the_same_pipeline_and_fail_for_their_reasons() {
-    let (object, records) = eks_firehose_object();
+    let (object, records) = eks_firehose_object("prod", 4);
     let mut store = MemoryObjects::default();
     store.insert("eks", "firehose/2026/12/02/08/audit-1", object);
     store.insert("eks", "firehose/bad", b"[{\"stage\": ".to_vec());

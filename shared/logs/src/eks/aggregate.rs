@@ -10,6 +10,8 @@
 use super::call::{Call, GROUPS_MAX};
 use super::notable::NotableKind;
 use super::record::SkipReason;
+use crate::bucketed::Buckets;
+pub use crate::bucketed::Limits;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -118,54 +120,22 @@ fn keep(set: &mut BTreeSet<String>, max: usize, value: Option<&str>) {
     }
 }
 
-/// What reading an object found.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
-    /// Audit events read, plus the payloads skipped whole (`CONTROL_MESSAGE`).
-    pub records: u64,
-    /// Bytes of text read (after decompression): what the cost per GB is per.
-    pub text_bytes: u64,
-    pub skipped: BTreeMap<SkipReason, u64>,
-    /// Aggregates handed over (a bucket started again by late calls counts again).
-    pub aggregates: usize,
-    /// Most aggregates live at once: what memory held.
-    pub peak_live: usize,
-}
+/// What reading an object found. Its records are the audit events read, plus the payloads
+/// skipped whole (`CONTROL_MESSAGE`).
+pub type Summary = crate::bucketed::Summary<SkipReason>;
 
-impl Summary {
-    pub fn skipped_total(&self) -> u64 {
-        self.skipped.values().sum()
-    }
-}
-
-/// Bounds on what an [`Aggregator`] holds, so that memory follows the setting and not the
-/// object: anonymous scanning from thousands of addresses makes an aggregate per address and
-/// bucket, and a day's export of a busy cluster holds every bucket of the day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Most live aggregates; past it the oldest bucket is handed over early.
-    pub max_live: usize,
-    /// How far the stream must be past a bucket's end before the bucket is handed over. The API
-    /// servers of a cluster log to streams of their own, which a Firehose delivery interleaves a
-    /// little out of order: ten minutes of slack keeps almost every bucket in one part.
-    pub grace_secs: i64,
-}
-
-impl Limits {
-    /// An aggregate takes about 5 KB once its maps, user agents, groups and a notable call are
-    /// counted (measured: 87 MB peak RSS at this bound, 1.36 GB unbounded, on 300,000 anonymous
-    /// calls from as many addresses in one bucket), so under 100 MB at the bound; a cluster
-    /// reaches it only with thousands of distinct users and addresses within twenty minutes.
-    pub const DEFAULT: Self = Self {
-        max_live: 16_384,
-        grace_secs: 600,
-    };
-    /// Everything held to the end: one part per object (tests, small objects).
-    pub const UNBOUNDED: Self = Self {
-        max_live: usize::MAX,
-        grace_secs: i64::MAX,
-    };
-}
+/// An aggregate takes about 5 KB once its maps, user agents, groups and a notable call are
+/// counted (measured: 87 MB peak RSS at this bound, 1.36 GB unbounded, on 300,000 anonymous calls
+/// from as many addresses in one bucket), so under 100 MB at the bound; a cluster reaches it only
+/// with thousands of distinct users and addresses within twenty minutes. The API servers of a
+/// cluster log to streams of their own, which a Firehose delivery interleaves a little out of
+/// order: ten minutes of slack keeps almost every bucket in one part. A bound at all, since
+/// anonymous scanning from thousands of addresses makes an aggregate per address and bucket, and a
+/// day's export of a busy cluster holds every bucket of the day.
+pub const DEFAULT_LIMITS: Limits = Limits {
+    max_live: 16_384,
+    grace_secs: 600,
+};
 
 /// An aggregate's key within its bucket while reading: cluster and user interned, so a call of
 /// a known user finds its aggregate without allocating.
@@ -176,21 +146,12 @@ struct LiveKey {
     source_ip: Option<IpAddr>,
 }
 
-type Bucket = HashMap<LiveKey, CallStats, foldhash::fast::RandomState>;
-
-/// Calls in, aggregates out, a part at a time: a bucket is handed over once the stream is
-/// [`Limits::grace_secs`] past its end, or, when [`Limits::max_live`] is reached, the oldest
-/// one early. A later call of a bucket already handed over starts it again, and lands in a
-/// later part: every call is counted once, in one part or another.
+/// Calls in, aggregates out, a part at a time, within [`Limits`] ([`crate::bucketed`]).
 #[derive(Debug)]
 pub struct Aggregator {
-    buckets: BTreeMap<i64, Bucket>,
-    live: usize,
-    latest: i64,
-    limits: Limits,
+    buckets: Buckets<LiveKey, CallStats, CallKey>,
     ids: HashMap<String, u32, foldhash::fast::RandomState>,
     names: Vec<String>,
-    ready: Vec<(CallKey, CallStats)>,
     summary: Summary,
 }
 
@@ -203,20 +164,15 @@ impl Default for Aggregator {
 impl Aggregator {
     pub fn new(limits: Limits) -> Self {
         Self {
-            buckets: BTreeMap::new(),
-            live: 0,
-            latest: i64::MIN,
-            limits,
+            buckets: Buckets::new(BUCKET_SECS, limits),
             ids: HashMap::default(),
             names: Vec::new(),
-            ready: Vec::new(),
             summary: Summary::default(),
         }
     }
 
     pub fn skip(&mut self, reason: SkipReason) {
-        self.summary.records += 1;
-        *self.summary.skipped.entry(reason).or_default() += 1;
+        self.summary.skip(reason);
     }
 
     fn intern(&mut self, name: &str) -> u32 {
@@ -237,37 +193,18 @@ impl Aggregator {
         };
         self.summary.records += 1;
         let time = call.time.timestamp();
-        let bucket_start = time - time.rem_euclid(BUCKET_SECS);
         let key = LiveKey {
             cluster: self.intern(cluster),
             username: self.intern(call.username),
             source_ip: call.source_ip,
         };
-        let bucket = self.buckets.entry(bucket_start).or_default();
-        let stats = bucket.entry(key).or_insert_with(|| {
-            self.live += 1;
-            CallStats::new(call.time)
-        });
+        let stats = self
+            .buckets
+            .get_or_insert_with(time, &key, || (key, CallStats::new(call.time)));
         add(stats, call);
-        self.summary.peak_live = self.summary.peak_live.max(self.live);
-        self.latest = self.latest.max(time);
-        self.hand_over_past_buckets();
-    }
-
-    /// Buckets the stream has left behind, then, while over the bound, the oldest.
-    fn hand_over_past_buckets(&mut self) {
-        let done_before = self
-            .latest
-            .saturating_sub(self.limits.grace_secs)
-            .saturating_sub(BUCKET_SECS);
-        while let Some(entry) = self.buckets.first_entry() {
-            if *entry.key() <= done_before || self.live > self.limits.max_live {
-                let (start, bucket) = entry.remove_entry();
-                self.hand_over(start, bucket);
-            } else {
-                break;
-            }
-        }
+        let names = &self.names;
+        self.buckets
+            .hand_over_past(time, |start, key| call_key(names, start, key));
         // No live key names them any more: the names of an object's many users need not
         // outlive their buckets.
         if self.buckets.is_empty() && self.names.len() > INTERNED_KEPT {
@@ -276,42 +213,33 @@ impl Aggregator {
         }
     }
 
-    fn hand_over(&mut self, bucket_start: i64, bucket: Bucket) {
-        self.live -= bucket.len();
-        self.summary.aggregates += bucket.len();
-        let names = &self.names;
-        let name = |id: u32| names.get(id as usize).cloned().unwrap_or_default();
-        self.ready.extend(bucket.into_iter().map(|(key, stats)| {
-            let key = CallKey {
-                cluster: name(key.cluster),
-                username: name(key.username),
-                source_ip: key.source_ip,
-                bucket_start,
-            };
-            (key, stats)
-        }));
-    }
-
     /// The aggregates handed over since the last call, sorted by cluster, user, address and
     /// bucket; empty while every bucket is still live.
     pub fn take_ready(&mut self) -> Vec<(CallKey, CallStats)> {
-        let mut ready = std::mem::take(&mut self.ready);
-        ready.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        ready
+        self.buckets.take_ready()
     }
 
     /// Whether a part is waiting for [`Self::take_ready`].
     pub fn has_ready(&self) -> bool {
-        !self.ready.is_empty()
+        self.buckets.has_ready()
     }
 
     /// The last part (every bucket still live), sorted, and the summary of the whole stream.
-    pub fn finish(mut self) -> (Vec<(CallKey, CallStats)>, Summary) {
-        while let Some((start, bucket)) = self.buckets.pop_first() {
-            self.hand_over(start, bucket);
-        }
-        let last = self.take_ready();
-        (last, self.summary)
+    pub fn finish(self) -> (Vec<(CallKey, CallStats)>, Summary) {
+        let names = &self.names;
+        self.buckets
+            .finish(|start, key| call_key(names, start, key))
+            .into_summary(self.summary)
+    }
+}
+
+fn call_key(names: &[String], bucket_start: i64, key: LiveKey) -> CallKey {
+    let name = |id: u32| names.get(id as usize).cloned().unwrap_or_default();
+    CallKey {
+        cluster: name(key.cluster),
+        username: name(key.username),
+        source_ip: key.source_ip,
+        bucket_start,
     }
 }
 

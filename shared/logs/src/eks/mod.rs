@@ -22,8 +22,8 @@ mod notable;
 mod record;
 
 pub use aggregate::{
-    Aggregator, BUCKET_SECS, COUNTS_MAX, CallKey, CallStats, FORWARDED_MAX, IMPERSONATED_MAX,
-    Limits, NOTABLE_MAX, NotableCall, OTHER, Summary, USER_AGENTS_MAX,
+    Aggregator, BUCKET_SECS, COUNTS_MAX, CallKey, CallStats, DEFAULT_LIMITS, FORWARDED_MAX,
+    IMPERSONATED_MAX, Limits, NOTABLE_MAX, NotableCall, OTHER, Summary, USER_AGENTS_MAX,
 };
 pub use call::{Call, GROUPS_MAX, NON_RESOURCE};
 pub use notable::{NotableKind, NotableKinds, classify};

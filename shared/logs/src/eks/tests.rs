@@ -2,11 +2,9 @@
 //! README), in every shape an object comes in.
 
 use super::*;
-use flate2::Compression;
-use flate2::write::GzEncoder;
+use crate::test_support::gzip;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::net::IpAddr;
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -23,12 +21,6 @@ fn lines(name: &str) -> Vec<String> {
         .lines()
         .map(str::to_owned)
         .collect()
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
 }
 
 fn kinds_of(line: &str) -> Vec<NotableKind> {

@@ -5,9 +5,10 @@
 //! did it then connect to the answer") for a few rows per bucket, however chatty the resolver.
 
 use super::record::{Asker, Query, SkipReason, Source};
+use crate::bucketed::Buckets;
+pub use crate::bucketed::Limits;
 use chrono::{DateTime, Utc};
-use hashbrown::{Equivalent, HashMap};
-use std::collections::BTreeMap;
+use hashbrown::Equivalent;
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 use triage_domain::dns::FirewallAction;
@@ -41,50 +42,18 @@ pub struct QueryStats {
 }
 
 /// What reading an object found.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub records: u64,
-    /// Bytes of text read (after decompression): what the cost per GB is per.
-    pub text_bytes: u64,
-    pub skipped: BTreeMap<SkipReason, u64>,
-    /// Aggregates handed over (a bucket started again by late queries counts again).
-    pub aggregates: usize,
-    /// Most aggregates live at once: what memory held.
-    pub peak_live: usize,
-}
+pub type Summary = crate::bucketed::Summary<SkipReason>;
 
-impl Summary {
-    pub fn skipped_total(&self) -> u64 {
-        self.skipped.values().sum()
-    }
-}
-
-/// Bounds on what an [`Aggregator`] holds, so that memory follows the setting and not the
-/// object: a query log of a busy VPC can name hundreds of thousands of distinct names an hour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Most live aggregates; past it the oldest bucket is handed over early.
-    pub max_live: usize,
-    /// How far the stream must be past a bucket's end before the bucket is handed over. Resolver
-    /// writes entries in about the order it answered them, a little out of order across its
-    /// hosts: ten minutes of slack keeps almost every bucket in one part.
-    pub grace_secs: i64,
-}
-
-impl Limits {
-    /// The flow reader's bound. A live aggregate takes about 700 bytes (four strings of its key,
-    /// counts, a few addresses, the map's own overhead), so about 190 MB at the bound: a fifth of
-    /// the function's memory, for one part per bucket on all but the busiest VPCs (BENCHMARKS.md).
-    pub const DEFAULT: Self = Self {
-        max_live: 262_144,
-        grace_secs: 600,
-    };
-    /// Everything held to the end: one part per object (tests, small objects).
-    pub const UNBOUNDED: Self = Self {
-        max_live: usize::MAX,
-        grace_secs: i64::MAX,
-    };
-}
+/// The flow reader's bound. A live aggregate takes about 700 bytes (four strings of its key,
+/// counts, a few addresses, the map's own overhead), so about 190 MB at the bound: a fifth of the
+/// function's memory, for one part per bucket on all but the busiest VPCs (BENCHMARKS.md).
+/// Resolver writes entries in about the order it answered them, a little out of order across its
+/// hosts: ten minutes of slack keeps almost every bucket in one part. A query log of a busy VPC
+/// can name hundreds of thousands of distinct names an hour, hence a bound at all.
+pub const DEFAULT_LIMITS: Limits = Limits {
+    max_live: 262_144,
+    grace_secs: 600,
+};
 
 /// An aggregate's key within its bucket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,19 +130,10 @@ impl<'a> NameKeyRef<'a> {
     }
 }
 
-type Bucket = HashMap<NameKey, QueryStats, foldhash::fast::RandomState>;
-
-/// Queries in, aggregates out, a part at a time: a bucket is handed over once the stream is
-/// [`Limits::grace_secs`] past its end, or, when [`Limits::max_live`] is reached, the oldest
-/// one early. A later query of a bucket already handed over starts it again, and lands in a
-/// later part: every query is counted once, in one part or another.
+/// Queries in, aggregates out, a part at a time, within [`Limits`] ([`crate::bucketed`]).
 #[derive(Debug)]
 pub struct Aggregator {
-    buckets: BTreeMap<i64, Bucket>,
-    live: usize,
-    latest: i64,
-    limits: Limits,
-    ready: Vec<(QueryKey, QueryStats)>,
+    buckets: Buckets<NameKey, QueryStats, QueryKey>,
     summary: Summary,
 }
 
@@ -186,30 +146,20 @@ impl Default for Aggregator {
 impl Aggregator {
     pub fn new(limits: Limits) -> Self {
         Self {
-            buckets: BTreeMap::new(),
-            live: 0,
-            latest: i64::MIN,
-            limits,
-            ready: Vec::new(),
+            buckets: Buckets::new(BUCKET_SECS, limits),
             summary: Summary::default(),
         }
     }
 
     pub fn push(&mut self, query: Result<Query, SkipReason>) {
-        self.summary.records += 1;
         let query = match query {
             Ok(query) => query,
-            Err(reason) => {
-                *self.summary.skipped.entry(reason).or_default() += 1;
-                return;
-            }
+            Err(reason) => return self.summary.skip(reason),
         };
+        self.summary.records += 1;
         let time = query.time.timestamp();
-        let bucket_start = time - time.rem_euclid(BUCKET_SECS);
-        let bucket = self.buckets.entry(bucket_start).or_default();
         let key = NameKeyRef::of(&query);
-        if !bucket.contains_key(&key) {
-            self.live += 1;
+        let stats = self.buckets.get_or_insert_with(time, &key, || {
             let stats = QueryStats {
                 count: 0,
                 first: query.time,
@@ -217,11 +167,8 @@ impl Aggregator {
                 addresses: Vec::new(),
                 firewall_action: None,
             };
-            bucket.insert(key.to_owned(&query), stats);
-        }
-        let Some(stats) = bucket.get_mut(&key) else {
-            return;
-        };
+            (key.to_owned(&query), stats)
+        });
         stats.count += 1;
         stats.first = stats.first.min(query.time);
         stats.last = stats.last.max(query.time);
@@ -235,63 +182,32 @@ impl Aggregator {
         }
         // The strongest action (Option orders None first).
         stats.firewall_action = stats.firewall_action.max(query.firewall_action);
-        self.summary.peak_live = self.summary.peak_live.max(self.live);
-        self.latest = self.latest.max(time);
-        self.hand_over_past_buckets();
-    }
-
-    /// Buckets the stream has left behind, then, while over the bound, the oldest.
-    fn hand_over_past_buckets(&mut self) {
-        let done_before = self
-            .latest
-            .saturating_sub(self.limits.grace_secs)
-            .saturating_sub(BUCKET_SECS);
-        while let Some(entry) = self.buckets.first_entry() {
-            if *entry.key() <= done_before || self.live > self.limits.max_live {
-                let (start, bucket) = entry.remove_entry();
-                self.hand_over(start, bucket);
-            } else {
-                break;
-            }
-        }
-    }
-
-    fn hand_over(&mut self, bucket_start: i64, bucket: Bucket) {
-        self.live -= bucket.len();
-        self.summary.aggregates += bucket.len();
-        self.ready.extend(bucket.into_iter().map(|(key, stats)| {
-            (
-                QueryKey {
-                    source: key.source,
-                    bucket_start,
-                    name: key.name,
-                    query_type: key.query_type,
-                    rcode: key.rcode,
-                },
-                stats,
-            )
-        }));
+        self.buckets.hand_over_past(time, query_key);
     }
 
     /// The aggregates handed over since the last call, sorted by asker, bucket, name, type and
     /// response code; empty while every bucket is still live.
     pub fn take_ready(&mut self) -> Vec<(QueryKey, QueryStats)> {
-        let mut ready = std::mem::take(&mut self.ready);
-        ready.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        ready
+        self.buckets.take_ready()
     }
 
     /// Whether a part is waiting for [`Self::take_ready`].
     pub fn has_ready(&self) -> bool {
-        !self.ready.is_empty()
+        self.buckets.has_ready()
     }
 
     /// The last part (every bucket still live), sorted, and the summary of the whole stream.
-    pub fn finish(mut self) -> (Vec<(QueryKey, QueryStats)>, Summary) {
-        while let Some((start, bucket)) = self.buckets.pop_first() {
-            self.hand_over(start, bucket);
-        }
-        let last = self.take_ready();
-        (last, self.summary)
+    pub fn finish(self) -> (Vec<(QueryKey, QueryStats)>, Summary) {
+        self.buckets.finish(query_key).into_summary(self.summary)
+    }
+}
+
+fn query_key(bucket_start: i64, key: NameKey) -> QueryKey {
+    QueryKey {
+        source: key.source,
+        bucket_start,
+        name: key.name,
+        query_type: key.query_type,
+        rcode: key.rcode,
     }
 }

@@ -10,7 +10,7 @@ mod aggregate;
 mod record;
 
 pub use aggregate::{
-    ADDRESSES_MAX, Aggregator, BUCKET_SECS, Limits, QueryKey, QueryStats, Summary,
+    ADDRESSES_MAX, Aggregator, BUCKET_SECS, DEFAULT_LIMITS, Limits, QueryKey, QueryStats, Summary,
 };
 pub use record::{Answer, Query, QueryLogEntry, SkipReason, Source, SourceIds, normalize_name};
 
@@ -136,10 +136,8 @@ const BUFFER: usize = 64 * 1024;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flate2::Compression;
-    use flate2::write::GzEncoder;
+    use crate::test_support::gzip;
     use std::collections::BTreeMap;
-    use std::io::Write;
 
     fn fixture(name: &str) -> Vec<u8> {
         let path = format!(
@@ -147,12 +145,6 @@ mod tests {
             env!("CARGO_MANIFEST_DIR")
         );
         std::fs::read(path).unwrap()
-    }
-
-    fn gzip(bytes: &[u8]) -> Vec<u8> {
-        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-        encoder.write_all(bytes).unwrap();
-        encoder.finish().unwrap()
     }
 
     #[test]
