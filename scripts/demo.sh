@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job, on a fresh machine: start the local AWS stack, backfill the sample context of
-# events/context/ (CloudTrail and flow logs) with triage-cli, run the triage Lambda under
+# events/context/ (CloudTrail, flow, Resolver and EKS audit logs) with triage-cli, run the triage Lambda under
 # `cargo lambda watch`, invoke it with every event in events/*.json through `cargo lambda invoke`, and
 # print the notices as they arrive on the SQS queue subscribed to the notices topic.
 #
@@ -69,12 +69,13 @@ print(f"demo: cleared {len(items)} item(s) (finding records and context) from th
 PY
 fi
 
-# 3b. The sample context (events/context/README.md): CloudTrail, flow and Resolver logs about the entities of three
+# 3b. The sample context (events/context/README.md): CloudTrail, flow, Resolver and EKS audit logs about the entities of four
 # sample findings, backfilled with the ingest functions' code, so their notices show enrichment at work.
 log "backfilling the sample context (triage-cli ingest, events/context/)"
 "$root/target/debug/triage-cli" ingest cloudtrail "$root/events/context/cloudtrail" >&2
 "$root/target/debug/triage-cli" ingest flowlogs "$root/events/context/flowlogs" >&2
 "$root/target/debug/triage-cli" ingest resolver "$root/events/context/resolver" >&2
+"$root/target/debug/triage-cli" ingest eks "$root/events/context/eks" >&2
 
 # 4. cargo lambda watch, with the function's environment passed explicitly (as the template does).
 env_file="$state/watch.env"

@@ -2,7 +2,7 @@
 """Write the context the demo ingests before replaying the sample findings, so that two of their
 notices show what enrichment adds (events/context/README.md says which, and what to expect).
 
-    python3 scripts/gen-demo-context.py      # rewrites events/context/{cloudtrail,flowlogs,resolver}/
+    python3 scripts/gen-demo-context.py      # rewrites events/context/{cloudtrail,flowlogs,resolver,eks}/
 
 - cloudtrail/ops-automation-history.json.gz: two weeks of routine for the IAM user of
   events/tor-ip-caller-iam.json (ops-automation, key AKIAQ3EGRT7KMB6C2D8E): the 10 real read-only
@@ -22,6 +22,13 @@ notices show what enrichment adds (events/context/README.md says which, and what
   pool.supportxmr.com answered with 203.0.113.50 (a documentation address standing in for the
   pool's), re-resolved hourly; and default-format flow records of the instance connecting to that
   answer on the Stratum port 3333 every ten minutes after the first lookup.
+
+- eks/platform-eks-audit.json.gz: for the user of events/kubernetes-privileged-container.json
+  (alice, through the eks-admins role, from 10.20.4.17 on cluster platform-eks), EKS audit events in
+  the shape of the public EKS records (tests/fixtures/eks/, Panther's), wrapped in the CloudWatch
+  Logs subscription payload Firehose delivers: an hour of her routine reads (pods, deployments,
+  logs) every ten minutes, the finding's privileged pod node-debugger, then an exec session into
+  it (logged at ResponseStarted, 101) and a list of kube-system's secrets.
 
 The CloudTrail records keep their real shape and fields; only identity, address, user agent, time
 and event ID are rewritten (the Stratus files are in tests/fixtures/cloudtrail/, Apache-2.0).
@@ -154,5 +161,74 @@ while t <= int(last_seen.timestamp()):
     t += 600
 body = ("\n".join(miner) + "\n").encode()
 (out / "flowlogs" / "bitcoin-tool-dns.log.gz").write_bytes(gzip.compress(body, mtime=0))
-print(f"wrote {len(history)} + {len(window)} CloudTrail records, {len(lines) - 1} + {len(miner) - 1} flow records "
-      f"and {len(entries)} Resolver entries under {out}")
+
+# EKS audit events for events/kubernetes-privileged-container.json.
+kube_time = dt.datetime(2026, 1, 30, 12, 2, 45, tzinfo=dt.timezone.utc)
+alice = {
+    "username": "arn:aws:sts::123456789012:assumed-role/eks-admins/alice",
+    "uid": "aws-iam-authenticator:123456789012:AROAQ3EGRT7KN1B2V3C4X",
+    "groups": ["system:authenticated", "eks-admins"],
+    "extra": {"accessKeyId": ["ASIAQ3EGRT7KN5D6E7F8"],
+              "arn": ["arn:aws:sts::123456789012:assumed-role/eks-admins/alice"],
+              "canonicalArn": ["arn:aws:iam::123456789012:role/eks-admins"],
+              "sessionName": ["alice"]},
+}
+kubectl = "kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46"
+
+
+def audit(when, verb, uri, resource, code, namespace=None, name=None, subresource=None, stage="ResponseComplete",
+          request=None):
+    ref = {"resource": resource, "apiVersion": "v1"}
+    if namespace:
+        ref["namespace"] = namespace
+    if name:
+        ref["name"] = name
+    if subresource:
+        ref["subresource"] = subresource
+    e = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata" if request is None else "Request",
+         "auditID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{uri}@{when.isoformat()}@{verb}")), "stage": stage,
+         "requestURI": uri, "verb": verb, "user": alice, "sourceIPs": ["10.20.4.17"], "userAgent": kubectl,
+         "objectRef": ref, "responseStatus": {"metadata": {}, "code": code},
+         "requestReceivedTimestamp": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+         "stageTimestamp": (when + dt.timedelta(milliseconds=12)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+         "annotations": {"authorization.k8s.io/decision": "allow",
+                         "authorization.k8s.io/reason": "EKS Access Policy: allowed by ClusterRoleBinding \"arn:aws:iam::123456789012:role/eks-admins+arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy\" of ClusterRole \"arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy\" to User \"eks-admins\""}}
+    if request is not None:
+        e["requestObject"] = request
+    return e
+
+
+kube = []
+t = kube_time - dt.timedelta(hours=1)
+while t < kube_time:
+    kube.append(audit(t, "list", "/api/v1/namespaces/web/pods", "pods", 200, namespace="web"))
+    kube.append(audit(t + dt.timedelta(seconds=2), "get", "/apis/apps/v1/namespaces/web/deployments/storefront",
+                      "deployments", 200, namespace="web", name="storefront"))
+    kube.append(audit(t + dt.timedelta(seconds=5), "get", "/api/v1/namespaces/web/pods/storefront-7c9d8-x2k4p/log",
+                      "pods", 200, namespace="web", name="storefront-7c9d8-x2k4p", subresource="log"))
+    t += dt.timedelta(minutes=10)
+debugger = {"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "node-debugger", "namespace": "default"},
+            "spec": {"hostPID": True, "hostNetwork": True,
+                     "containers": [{"name": "debugger", "image": "docker.io/library/busybox:1.36",
+                                     "securityContext": {"privileged": True},
+                                     "volumeMounts": [{"name": "host-root", "mountPath": "/host"}]}],
+                     "volumes": [{"name": "host-root", "hostPath": {"path": "/"}}]}}
+kube.append(audit(kube_time, "create", "/api/v1/namespaces/default/pods", "pods", 201, namespace="default",
+                  name="node-debugger", request=debugger))
+kube.append(audit(kube_time + dt.timedelta(seconds=45),
+                  "create", "/api/v1/namespaces/default/pods/node-debugger/exec?command=chroot&command=%2Fhost&stdin=true&tty=true",
+                  "pods", 101, namespace="default", name="node-debugger", subresource="exec", stage="ResponseStarted"))
+kube.append(audit(kube_time + dt.timedelta(minutes=4), "list", "/api/v1/namespaces/kube-system/secrets", "secrets", 200,
+                  namespace="kube-system"))
+payload = {"messageType": "DATA_MESSAGE", "owner": ACCOUNT, "logGroup": "/aws/eks/platform-eks/cluster",
+           "logStream": "kube-apiserver-audit-8f2b7c1d9e0a4b3c5d6e7f8a9b0c1d2e", "subscriptionFilters": ["audit-to-firehose"],
+           "logEvents": [{"id": str(36000000000000000000000000000000000000 + i),
+                          "timestamp": int(dt.datetime.strptime(e["stageTimestamp"], "%Y-%m-%dT%H:%M:%S.%fZ")
+                                           .replace(tzinfo=dt.timezone.utc).timestamp() * 1000),
+                          "message": json.dumps(e, separators=(",", ":"))} for i, e in enumerate(kube)]}
+(out / "eks").mkdir(parents=True, exist_ok=True)
+# One payload per line, gzip, as Firehose writes a subscription's records to S3.
+body = (json.dumps(payload, separators=(",", ":")) + "\n").encode()
+(out / "eks" / "platform-eks-audit.json.gz").write_bytes(gzip.compress(body, mtime=0))
+print(f"wrote {len(history)} + {len(window)} CloudTrail records, {len(lines) - 1} + {len(miner) - 1} flow records, "
+      f"{len(entries)} Resolver entries and {len(kube)} EKS audit events under {out}")
