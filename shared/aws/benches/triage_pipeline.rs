@@ -2,7 +2,8 @@
 //! cost of triage without the network. Target: at most 200 µs per finding on a CI-class core.
 //! Then the same for the two findings of the demo's sample context (`events/context/`), with and
 //! without their context: decoding the stored rows, summarising them, the context rules and the
-//! longer notice, i.e. everything enrichment adds but the queries' round trip.
+//! longer notice, i.e. everything enrichment adds but the queries' round trip; and Kubernetes
+//! findings with EKS audit context, on the demo's and on a busy shared address.
 //!
 //!     cargo bench -p triage-aws --bench triage_pipeline
 
@@ -229,11 +230,90 @@ fn behaviour(c: &mut Criterion) {
     group.finish();
 }
 
+/// The demo's EKS audit payload (`events/context/eks/`), read as `ingest eks` reads it.
+fn demo_audit_events() -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../events/context/eks/platform-eks-audit.json.gz");
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(path).expect("demo audit log")),
+        &mut text,
+    )
+    .expect("gzip");
+    text
+}
+
+fn put_audit(table: &mut MemoryContextSource, object: &[u8], cluster: Option<&str>) {
+    let (aggregates, _) =
+        triage_logs::eks::read_cluster_object(object, u64::MAX, cluster).expect("audit log");
+    table.put_all(triage_aws::context_items::kube_items(
+        &aggregates,
+        &ObjectId::of("eks"),
+        0,
+    ));
+}
+
+/// Kubernetes findings: the demo's PrivilegedContainer sample with its audit context (21
+/// events), and the hard shape of the address key: the finding's address shared by 2,000 other
+/// users (a NAT gateway or a bastion in front of a whole company), each calling every ten
+/// minutes over the hour, so that the address's partition holds 12,000 aggregates to decode and
+/// summarise.
+fn kubernetes(c: &mut Criterion) {
+    let settings = TriageSettings::default();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../events/kubernetes-privileged-container.json");
+    let bytes = std::fs::read(path).expect("event");
+    let now = parse_event_bytes(&bytes)
+        .expect("finding")
+        .finding
+        .updated_at()
+        .unwrap_or_else(Utc::now);
+    let payload = demo_audit_events();
+    let mut demo = MemoryContextSource::new();
+    put_audit(&mut demo, &payload, None);
+    let envelope: serde_json::Value = serde_json::from_slice(&payload).expect("payload");
+    let template: serde_json::Value = serde_json::from_str(
+        envelope["logEvents"][0]["message"]
+            .as_str()
+            .expect("an audit event"),
+    )
+    .expect("audit event");
+    let mut shared = demo.clone();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-01-30T11:03:00Z").unwrap();
+    let mut lines = Vec::new();
+    for user in 0..2_000 {
+        for bucket in 0..6 {
+            let mut event = template.clone();
+            event["user"]["username"] =
+                format!("arn:aws:sts::123456789012:assumed-role/developers/dev-{user}").into();
+            let t = start
+                + chrono::Duration::minutes(10 * bucket)
+                + chrono::Duration::milliseconds(user);
+            event["requestReceivedTimestamp"] = t.to_rfc3339().into();
+            event["stageTimestamp"] = t.to_rfc3339().into();
+            lines.extend(serde_json::to_vec(&event).unwrap());
+            lines.push(b'\n');
+        }
+    }
+    put_audit(&mut shared, &lines, Some("platform-eks"));
+    let mut group = c.benchmark_group("kubernetes");
+    for (label, table) in [("demo", &demo), ("shared_address_2000_users", &shared)] {
+        group.bench_with_input(
+            BenchmarkId::new("with_context", label),
+            &bytes,
+            |b, bytes| {
+                b.iter(|| black_box(triage_with_context(black_box(bytes), table, &settings, now)))
+            },
+        );
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(std::time::Duration::from_millis(300))
         .measurement_time(std::time::Duration::from_secs(1));
-    targets = parse_classify_render, enrichment, behaviour
+    targets = parse_classify_render, enrichment, behaviour, kubernetes
 }
 criterion_main!(benches);
