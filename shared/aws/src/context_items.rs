@@ -36,7 +36,7 @@ use triage_domain::scope::ScopeWindow;
 use triage_logs::{cloudtrail, flowlogs, resolver};
 
 mod kube;
-pub use kube::{decode_kube_rows, kube_items};
+pub use kube::{decode_kube_callers, decode_kube_rows, kube_items};
 
 /// Uncompressed rows per item chunk: keeps every item far below DynamoDB's 400 KB.
 const CHUNK_BYTES: usize = 512 * 1024;

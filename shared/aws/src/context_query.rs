@@ -2,8 +2,8 @@
 //! so the whole enrichment costs one round trip of latency (plus pagination of busy subjects).
 
 use super::context_items::{
-    decode_activity_rows, decode_baseline_rows, decode_flow_rows, decode_kube_rows,
-    decode_notable_rows, decode_resolver_rows, is_live, sort_key_range,
+    decode_activity_rows, decode_baseline_rows, decode_flow_rows, decode_kube_callers,
+    decode_kube_rows, decode_notable_rows, decode_resolver_rows, is_live, sort_key_range,
 };
 use super::errors::classify;
 use async_trait::async_trait;
@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use tokio::task::JoinSet;
 use triage_domain::dedupe::StoreError;
 use triage_domain::enrich::{Context, ContextSource, Subjects};
-use triage_domain::kube::user_subject;
+use triage_domain::kube::{is_anonymous, is_user_subject};
 use triage_domain::scope::ScopeWindow;
 
 #[derive(Debug, Clone)]
@@ -220,12 +220,18 @@ pub(super) fn absorb(
         Kind::Notable => context.notable.extend(decode_notable_rows(blob)),
         Kind::Dns => context.dns.extend(decode_resolver_rows(blob)),
         Kind::KubeUser => context.kube.extend(decode_kube_rows(blob)),
-        Kind::KubeAddress => context
-            .kube
-            .extend(decode_kube_rows(blob).into_iter().filter(|row| {
-                !subjects
-                    .kube_users
-                    .contains(&user_subject(&row.cluster, &row.username))
-            })),
+        Kind::KubeAddress => {
+            // Anonymous calls whole (an anonymous finding's own calls are only here), every
+            // other user's as counts, and none of a user read under its own key.
+            let (rows, callers) = decode_kube_callers(
+                blob,
+                |_, user| is_anonymous(user),
+                |cluster, user| {
+                    (subjects.kube_users.iter()).any(|pk| is_user_subject(pk, cluster, user))
+                },
+            );
+            context.kube.extend(rows);
+            context.kube_callers.extend(callers);
+        }
     }
 }

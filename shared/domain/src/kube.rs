@@ -19,6 +19,15 @@ pub fn address_subject(cluster: &str, address: &IpAddr) -> String {
     format!("K8S#{cluster}#ip#{address}")
 }
 
+/// Whether `pk` is [`user_subject`] of `cluster` and `username`, without building it: asked of
+/// every row of a busy address.
+pub fn is_user_subject(pk: &str, cluster: &str, username: &str) -> bool {
+    pk.strip_prefix("K8S#")
+        .and_then(|rest| rest.strip_prefix(cluster))
+        .and_then(|rest| rest.strip_prefix("#user#"))
+        == Some(username)
+}
+
 /// Whether a user name is the API server's name for an unauthenticated caller.
 pub fn is_anonymous(username: &str) -> bool {
     username == "system:anonymous"
@@ -242,6 +251,19 @@ impl NotableKinds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_user_subject_is_recognised_without_being_built() {
+        let pk = user_subject("prod", "alice");
+        assert!(is_user_subject(&pk, "prod", "alice"));
+        assert!(!is_user_subject(&pk, "prod", "alic"));
+        assert!(!is_user_subject(&pk, "pro", "d#user#alice"));
+        assert!(!is_user_subject(
+            &address_subject("prod", &[10, 0, 0, 1].into()),
+            "prod",
+            "10.0.0.1"
+        ));
+    }
 
     #[test]
     fn every_kind_reads_back_from_its_stored_name_and_unknown_names_are_left_out() {

@@ -10,7 +10,7 @@ mod subjects;
 mod summary;
 mod timeline;
 
-pub use rows::{ActivityRow, BaselineRow, Context, DnsRow, FlowRow, KubeRow};
+pub use rows::{ActivityRow, BaselineRow, Context, DnsRow, FlowRow, KubeCaller, KubeRow};
 pub use subjects::{Subjects, subjects};
 pub use summary::{
     AnswerTraffic, CallsFromNewNetwork, ContextSummary, DnsSummary, DomainLookups, FlowTotals,

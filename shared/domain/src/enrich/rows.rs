@@ -168,6 +168,16 @@ impl Context {
     }
 }
 
+/// Another user's calls from one address in one ten-minute bucket: the head of a [`KubeRow`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KubeCaller {
+    pub cluster: String,
+    pub username: String,
+    pub source_ip: Option<IpAddr>,
+    pub calls: u64,
+    pub denied: u64,
+}
+
 /// Everything found about a finding's subjects.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
@@ -181,6 +191,9 @@ pub struct Context {
     /// What the finding's Kubernetes user, or its source addresses, did in the window (EKS audit
     /// logs).
     pub kube: Vec<KubeRow>,
+    /// The other users calling from the finding's addresses, counts only: the notice names them,
+    /// and behind a NAT gateway they can be thousands, so their rows are not read whole.
+    pub kube_callers: Vec<KubeCaller>,
     /// How many lookups were made: with no rows at all, the notice says context was missing.
     pub lookups: usize,
 }

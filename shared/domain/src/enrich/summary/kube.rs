@@ -61,7 +61,7 @@ pub struct KubeUserActivity {
 
 impl ContextSummary {
     pub(super) fn summarise_kube(&mut self, context: &Context, finding: &Finding) {
-        if context.kube.is_empty() {
+        if context.kube.is_empty() && context.kube_callers.is_empty() {
             return;
         }
         let Some(call) = finding.kube_call() else {
@@ -71,10 +71,25 @@ impl ContextSummary {
             row.cluster == call.cluster && call.username.as_deref() == Some(row.username.as_str())
         };
         let mut others: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-        for row in context.kube.iter().filter(|r| !mine(r)) {
-            let entry = others.entry(&row.username).or_default();
-            entry.0 += row.calls;
-            entry.1 += row.denied;
+        let callers = context
+            .kube
+            .iter()
+            .filter(|r| !mine(r))
+            .map(|r| (&r.username, r.calls, r.denied))
+            .chain(
+                context
+                    .kube_callers
+                    .iter()
+                    .filter(|c| {
+                        c.cluster != call.cluster
+                            || call.username.as_deref() != Some(c.username.as_str())
+                    })
+                    .map(|c| (&c.username, c.calls, c.denied)),
+            );
+        for (user, calls, denied) in callers {
+            let entry = others.entry(user).or_default();
+            entry.0 += calls;
+            entry.1 += denied;
         }
         let mut others: Vec<(String, u64, u64)> = others
             .into_iter()

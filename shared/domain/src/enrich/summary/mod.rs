@@ -150,7 +150,8 @@ impl ContextSummary {
                 + context.baseline.len()
                 + context.notable.len()
                 + context.dns.len()
-                + context.kube.len(),
+                + context.kube.len()
+                + context.kube_callers.len(),
             ..Self::default()
         };
         s.summarise_flows(context, subjects);
