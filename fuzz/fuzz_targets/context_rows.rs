@@ -6,8 +6,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use triage_aws::context_items::{
-    decode_activity_rows, decode_baseline_rows, decode_flow_rows, decode_kube_rows,
-    decode_notable_rows, decode_resolver_rows,
+    decode_activity_rows, decode_baseline_rows, decode_flow_rows, decode_kube_callers,
+    decode_kube_rows, decode_notable_rows, decode_resolver_rows,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -17,4 +17,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = decode_notable_rows(data);
     let _ = decode_resolver_rows(data);
     let _ = decode_kube_rows(data);
+    let _ = decode_kube_callers(
+        data,
+        |_, user| user.len() % 2 == 0,
+        |cluster, _| cluster.is_empty(),
+    );
 });

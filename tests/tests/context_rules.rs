@@ -567,6 +567,19 @@ fn panther_lookups(instance: &str, at: &str, answer: &str) -> String {
         .replace("1.2.3.4", answer)
 }
 
+/// The BitcoinTool.B!DNS sample as a lookup of moneropool.ru (Panther's records' pool) with the
+/// remote address and span the flows give, and its instance ID, which the lookups are made
+/// under.
+fn mining_pool_lookup(remote: &str, first: i64, last: i64) -> (Value, String) {
+    let mut raw = instance_finding("cryptocurrency-bitcoin-tool-dns.json", remote, first, last);
+    let instance = raw["detail"]["resource"]["instanceDetails"]["instanceId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    raw["detail"]["service"]["action"]["dnsRequestAction"]["domain"] = "moneropool.ru".into();
+    (raw, instance)
+}
+
 fn ingest_resolver(table: &mut MemoryContextSource, object: &str, text: &str) {
     let read = ingest::read_resolver_log(text.as_bytes(), 1 << 20, &ObjectId::of(object), i64::MAX)
         .unwrap();
@@ -579,17 +592,7 @@ async fn a_mining_pool_lookup_then_traffic_to_its_answer_is_evidence_and_the_not
     // (egress request, ingress response). The lookups answer that address 12 seconds before.
     let mut table = MemoryContextSource::new();
     ingest_flows(&mut table, "v5", &fixture("vpcflow/traffic-path-v5.txt"));
-    let mut raw = instance_finding(
-        "cryptocurrency-bitcoin-tool-dns.json",
-        "52.95.128.179",
-        1616729280,
-        1616729349,
-    );
-    let instance = raw["detail"]["resource"]["instanceDetails"]["instanceId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    raw["detail"]["service"]["action"]["dnsRequestAction"]["domain"] = "moneropool.ru".into();
+    let (raw, instance) = mining_pool_lookup("52.95.128.179", 1616729280, 1616729349);
     ingest_resolver(
         &mut table,
         "dns",
@@ -648,17 +651,7 @@ async fn traffic_the_answer_started_is_not_the_instance_reaching_it() {
     }
     let mut table = MemoryContextSource::new();
     ingest_flows(&mut table, "mirrored", &mirrored);
-    let mut raw = instance_finding(
-        "cryptocurrency-bitcoin-tool-dns.json",
-        "52.213.180.42",
-        1566848880,
-        1566849113,
-    );
-    let instance = raw["detail"]["resource"]["instanceDetails"]["instanceId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    raw["detail"]["service"]["action"]["dnsRequestAction"]["domain"] = "moneropool.ru".into();
+    let (raw, instance) = mining_pool_lookup("52.213.180.42", 1566848880, 1566849113);
     ingest_resolver(
         &mut table,
         "dns",
@@ -681,17 +674,7 @@ async fn a_mining_pool_lookup_without_traffic_to_its_answer_weighs_nothing_eithe
     // The same lookups answering 1.2.3.4, which no flow reached: no evidence, not a benign lean.
     let mut table = MemoryContextSource::new();
     ingest_flows(&mut table, "v3", &fixture("vpcflow/tcp-flags-v3.txt"));
-    let mut raw = instance_finding(
-        "cryptocurrency-bitcoin-tool-dns.json",
-        "52.213.180.42",
-        1566848880,
-        1566849113,
-    );
-    let instance = raw["detail"]["resource"]["instanceDetails"]["instanceId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    raw["detail"]["service"]["action"]["dnsRequestAction"]["domain"] = "moneropool.ru".into();
+    let (raw, instance) = mining_pool_lookup("52.213.180.42", 1566848880, 1566849113);
     let (without, _) = triage(MemoryContextSource::new(), raw.clone()).await;
     ingest_resolver(
         &mut table,
