@@ -108,6 +108,9 @@ struct Stored {
     v: BTreeMap<String, u64>,
     #[serde(default)]
     r: BTreeMap<String, u64>,
+    /// Refused calls by action; absent from rows written before it was kept.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    dr: BTreeMap<String, u64>,
     #[serde(default)]
     nn: u64,
     /// Per kind by stored name: a name this version does not know is left out on reading.
@@ -150,6 +153,7 @@ fn stored(key: &CallKey, stats: &CallStats) -> String {
         l: stats.last,
         v: stats.verbs.clone(),
         r: stats.resources.clone(),
+        dr: stats.refused.clone(),
         nn: stats.notable_calls,
         nc: stats
             .notable_counts
@@ -249,6 +253,7 @@ fn row(row: Stored) -> KubeRow {
         last: row.l,
         verbs: row.v,
         resources: row.r,
+        refused: row.dr,
         notable_calls: row.nn,
         notable_counts: row
             .nc
@@ -350,8 +355,8 @@ mod tests {
                 (stats.calls, stats.denied, stats.last)
             );
             assert_eq!(
-                (&row.verbs, &row.resources),
-                (&stats.verbs, &stats.resources)
+                (&row.verbs, &row.resources, &row.refused),
+                (&stats.verbs, &stats.resources, &stats.refused)
             );
             assert_eq!(row.groups, stats.groups.iter().cloned().collect::<Vec<_>>());
             assert_eq!(row.uid, stats.uid);

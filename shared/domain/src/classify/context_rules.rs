@@ -31,6 +31,7 @@ pub const ALL: &[ContextRule] = &[
     dns::names_under_domain,
     kube::further_techniques,
     kube::further_techniques_refused,
+    kube::permission_probing,
 ];
 
 /// A few words for the subject line, for the signals that change what GuardDuty alone says
@@ -78,6 +79,7 @@ pub fn subject_phrase(signal: Signal) -> Option<&'static str> {
         Signal::DnsNamesUnderDomain => "many names under domain",
         Signal::KubeFurtherTechniques => "further techniques",
         Signal::KubeFurtherTechniquesRefused => "further attempts refused",
+        Signal::KubePermissionProbing => "permission probing",
         _ => return None,
     })
 }

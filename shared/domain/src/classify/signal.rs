@@ -60,6 +60,7 @@ signals! {
     KnownIpForPrincipal = "known_ip_for_principal",
     KubeFurtherTechniques = "kube_further_techniques",
     KubeFurtherTechniquesRefused = "kube_further_techniques_refused",
+    KubePermissionProbing = "kube_permission_probing",
     KnownScanner = "known_scanner",
     LeaveOrganization = "leave_organization",
     MassDeletion = "mass_deletion",

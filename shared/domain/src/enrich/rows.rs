@@ -79,6 +79,8 @@ pub struct KubeRow {
     pub verbs: BTreeMap<String, u64>,
     /// Calls by resource with its subresource (`pods/exec`), cut like `verbs`.
     pub resources: BTreeMap<String, u64>,
+    /// Refused calls by action, `<verb> <resource>` (`list secrets`), cut like `verbs`.
+    pub refused: BTreeMap<String, u64>,
     /// Notable calls, all of them (`notable` keeps only the first few).
     pub notable_calls: u64,
     /// Notable calls per kind, all of them (a call of two kinds counts for both).

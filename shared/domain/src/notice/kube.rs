@@ -79,6 +79,14 @@ fn write_user(out: &mut String, u: &KubeUserActivity) -> std::fmt::Result {
         counts(&u.top_verbs),
         counts(&u.top_resources)
     )?;
+    if !u.top_refused.is_empty() {
+        writeln!(
+            out,
+            "    Refused: {} distinct action(s); most: {}",
+            u.refused_actions,
+            counts(&u.top_refused)
+        )?;
+    }
     match &u.own_call {
         Some(c) => writeln!(out, "    The finding's call in the log: {}", c)?,
         None => writeln!(
@@ -155,6 +163,8 @@ mod tests {
                 user_agents: ["kubectl/v1.31.2".to_string()].into(),
                 top_verbs: vec![("get".into(), 30), ("create".into(), 12)],
                 top_resources: vec![("pods".into(), 20)],
+                top_refused: vec![("list secrets".into(), 3)],
+                refused_actions: 1,
                 own_call: Some(call("pods", NotableKind::PrivilegedContainer, false)),
                 other_calls: vec![call("pods/exec", NotableKind::PodExec, true)],
                 other_calls_kept: 3,
@@ -171,6 +181,7 @@ mod tests {
             "  Kubernetes (EKS audit logs, cluster prod, scope window):
     alice: 42 calls (3 refused) from 10.0.0.9 x40; agent kubectl/v1.31.2
     Verbs: get 30, create 12; resources: pods 20
+    Refused: 1 distinct action(s); most: list secrets 3
     The finding's call in the log: 12:05 create pods kube-system/coredns FAKE LINE (201)
     Other notable calls (3):
       12:05 create pods/exec kube-system/coredns FAKE LINE (403) [exec into a pod, refused]

@@ -59,6 +59,10 @@ pub struct CallStats {
     pub verbs: BTreeMap<String, u64>,
     /// By resource, with its subresource (`pods/exec`).
     pub resources: BTreeMap<String, u64>,
+    /// Refused calls by action, `<verb> <resource>` (`list secrets`), cut like `resources`: a
+    /// user trying what its credentials may do meets many walls; a controller whose role lacks one
+    /// right meets the same wall over and over, which the total alone cannot tell apart.
+    pub refused: BTreeMap<String, u64>,
     pub user_agents: BTreeSet<String>,
     pub groups: BTreeSet<String>,
     /// The user's `uid` (the IAM principal's ID for an EKS user): the first seen.
@@ -84,6 +88,7 @@ impl CallStats {
             last: time,
             verbs: BTreeMap::new(),
             resources: BTreeMap::new(),
+            refused: BTreeMap::new(),
             user_agents: BTreeSet::new(),
             groups: BTreeSet::new(),
             uid: None,
@@ -254,6 +259,12 @@ fn add(stats: &mut CallStats, call: Call<'_>) {
     stats.last = stats.last.max(call.time);
     count(&mut stats.verbs, call.verb);
     count(&mut stats.resources, &call.resource);
+    if call.denied {
+        count(
+            &mut stats.refused,
+            &format!("{} {}", call.verb, call.resource),
+        );
+    }
     keep(&mut stats.user_agents, USER_AGENTS_MAX, call.user_agent);
     for group in call.groups.iter().take(GROUPS_MAX) {
         keep(

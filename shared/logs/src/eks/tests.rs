@@ -278,9 +278,19 @@ fn eks_records_count_refusals_and_keep_the_paths_anonymous_callers_tried() {
     let version = find("system:anonymous", "44.238.138.237");
     assert_eq!((version.calls, version.denied), (1, 0));
     assert_eq!(version.notable[0].name.as_deref(), Some("/version"));
+    assert!(version.refused.is_empty());
+    assert_eq!(
+        scanner.refused,
+        BTreeMap::from([(format!("get {NON_RESOURCE}"), 1)]),
+        "a path is not an action: a scanner's paths are one"
+    );
     let coredns = find("system:serviceaccount:kube-system:coredns", "5.5.5.5");
     assert_eq!((coredns.calls, coredns.denied), (1, 1));
     assert!(coredns.notable.is_empty());
+    assert_eq!(
+        coredns.refused,
+        BTreeMap::from([("watch endpointslices".into(), 1)])
+    );
     // Panther's "2022-11-29 22:46:37.995" (no zone) is read as UTC.
     assert_eq!(coredns.first.to_rfc3339(), "2022-11-29T22:46:37.995+00:00");
     let admin = find("kubernetes-admin", "8.8.8.8");

@@ -31,6 +31,7 @@ mod telling;
 mod volume;
 
 pub use techniques::*;
+pub use volume::DENIED_APIS_AT;
 
 use super::{CallRef, Technique, WindowCalls};
 use crate::activity::{NotableEvent, api_name, is_auth_error};

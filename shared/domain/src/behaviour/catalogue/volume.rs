@@ -190,7 +190,7 @@ pub(super) fn region_sweep(w: &WindowCalls) -> Option<Observation> {
 
 /// Ten distinct APIs refused within the window: someone trying what the credentials may do.
 /// A person or a tool with a too-narrow policy hits the same one or two walls repeatedly.
-const DENIED_APIS_AT: usize = 10;
+pub const DENIED_APIS_AT: usize = 10;
 
 pub(super) fn denied_probing(w: &WindowCalls) -> Option<Observation> {
     let refused: BTreeSet<(&str, &str)> = w

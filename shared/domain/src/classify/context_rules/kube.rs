@@ -16,7 +16,7 @@
 //! ingested), is an absence of evidence.
 
 use super::{Evidence, ev};
-use crate::behaviour::catalogue::{MODERATE, STRONG};
+use crate::behaviour::catalogue::{DENIED_APIS_AT, MODERATE, STRONG};
 use crate::classify::Signal;
 use crate::enrich::{ContextSummary, KubeUserActivity};
 use crate::finding::{Family, Finding};
@@ -109,6 +109,34 @@ pub fn further_techniques_refused(f: &Finding, c: &ContextSummary) -> Option<Evi
     )
 }
 
+/// The user was refused [`DENIED_APIS_AT`] distinct actions or more in the window (`list
+/// secrets`, `create clusterrolebindings`, `get pods/exec`...): someone trying what the
+/// credentials may do (T1613 Container and Resource Discovery), the cluster's counterpart of
+/// the catalogue's `denied_probing`, with its threshold and its weight (`MODERATE`). A
+/// controller or a person whose role lacks one right meets the same one or two walls, however
+/// often. The anonymous user's refusals count too: an address trying the API's resources one by
+/// one without credentials is looking for what was left open.
+pub fn permission_probing(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
+    let u = activity(f, c)?;
+    (u.refused_actions >= DENIED_APIS_AT).then_some(())?;
+    let listed: Vec<String> = u
+        .top_refused
+        .iter()
+        .map(|(action, n)| format!("{} x{n}", field(action, 60)))
+        .collect();
+    ev(
+        Signal::KubePermissionProbing,
+        format!(
+            "{} was refused {} distinct actions in the window ({} refused calls; most: {})",
+            field(&u.username, 80),
+            u.refused_actions,
+            u.denied,
+            listed.join(", ")
+        ),
+        MODERATE,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +223,30 @@ mod tests {
         assert!(e.sentence.contains("(403)"), "{}", e.sentence);
         let ec2 = finding("Recon:EC2/PortProbeUnprotectedPort");
         assert!(further_techniques(&ec2, &summary(false)).is_none());
+    }
+
+    #[test]
+    fn ten_distinct_refusals_are_probing_and_one_wall_hit_often_is_not() {
+        let f = finding("Discovery:Kubernetes/MaliciousIPCaller");
+        let mut c = summary(false);
+        let u = c.kube.as_mut().unwrap().user.as_mut().unwrap();
+        u.denied = 400;
+        u.refused_actions = 1;
+        u.top_refused = vec![("watch endpointslices".into(), 400)];
+        assert!(
+            permission_probing(&f, &c).is_none(),
+            "a controller retrying"
+        );
+        let u = c.kube.as_mut().unwrap().user.as_mut().unwrap();
+        u.denied = 14;
+        u.refused_actions = 10;
+        u.top_refused = vec![("list secrets".into(), 3), ("get pods/exec".into(), 2)];
+        let e = permission_probing(&f, &c).unwrap();
+        assert_eq!((e.signal, e.weight), (Signal::KubePermissionProbing, 20));
+        assert_eq!(
+            e.sentence,
+            "alice was refused 10 distinct actions in the window (14 refused calls; most: list secrets x3, get pods/exec x2)"
+        );
     }
 
     #[test]

@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Verbs, resources, addresses and other users listed by count.
 const TOP: usize = 5;
+/// The name the reader counts the overflow of a row's verbs, resources and refusals under.
+const OVERFLOW: &str = "(other)";
 /// Notable calls listed one by one (the counts are always whole).
 const CALLS_LISTED: usize = 8;
 
@@ -44,6 +46,10 @@ pub struct KubeUserActivity {
     pub user_agents: BTreeSet<String>,
     pub top_verbs: Vec<(String, u64)>,
     pub top_resources: Vec<(String, u64)>,
+    /// Refused actions (`list secrets`) by calls, most first, and how many distinct ones (the
+    /// reader's overflow name not counted).
+    pub top_refused: Vec<(String, u64)>,
+    pub refused_actions: usize,
     /// Notable calls per kind, all of them, the finding's own included.
     pub notable_counts: BTreeMap<NotableKind, u64>,
     /// The finding's own call, when the log has it.
@@ -116,6 +122,7 @@ fn user_activity(rows: &[&KubeRow], call: &KubeFindingCall) -> KubeUserActivity 
     let mut addresses: BTreeMap<String, u64> = BTreeMap::new();
     let mut verbs: BTreeMap<String, u64> = BTreeMap::new();
     let mut resources: BTreeMap<String, u64> = BTreeMap::new();
+    let mut refused: BTreeMap<String, u64> = BTreeMap::new();
     let mut notable: Vec<&NotableCall> = Vec::new();
     for row in rows {
         out.calls += row.calls;
@@ -131,6 +138,9 @@ fn user_activity(rows: &[&KubeRow], call: &KubeFindingCall) -> KubeUserActivity 
         }
         for (resource, n) in &row.resources {
             *resources.entry(resource.clone()).or_default() += n;
+        }
+        for (action, n) in &row.refused {
+            *refused.entry(action.clone()).or_default() += n;
         }
         for (kind, n) in &row.notable_counts {
             *out.notable_counts.entry(*kind).or_default() += n;
@@ -166,6 +176,8 @@ fn user_activity(rows: &[&KubeRow], call: &KubeFindingCall) -> KubeUserActivity 
     out.addresses = top(addresses, TOP);
     out.top_verbs = top(verbs, TOP);
     out.top_resources = top(resources, TOP);
+    out.refused_actions = refused.keys().filter(|a| *a != OVERFLOW).count();
+    out.top_refused = top(refused, TOP);
     out
 }
 
