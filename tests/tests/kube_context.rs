@@ -9,6 +9,7 @@ use triage_aws::context_items::{ObjectId, kube_items};
 use triage_domain::classify::Signal;
 use triage_domain::enrich::subjects;
 use triage_domain::finding::parse_event;
+use triage_domain::kube::NotableKind;
 use triage_domain::pipeline::{TriageSettings, load_context, preview_with};
 use triage_domain::scope::ScopeWindow;
 use triage_logs::eks;
@@ -89,4 +90,79 @@ async fn an_anonymous_call_is_read_by_its_address_beside_the_other_users_from_it
         "{}",
         notice.body
     );
+}
+
+/// Falco's three pods created by the ReplicaSet controller (privileged; the node's `/etc`
+/// mounted; the node's network), moved into the ten minutes of 2018-10-25 14:00 (their times
+/// varied, nothing else), then filed under a person instead: the same pod specs are further
+/// techniques of a person, and the workload owners' choices for the controller.
+#[tokio::test]
+async fn pods_a_controller_creates_for_their_owners_are_not_its_techniques() {
+    let falco = String::from_utf8(fixture("falco-k8s-audit.ndjson")).unwrap();
+    let controller = "system:serviceaccount:kube-system:replicaset-controller";
+    let pods: Vec<serde_json::Value> = falco
+        .lines()
+        .skip(1)
+        .take(3)
+        .enumerate()
+        .map(|(i, line)| {
+            let mut event: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(event["user"]["username"], controller);
+            // The privileged pod last, at the finding's time; the other two before it.
+            let at = format!("2018-10-25T14:{:02}:12.5Z", [5, 1, 3][i]);
+            event["requestReceivedTimestamp"] = at.clone().into();
+            event["stageTimestamp"] = at.into();
+            event
+        })
+        .collect();
+    let finding = |user: &str| {
+        parse_event(json!({"id": "priv", "type": "PrivilegeEscalation:Kubernetes/PrivilegedContainer",
+            "severity": 5, "accountId": "123456789012", "region": "us-east-1",
+            "resource": {"resourceType": "EKSCluster", "eksClusterDetails": {"name": "minikube"},
+                "kubernetesDetails": {"kubernetesUserDetails": {"username": user}}},
+            "service": {"action": {"actionType": "KUBERNETES_API_CALL", "kubernetesApiCallAction": {
+                    "requestUri": "/api/v1/namespaces/default/pods", "verb": "create",
+                    "sourceIPs": ["::1"], "statusCode": 201}},
+                "eventFirstSeen": "2018-10-25T14:05:12.000Z", "eventLastSeen": "2018-10-25T14:05:12.000Z",
+                "count": 1},
+            "updatedAt": "2018-10-25T14:15:00.000Z"}))
+        .unwrap()
+    };
+    let settings = TriageSettings::default();
+    for (user, expected) in [(controller, None), ("minikube-user", Some(30))] {
+        let lines: String = pods
+            .iter()
+            .map(|event| {
+                let mut event = event.clone();
+                event["user"]["username"] = user.into();
+                format!("{event}\n")
+            })
+            .collect();
+        let (aggregates, _) =
+            eks::read_cluster_object(lines.as_bytes(), 1 << 20, Some("minikube")).unwrap();
+        let mut memory = MemoryContextSource::new();
+        memory.put_all(kube_items(&aggregates, &ObjectId::of("falco"), i64::MAX));
+        let event = finding(user);
+        let now = event.finding.updated_at().unwrap();
+        let window = ScopeWindow::for_finding(&event.finding, settings.look_back, now);
+        let summary = load_context(&memory, &event, &window, settings.min_history)
+            .await
+            .unwrap();
+        let activity = summary.kube.as_ref().unwrap().user.as_ref().unwrap();
+        assert_eq!(activity.calls, 3, "{user}");
+        let own = activity.own_call.as_ref().expect("the finding's pod");
+        assert_eq!(
+            own.time.format("%H:%M").to_string(),
+            "14:05",
+            "{user}: the finding names no pod: the nearest creation is its"
+        );
+        assert!(own.kinds.contains(NotableKind::PrivilegedContainer));
+        let (assessment, notice) = preview_with(&event, &settings, now, Some(&summary));
+        assert_eq!(
+            weight_of(&assessment, Signal::KubeFurtherTechniques),
+            expected,
+            "{user}: {}",
+            notice.body
+        );
+    }
 }

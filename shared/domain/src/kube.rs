@@ -28,6 +28,29 @@ pub fn is_user_subject(pk: &str, cluster: &str, username: &str) -> bool {
         == Some(username)
 }
 
+/// Whether the user is one of the controllers that create pods from specs others wrote: the
+/// ReplicaSet, DaemonSet, StatefulSet, Job and CronJob controllers of `kube-controller-manager`
+/// (each its own `system:serviceaccount:kube-system:<name>-controller` under
+/// `--use-service-account-credentials`, as EKS runs it), or the manager's own identity. What
+/// their pods carry (privileged, host namespaces, host paths) is the workload owner's choice,
+/// not a step the controller took.
+pub fn creates_pods_for_others(username: &str) -> bool {
+    username == "system:kube-controller-manager"
+        || username
+            .strip_prefix("system:serviceaccount:kube-system:")
+            .is_some_and(|name| {
+                matches!(
+                    name,
+                    "replicaset-controller"
+                        | "daemon-set-controller"
+                        | "statefulset-controller"
+                        | "job-controller"
+                        | "cronjob-controller"
+                        | "replication-controller"
+                )
+            })
+}
+
 /// Whether a user name is the API server's name for an unauthenticated caller.
 pub fn is_anonymous(username: &str) -> bool {
     username == "system:anonymous"
@@ -80,6 +103,18 @@ pub enum NotableKind {
 }
 
 impl NotableKind {
+    /// Whether the kind is read off the pod's spec (what the pod may do), not off the call.
+    pub fn of_pod_spec(self) -> bool {
+        matches!(
+            self,
+            NotableKind::PrivilegedContainer
+                | NotableKind::HostPid
+                | NotableKind::HostIpc
+                | NotableKind::HostNetwork
+                | NotableKind::HostPathMount
+        )
+    }
+
     pub const ALL: [NotableKind; 13] = [
         NotableKind::PodExec,
         NotableKind::PodAttach,

@@ -5,6 +5,7 @@
 
 use super::Finding;
 use crate::kube::{NotableCall, address_subject, is_anonymous, user_subject};
+use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
@@ -25,6 +26,9 @@ pub struct KubeFindingCall {
     pub resource: Option<String>,
     pub namespace: Option<String>,
     pub name: Option<String>,
+    /// When GuardDuty last saw the call: of several calls that match what the finding says
+    /// (it may name no object), the finding's is the one nearest this.
+    pub time: Option<DateTime<Utc>>,
 }
 
 impl KubeFindingCall {
@@ -82,6 +86,7 @@ impl Finding {
                 .and_then(|k| k.kubernetes_user_details.as_ref())
                 .and_then(|u| u.username.clone())
                 .filter(|u| !u.is_empty()),
+            time: self.last_seen(),
             ..KubeFindingCall::default()
         };
         let Some(action) = self

@@ -7,7 +7,7 @@
 use super::{ContextSummary, top};
 use crate::enrich::rows::{Context, KubeRow};
 use crate::finding::{Finding, KubeFindingCall};
-use crate::kube::{NotableCall, NotableKind, NotableKinds, is_anonymous};
+use crate::kube::{NotableCall, NotableKind, NotableKinds, creates_pods_for_others, is_anonymous};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -148,7 +148,9 @@ fn user_activity(rows: &[&KubeRow], call: &KubeFindingCall) -> KubeUserActivity 
         notable.extend(&row.notable);
     }
     notable.sort_by_key(|c| c.time);
-    let own = notable.iter().position(|c| call.is_own(c));
+    let own = (0..notable.len())
+        .filter(|i| call.is_own(notable[*i]))
+        .min_by_key(|i| call.time.map(|t| (notable[*i].time - t).abs()));
     out.own_call = own.map(|i| notable[i].clone());
     let own_kinds = out.own_call.as_ref().map(|c| c.kinds).unwrap_or_default();
     let others: Vec<&NotableCall> = notable
@@ -157,12 +159,15 @@ fn user_activity(rows: &[&KubeRow], call: &KubeFindingCall) -> KubeUserActivity 
         .filter(|(i, _)| Some(*i) != own)
         .map(|(_, c)| *c)
         .collect();
+    let for_others = creates_pods_for_others(&out.username);
     for c in &others {
         let further = c
             .kinds
             .iter()
             // Who called, not what was done: every call of an anonymous user has it.
-            .filter(|k| *k != NotableKind::Anonymous && !own_kinds.contains(*k));
+            .filter(|k| *k != NotableKind::Anonymous && !own_kinds.contains(*k))
+            // A controller's pods are as their owners specified them.
+            .filter(|k| !(for_others && k.of_pod_spec()));
         for kind in further {
             if c.denied {
                 out.further_kinds_refused.insert(kind);
