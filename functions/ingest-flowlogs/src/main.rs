@@ -1,29 +1,15 @@
-//! The `ingest-flowlogs` Lambda: VPC flow-log objects announced by S3 notifications through SQS
-//! to context items in DynamoDB, each object streamed from S3 through the parser (memory bounded
-//! by the aggregates, whatever the object's size).
+//! The `ingest-flowlogs` Lambda: VPC flow-log objects announced by S3 notifications through SQS to
+//! context items in DynamoDB, each object streamed from S3 through the parser (memory bounded by
+//! the aggregates, whatever the object's size).
 //!
-//! Everything but the runtime glue is `triage_aws::ingest`, which `triage-cli ingest`
-//! shares. A batch never fails as a whole: the response lists the messages that could not be
-//! ingested (bad objects, transient errors), and only those are redelivered, then dead-lettered
-//! after the queue's `maxReceiveCount`.
+//! Everything but the runtime glue ([`ingest_sqs::serve`]) is `triage_aws::ingest`, which
+//! `triage-cli ingest` shares. A batch never fails as a whole: the response lists the messages that
+//! could not be ingested (bad objects, transient errors), and only those are redelivered, then
+//! dead-lettered after the queue's `maxReceiveCount`.
 
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use lambda_runtime::{LambdaEvent, run, service_fn};
-use triage_aws::ingest::{FlowLogSource, IngestConfig, deadline_from_epoch_ms};
-use triage_aws::s3::connect_ingest;
+use triage_aws::ingest::FlowLogSource;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let (config, source) = IngestConfig::from_env_with::<FlowLogSource>()
-        .inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
-    let pipeline = connect_ingest(&config, source).await;
-    let pipeline = &pipeline;
-    run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        let deadline = deadline_from_epoch_ms(event.context.deadline);
-        Ok::<SqsBatchResponse, lambda_runtime::Error>(
-            pipeline.ingest_batch(&event.payload, deadline).await,
-        )
-    }))
-    .await
+    ingest_sqs::serve::<FlowLogSource>().await
 }
