@@ -581,8 +581,13 @@ fn mining_pool_lookup(remote: &str, first: i64, last: i64) -> (Value, String) {
 }
 
 fn ingest_resolver(table: &mut MemoryContextSource, object: &str, text: &str) {
-    let read = ingest::read_resolver_log(text.as_bytes(), 1 << 20, &ObjectId::of(object), i64::MAX)
-        .unwrap();
+    let read = ingest::ResolverSource::read_whole(
+        text.as_bytes(),
+        1 << 20,
+        &ObjectId::of(object),
+        i64::MAX,
+    )
+    .unwrap();
     table.put_all(read.items);
 }
 

@@ -13,8 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 use triage_aws::ingest::{
     CloudTrailLimits, CloudTrailSource, EksAuditSource, FlowLogSource, Ingestor, LogSource,
-    ObjectRef, ResolverSource, read_cloudtrail, read_flow_log, read_resolver_log,
-    stream_eks_audit_log,
+    ObjectRef, ResolverSource, read_cloudtrail, read_flow_log,
 };
 use triage_aws::s3::{S3ObjectSource, s3_client};
 use triage_aws::{BatchWriter, item_key};
@@ -381,7 +380,7 @@ async fn resolver_batch_writes_what_each_instance_resolved_and_fails_the_bad_obj
     .await;
 
     let expected = keys(
-        &read_resolver_log(text.as_bytes(), u64::MAX, &object.id(), 0)
+        &ResolverSource::read_whole(text.as_bytes(), u64::MAX, &object.id(), 0)
             .unwrap()
             .items,
     );
@@ -413,14 +412,11 @@ async fn eks_batch_writes_each_users_and_addresses_calls_and_fails_the_bad_objec
     // Read as the function reads it: Falco's records span two days, so its buckets are handed
     // over in several parts, each numbering its chunks after the last.
     let mut items = Vec::new();
-    stream_eks_audit_log(
-        &object[..],
-        &EksAuditSource::default(),
-        &object_ref.id(),
-        0,
-        &mut |part| items.extend(part),
-    )
-    .unwrap();
+    EksAuditSource::default()
+        .stream(&object[..], &object_ref.id(), 0, &mut |part| {
+            items.extend(part)
+        })
+        .unwrap();
     let expected = keys(&items);
     let pks: BTreeSet<String> = expected.iter().map(|(pk, _)| pk.clone()).collect();
     assert!(

@@ -46,7 +46,7 @@ pub use cloudtrail::{
     stream_cloudtrail,
 };
 pub use config::IngestConfig;
-pub use eks::{EksAuditLog, EksAuditSource, read_eks_audit_log, stream_eks_audit_log};
+pub use eks::{EksAuditLog, EksAuditSource};
 pub use fetch::FetchError;
 pub use flowlogs::{FlowLogSource, read_flow_log, read_flow_log_within};
 pub use json_log::{JsonLog, JsonLogSource};
@@ -58,7 +58,7 @@ pub use pipeline::{
     deadline_from_epoch_ms,
 };
 pub use read::{ObjectError, ObjectItems, ObjectStats};
-pub use resolver::{ResolverLog, ResolverSource, read_resolver_log, stream_resolver_log};
+pub use resolver::{ResolverLog, ResolverSource};
 pub use source::{Configured, LogSource};
 
 #[cfg(test)]

@@ -8,7 +8,6 @@
 //! exported without it are filed under the cluster `-`.
 
 use super::json_log::{JsonLog, JsonLogSource};
-use super::read::{ObjectError, ObjectItems, ObjectStats};
 use crate::Item;
 use crate::context_items::{ChunkNumbers, ObjectId};
 use std::io::Read;
@@ -53,25 +52,4 @@ impl JsonLog for EksAuditLog {
     ) -> Vec<Item> {
         chunks.kube_items(part, id, expires_at)
     }
-}
-
-/// [`JsonLogSource::read_whole`] of an EKS audit log object.
-pub fn read_eks_audit_log(
-    input: impl Read,
-    max_text_bytes: u64,
-    id: &ObjectId,
-    expires_at: i64,
-) -> Result<ObjectItems, ObjectError> {
-    EksAuditSource::read_whole(input, max_text_bytes, id, expires_at)
-}
-
-/// [`JsonLogSource::stream`] of an EKS audit log object.
-pub fn stream_eks_audit_log(
-    input: impl Read,
-    source: &EksAuditSource,
-    id: &ObjectId,
-    expires_at: i64,
-    on_items: &mut dyn FnMut(Vec<Item>),
-) -> Result<ObjectStats, ObjectError> {
-    source.stream(input, id, expires_at, on_items)
 }

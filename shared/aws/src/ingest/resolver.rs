@@ -4,7 +4,6 @@
 //! ([`triage_logs::resolver`]), laid out by [`resolver_items`](crate::context_items::resolver_items).
 
 use super::json_log::{JsonLog, JsonLogSource};
-use super::read::{ObjectError, ObjectItems, ObjectStats};
 use crate::Item;
 use crate::context_items::{ChunkNumbers, ObjectId};
 use std::io::Read;
@@ -49,25 +48,4 @@ impl JsonLog for ResolverLog {
     ) -> Vec<Item> {
         chunks.resolver_items(part, id, expires_at)
     }
-}
-
-/// [`JsonLogSource::read_whole`] of a Resolver query log object.
-pub fn read_resolver_log(
-    input: impl Read,
-    max_text_bytes: u64,
-    id: &ObjectId,
-    expires_at: i64,
-) -> Result<ObjectItems, ObjectError> {
-    ResolverSource::read_whole(input, max_text_bytes, id, expires_at)
-}
-
-/// [`JsonLogSource::stream`] of a Resolver query log object.
-pub fn stream_resolver_log(
-    input: impl Read,
-    source: &ResolverSource,
-    id: &ObjectId,
-    expires_at: i64,
-    on_items: &mut dyn FnMut(Vec<Item>),
-) -> Result<ObjectStats, ObjectError> {
-    source.stream(input, id, expires_at, on_items)
 }

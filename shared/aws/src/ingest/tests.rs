@@ -894,7 +894,7 @@ fn resolver_lines(minutes: i64, names: usize) -> Vec<u8> {
 #[test]
 fn a_resolver_log_read_within_a_small_bound_counts_every_query_once() {
     let lines = resolver_lines(90, 40);
-    let unbounded = read_resolver_log(&lines[..], u64::MAX, &id(), 1).unwrap();
+    let unbounded = ResolverSource::read_whole(&lines[..], u64::MAX, &id(), 1).unwrap();
     let small = ResolverSource {
         limits: triage_logs::resolver::Limits {
             max_live: 50,
@@ -904,11 +904,12 @@ fn a_resolver_log_read_within_a_small_bound_counts_every_query_once() {
     };
     let mut parts = 0;
     let mut items = Vec::new();
-    let stats = stream_resolver_log(&lines[..], &small, &id(), 1, &mut |part| {
-        parts += 1;
-        items.extend(part);
-    })
-    .unwrap();
+    let stats = small
+        .stream(&lines[..], &id(), 1, &mut |part| {
+            parts += 1;
+            items.extend(part);
+        })
+        .unwrap();
     assert_eq!(stats, unbounded.stats);
     assert!(parts > 5, "{parts} parts");
     // No key written twice, and the same counts once decoded, whichever part they came in.
@@ -1031,7 +1032,7 @@ fn eks_lines(minutes: i64, addresses: usize) -> Vec<u8> {
 #[test]
 fn an_eks_audit_log_read_within_a_small_bound_counts_every_call_once() {
     let lines = eks_lines(90, 40);
-    let unbounded = read_eks_audit_log(&lines[..], u64::MAX, &id(), 1).unwrap();
+    let unbounded = EksAuditSource::read_whole(&lines[..], u64::MAX, &id(), 1).unwrap();
     assert_eq!(unbounded.stats.skipped, 0);
     let small = EksAuditSource {
         limits: triage_logs::eks::Limits {
@@ -1042,11 +1043,12 @@ fn an_eks_audit_log_read_within_a_small_bound_counts_every_call_once() {
     };
     let mut parts = 0;
     let mut items = Vec::new();
-    let stats = stream_eks_audit_log(&lines[..], &small, &id(), 1, &mut |part| {
-        parts += 1;
-        items.extend(part);
-    })
-    .unwrap();
+    let stats = small
+        .stream(&lines[..], &id(), 1, &mut |part| {
+            parts += 1;
+            items.extend(part);
+        })
+        .unwrap();
     assert_eq!(stats, unbounded.stats);
     assert!(parts > 9, "{parts} parts");
     // No key written twice, and the same counts once decoded, whichever part they came in.
