@@ -259,6 +259,17 @@ fn resolver_part_items(
                 stats.firewall_action.map_or("", FirewallAction::as_str),
             ));
     }
+    bucket_items(groups, object, packed)
+}
+
+/// Rows grouped by subject and bucket start (Unix seconds) as items, sorted under
+/// `<bucket start>#<object>`: the layout of the sources keyed like flows (Resolver, EKS audit),
+/// whose lookups read a window's buckets with no prefix.
+fn bucket_items(
+    groups: BTreeMap<(String, i64), Vec<String>>,
+    object: &ObjectId,
+    packed: &mut Packer<'_>,
+) -> Vec<Item> {
     groups
         .into_iter()
         .flat_map(|((pk, bucket), rows)| {

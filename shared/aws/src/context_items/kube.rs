@@ -15,9 +15,9 @@
 //! clusters' `kubernetes-admin` apart. Rows are JSON lines (nested counts and notable calls do
 //! not fit a tab-separated line), deflated: the repeated keys cost almost nothing once compressed.
 
-use super::{ChunkNumbers, ObjectId, Packer, inflate, time};
+use super::{ChunkNumbers, ObjectId, Packer, bucket_items, inflate};
 use crate::Item;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -69,17 +69,7 @@ fn kube_part_items(
             .or_default()
             .push(row);
     }
-    groups
-        .into_iter()
-        .flat_map(|((pk, bucket), rows)| {
-            let bucket = Utc
-                .timestamp_opt(bucket, 0)
-                .single()
-                .map(time)
-                .unwrap_or_default();
-            packed(&pk, &format!("{bucket}#{}", object.as_str()), &rows)
-        })
-        .collect()
+    bucket_items(groups, object, packed)
 }
 
 /// A row as stored, keys kept short: they are repeated on every line.
