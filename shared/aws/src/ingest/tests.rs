@@ -1,6 +1,8 @@
 //! Notification parsing, object reading and the batch pipeline, on fixtures and in memory (the
 //! S3 and DynamoDB adapters are tested against the local server in `tests/tests/ingest.rs`).
 
+use super::json_log::{JsonLog, JsonLogSource};
+use super::read::ObjectItems;
 use super::*;
 use crate::context_items::ObjectId;
 use crate::{BatchReport, Item, item_key};
@@ -16,6 +18,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use triage_domain::config::ConfigError;
 use triage_domain::dedupe::StoreError;
+use triage_logs::bucketed::Limits;
 use triage_logs::flowlogs;
 use triage_logs::test_support::eks_firehose_object;
 
@@ -893,45 +896,58 @@ fn resolver_lines(minutes: i64, names: usize) -> Vec<u8> {
 
 #[test]
 fn a_resolver_log_read_within_a_small_bound_counts_every_query_once() {
-    let lines = resolver_lines(90, 40);
-    let unbounded = ResolverSource::read_whole(&lines[..], u64::MAX, &id(), 1).unwrap();
-    let small = ResolverSource {
-        limits: triage_logs::resolver::Limits {
-            max_live: 50,
-            grace_secs: 600,
-        },
-        ..ResolverSource::default()
-    };
-    let mut parts = 0;
-    let mut items = Vec::new();
-    let stats = small
-        .stream(&lines[..], &id(), 1, &mut |part| {
-            parts += 1;
-            items.extend(part);
-        })
-        .unwrap();
-    assert_eq!(stats, unbounded.stats);
+    let (whole, items, parts) = whole_and_in_parts::<ResolverLog>(&resolver_lines(90, 40));
     assert!(parts > 5, "{parts} parts");
-    // No key written twice, and the same counts once decoded, whichever part they came in.
-    let keys: BTreeSet<(String, String)> = items
-        .iter()
-        .map(|i| (string(i, "pk"), string(i, "sk")))
-        .collect();
-    assert_eq!(keys.len(), items.len());
     let counts = |items: &[Item]| {
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-        for item in items {
-            let AttributeValue::B(blob) = &item["rows"] else {
-                panic!("rows are binary")
-            };
-            for row in crate::context_items::decode_resolver_rows(blob.as_ref()) {
+        for (_, blob) in rows_of(items) {
+            for row in crate::context_items::decode_resolver_rows(blob) {
                 *counts.entry(row.name).or_default() += row.count;
             }
         }
         counts
     };
-    assert_eq!(counts(&items), counts(&unbounded.items));
+    assert_eq!(counts(&items), counts(&whole.items));
     assert_eq!(counts(&items).values().sum::<u64>(), 90 * 40);
+}
+
+/// `lines` read whole, and streamed within a bound of 50 live aggregates: the same stats, and
+/// no key written twice. The whole read, the streamed items and how many parts they came in.
+fn whole_and_in_parts<L: JsonLog>(lines: &[u8]) -> (ObjectItems, Vec<Item>, usize) {
+    let whole = JsonLogSource::<L>::read_whole(lines, u64::MAX, &id(), 1).unwrap();
+    let small = JsonLogSource::<L> {
+        limits: Limits {
+            max_live: 50,
+            grace_secs: 600,
+        },
+        ..JsonLogSource::default()
+    };
+    let mut parts = 0;
+    let mut items = Vec::new();
+    let stats = small
+        .stream(lines, &id(), 1, &mut |part| {
+            parts += 1;
+            items.extend(part);
+        })
+        .unwrap();
+    assert_eq!(stats, whole.stats);
+    // No key written twice, whichever part it came in.
+    let keys: BTreeSet<(String, String)> = items
+        .iter()
+        .map(|i| (string(i, "pk"), string(i, "sk")))
+        .collect();
+    assert_eq!(keys.len(), items.len());
+    (whole, items, parts)
+}
+
+/// Each item's partition key and rows blob.
+fn rows_of(items: &[Item]) -> impl Iterator<Item = (String, &[u8])> {
+    items.iter().map(|item| {
+        let AttributeValue::B(blob) = &item["rows"] else {
+            panic!("rows are binary")
+        };
+        (string(item, "pk"), blob.as_ref())
+    })
 }
 
 #[tokio::test]
@@ -1031,44 +1047,18 @@ fn eks_lines(minutes: i64, addresses: usize) -> Vec<u8> {
 
 #[test]
 fn an_eks_audit_log_read_within_a_small_bound_counts_every_call_once() {
-    let lines = eks_lines(90, 40);
-    let unbounded = EksAuditSource::read_whole(&lines[..], u64::MAX, &id(), 1).unwrap();
-    assert_eq!(unbounded.stats.skipped, 0);
-    let small = EksAuditSource {
-        limits: triage_logs::eks::Limits {
-            max_live: 50,
-            grace_secs: 600,
-        },
-        ..EksAuditSource::default()
-    };
-    let mut parts = 0;
-    let mut items = Vec::new();
-    let stats = small
-        .stream(&lines[..], &id(), 1, &mut |part| {
-            parts += 1;
-            items.extend(part);
-        })
-        .unwrap();
-    assert_eq!(stats, unbounded.stats);
+    let (whole, items, parts) = whole_and_in_parts::<EksAuditLog>(&eks_lines(90, 40));
+    assert_eq!(whole.stats.skipped, 0);
     assert!(parts > 9, "{parts} parts");
-    // No key written twice, and the same counts once decoded, whichever part they came in.
-    let keys: BTreeSet<(String, String)> = items
-        .iter()
-        .map(|i| (string(i, "pk"), string(i, "sk")))
-        .collect();
-    assert_eq!(keys.len(), items.len());
     let calls = |items: &[Item]| {
         let mut calls: BTreeMap<String, u64> = BTreeMap::new();
-        for item in items {
-            let AttributeValue::B(blob) = &item["rows"] else {
-                panic!("rows are binary")
-            };
-            for row in crate::context_items::decode_kube_rows(blob.as_ref()) {
-                *calls.entry(string(item, "pk")).or_default() += row.calls;
+        for (pk, blob) in rows_of(items) {
+            for row in crate::context_items::decode_kube_rows(blob) {
+                *calls.entry(pk.clone()).or_default() += row.calls;
             }
         }
         calls
     };
-    assert_eq!(calls(&items), calls(&unbounded.items));
+    assert_eq!(calls(&items), calls(&whole.items));
     assert_eq!(calls(&items)["K8S#-#user#system:anonymous"], 90 * 40);
 }
