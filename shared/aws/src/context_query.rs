@@ -65,56 +65,29 @@ impl DynamoContextSource {
 
 pub(super) fn lookups(subjects: &Subjects, window: &ScopeWindow) -> Vec<Lookup> {
     let mut out = Vec::new();
-    for pk in &subjects.interfaces {
-        let (low, high) = sort_key_range("", window, 600);
-        out.push(Lookup {
-            kind: Kind::Flows,
-            pk: pk.clone(),
-            low,
-            high: Some(high),
-        });
-    }
-    // Resolver items are keyed like flow items: the ten-minute bucket start, no prefix.
-    for pk in &subjects.dns {
-        let (low, high) = sort_key_range("", window, 600);
-        out.push(Lookup {
-            kind: Kind::Dns,
-            pk: pk.clone(),
-            low,
-            high: Some(high),
-        });
-    }
-    // EKS audit items are keyed like flow items: the ten-minute bucket start, then the object.
-    let kube = (subjects.kube_users.iter().map(|pk| (Kind::KubeUser, pk))).chain(
-        subjects
-            .kube_addresses
-            .iter()
-            .map(|pk| (Kind::KubeAddress, pk)),
-    );
-    for (kind, pk) in kube {
-        let (low, high) = sort_key_range("", window, 600);
+    // The window's buckets of `width` seconds, after `prefix`.
+    let mut range = |kind: Kind, pk: &String, prefix: &str, width: i64| {
+        let (low, high) = sort_key_range(prefix, window, width);
         out.push(Lookup {
             kind,
             pk: pk.clone(),
             low,
             high: Some(high),
         });
+    };
+    // Flow, Resolver and EKS audit items are keyed alike: the ten-minute bucket start, no prefix.
+    let ten_minutes = (subjects.interfaces.iter().map(|pk| (Kind::Flows, pk)))
+        .chain(subjects.dns.iter().map(|pk| (Kind::Dns, pk)))
+        .chain(subjects.kube_users.iter().map(|pk| (Kind::KubeUser, pk)))
+        .chain((subjects.kube_addresses.iter()).map(|pk| (Kind::KubeAddress, pk)));
+    for (kind, pk) in ten_minutes {
+        range(kind, pk, "", 600);
     }
     for pk in &subjects.principals {
-        let (low, high) = sort_key_range("ACT#", window, 3600);
-        out.push(Lookup {
-            kind: Kind::Activity,
-            pk: pk.clone(),
-            low,
-            high: Some(high),
-        });
-        let (low, high) = sort_key_range("EVT#", window, 3600);
-        out.push(Lookup {
-            kind: Kind::Notable,
-            pk: pk.clone(),
-            low,
-            high: Some(high),
-        });
+        range(Kind::Activity, pk, "ACT#", 3600);
+        range(Kind::Notable, pk, "EVT#", 3600);
+    }
+    for pk in &subjects.principals {
         out.push(Lookup {
             kind: Kind::Baseline,
             pk: pk.clone(),
