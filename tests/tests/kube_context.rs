@@ -2,13 +2,15 @@
 //! ([`MemoryContextSource`]: the lookups and decoding of the DynamoDB source, without the
 //! server; `enrichment.rs` runs a Kubernetes finding against the local server).
 
+use chrono::{DateTime, Utc};
 use integration_tests::weight_of;
 use serde_json::json;
 use triage_aws::MemoryContextSource;
 use triage_aws::context_items::{ObjectId, kube_items};
 use triage_domain::classify::Signal;
+use triage_domain::enrich::ContextSummary;
 use triage_domain::enrich::subjects;
-use triage_domain::finding::parse_event;
+use triage_domain::finding::{FindingEvent, parse_event};
 use triage_domain::kube::NotableKind;
 use triage_domain::pipeline::{TriageSettings, load_context, preview_with};
 use triage_domain::scope::ScopeWindow;
@@ -21,20 +23,37 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Audit events read and laid out as `triage-cli ingest eks` does, filed under `cluster`, in
+/// memory.
+fn audit_table(object: &[u8], cluster: &str) -> MemoryContextSource {
+    let (aggregates, _) = eks::read_cluster_object(object, 1 << 20, Some(cluster)).unwrap();
+    let mut memory = MemoryContextSource::new();
+    memory.put_all(kube_items(&aggregates, &ObjectId::of(cluster), i64::MAX));
+    memory
+}
+
+/// The finding's context summary as a responder had it at the finding's last update, and that
+/// time.
+async fn summary_at_update(
+    memory: &MemoryContextSource,
+    event: &FindingEvent,
+    settings: &TriageSettings,
+) -> (ContextSummary, DateTime<Utc>) {
+    let now = event.finding.updated_at().unwrap();
+    let window = ScopeWindow::for_finding(&event.finding, settings.look_back, now);
+    let summary = load_context(memory, event, &window, settings.min_history)
+        .await
+        .unwrap();
+    (summary, now)
+}
+
 /// Panther's four anonymous-access test records (an anonymous read of a pod from 8.8.8.8, the
 /// same pod read by `kubernetes-admin` from the same address, `/version` read anonymously from
 /// an AWS address, a refused scanner probe), filed under cluster `prod`, and a
 /// `Discovery:Kubernetes/SuccessfulAnonymousAccess` finding built on the first of them.
 #[tokio::test]
 async fn an_anonymous_call_is_read_by_its_address_beside_the_other_users_from_it() {
-    let (aggregates, _) = eks::read_cluster_object(
-        &fixture("panther-eks-anonymous.ndjson")[..],
-        1 << 20,
-        Some("prod"),
-    )
-    .unwrap();
-    let mut memory = MemoryContextSource::new();
-    memory.put_all(kube_items(&aggregates, &ObjectId::of("panther"), i64::MAX));
+    let memory = audit_table(&fixture("panther-eks-anonymous.ndjson"), "prod");
     let event = parse_event(json!({"id": "anon", "type": "Discovery:Kubernetes/SuccessfulAnonymousAccess",
         "severity": 5, "accountId": "123456789012", "region": "us-east-1",
         "resource": {"resourceType": "EKSCluster", "eksClusterDetails": {"name": "prod"},
@@ -57,11 +76,7 @@ async fn an_anonymous_call_is_read_by_its_address_beside_the_other_users_from_it
         ["K8S#prod#ip#8.8.8.8"]
     );
     let settings = TriageSettings::default();
-    let now = event.finding.updated_at().unwrap();
-    let window = ScopeWindow::for_finding(&event.finding, settings.look_back, now);
-    let summary = load_context(&memory, &event, &window, settings.min_history)
-        .await
-        .unwrap();
+    let (summary, now) = summary_at_update(&memory, &event, &settings).await;
     let kube = summary.kube.as_ref().expect("the address's calls");
     let user = kube
         .user
@@ -138,16 +153,9 @@ async fn pods_a_controller_creates_for_their_owners_are_not_its_techniques() {
                 format!("{event}\n")
             })
             .collect();
-        let (aggregates, _) =
-            eks::read_cluster_object(lines.as_bytes(), 1 << 20, Some("minikube")).unwrap();
-        let mut memory = MemoryContextSource::new();
-        memory.put_all(kube_items(&aggregates, &ObjectId::of("falco"), i64::MAX));
+        let memory = audit_table(lines.as_bytes(), "minikube");
         let event = finding(user);
-        let now = event.finding.updated_at().unwrap();
-        let window = ScopeWindow::for_finding(&event.finding, settings.look_back, now);
-        let summary = load_context(&memory, &event, &window, settings.min_history)
-            .await
-            .unwrap();
+        let (summary, now) = summary_at_update(&memory, &event, &settings).await;
         let activity = summary.kube.as_ref().unwrap().user.as_ref().unwrap();
         assert_eq!(activity.calls, 3, "{user}");
         let own = activity.own_call.as_ref().expect("the finding's pod");
