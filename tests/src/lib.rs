@@ -210,6 +210,24 @@ impl LocalStack {
             .with_context(DynamoContextSource::new(self.dynamodb.clone(), &self.table))
     }
 
+    /// The first page of one partition of the table: a Query on `pk` alone.
+    pub async fn partition(
+        &self,
+        pk: impl Into<String>,
+    ) -> aws_sdk_dynamodb::operation::query::QueryOutput {
+        self.dynamodb
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(
+                ":pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(pk.into()),
+            )
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Every notice delivered to our queue so far (SNS envelopes: Subject, Message,
     /// MessageAttributes), waiting until none has arrived for a moment.
     pub async fn drain_notices(&self) -> Vec<Value> {

@@ -25,14 +25,6 @@ async fn sixty_items_take_three_calls_and_all_arrive() {
     assert_eq!(report.items, 60);
     assert_eq!(report.calls, 3);
     assert_eq!(report.write_units, 60);
-    let stored = stack
-        .dynamodb
-        .query()
-        .table_name(&stack.table)
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", AttributeValue::S(pk))
-        .send()
-        .await
-        .unwrap();
+    let stored = stack.partition(pk).await;
     assert_eq!(stored.count, 60);
 }

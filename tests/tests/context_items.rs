@@ -2,7 +2,6 @@
 //! and read back, rows intact; writing the same object twice leaves the same items; a subject
 //! whose items exceed a `Query` page is read whole.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::{LocalStack, unique};
 use triage_aws::context_items::{ObjectId, decode_flow_rows, flow_items};
 use triage_aws::{BatchWriter, DynamoContextSource};
@@ -32,15 +31,7 @@ async fn flow_items_round_trip_and_rewriting_an_object_is_idempotent() {
     writer.put_all(items.clone()).await.unwrap();
     writer.put_all(items).await.unwrap();
 
-    let stored = stack
-        .dynamodb
-        .query()
-        .table_name(&stack.table)
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", AttributeValue::S(format!("FLOW#{eni}")))
-        .send()
-        .await
-        .unwrap();
+    let stored = stack.partition(format!("FLOW#{eni}")).await;
     let mut rows = 0;
     for item in stored.items() {
         let decoded = decode_flow_rows(item["rows"].as_b().unwrap().as_ref());
@@ -142,15 +133,7 @@ async fn resolver_items_round_trip_and_rewriting_an_object_is_idempotent() {
     let writer = BatchWriter::new(stack.dynamodb.clone(), &stack.table);
     writer.put_all(items.clone()).await.unwrap();
     writer.put_all(items).await.unwrap();
-    let stored = stack
-        .dynamodb
-        .query()
-        .table_name(&stack.table)
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", AttributeValue::S(format!("DNS#{instance}")))
-        .send()
-        .await
-        .unwrap();
+    let stored = stack.partition(format!("DNS#{instance}")).await;
     let rows: Vec<_> = stored
         .items()
         .iter()
@@ -280,15 +263,7 @@ async fn kube_items_round_trip_under_user_and_address_and_rewriting_is_idempoten
     let rows = |pk: String| {
         let stack = &stack;
         async move {
-            let stored = stack
-                .dynamodb
-                .query()
-                .table_name(&stack.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(pk))
-                .send()
-                .await
-                .unwrap();
+            let stored = stack.partition(pk).await;
             stored
                 .items()
                 .iter()

@@ -4,7 +4,6 @@
 //! malformed message) are exactly the batch item failures.
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::primitives::ByteStream;
 use integration_tests::{LocalStack, unique};
 use serde_json::{Value, json};
@@ -105,15 +104,7 @@ async fn stored(
 ) -> BTreeSet<(String, String)> {
     let mut found = BTreeSet::new();
     for pk in pks {
-        let page = stack
-            .dynamodb
-            .query()
-            .table_name(&stack.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-            .send()
-            .await
-            .unwrap();
+        let page = stack.partition(pk.clone()).await;
         assert!(
             page.last_evaluated_key.is_none(),
             "one page per partition here"
