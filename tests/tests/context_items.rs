@@ -199,7 +199,7 @@ async fn resolver_rows_of_a_findings_instance_and_its_addresses_are_loaded() {
         )
         .await
         .unwrap();
-    let mut names: Vec<&str> = june.dns.iter().map(|r| r.name.as_str()).collect();
+    let mut names: Vec<&str> = june.sources.dns.iter().map(|r| r.name.as_str()).collect();
     names.sort();
     assert_eq!(
         names,
@@ -210,7 +210,7 @@ async fn resolver_rows_of_a_findings_instance_and_its_addresses_are_loaded() {
             "webservicepag.webhop.net"
         ]
     );
-    assert_eq!(june.dns.iter().map(|r| r.count).sum::<u64>(), 8);
+    assert_eq!(june.sources.dns.iter().map(|r| r.count).sum::<u64>(), 8);
 
     let february = source
         .load(
@@ -219,8 +219,8 @@ async fn resolver_rows_of_a_findings_instance_and_its_addresses_are_loaded() {
         )
         .await
         .unwrap();
-    assert_eq!(february.dns.len(), 1, "{:?}", february.dns);
-    let ptr = &february.dns[0];
+    assert_eq!(february.sources.dns.len(), 1, "{:?}", february.sources.dns);
+    let ptr = &february.sources.dns[0];
     assert_eq!(
         (ptr.name.as_str(), ptr.firewall_action),
         (
@@ -236,7 +236,7 @@ async fn resolver_rows_of_a_findings_instance_and_its_addresses_are_loaded() {
         )
         .await
         .unwrap();
-    assert!(later.dns.is_empty(), "{:?}", later.dns);
+    assert!(later.sources.dns.is_empty(), "{:?}", later.sources.dns);
 }
 
 /// Falco's audit records (minikube, 2018) under a cluster of the test's own, written twice: each

@@ -68,16 +68,16 @@ async fn an_anonymous_call_is_read_by_its_address_beside_the_other_users_from_it
     .unwrap();
     let s = subjects(&event);
     assert!(
-        s.kube_users.is_empty(),
+        s.sources.kube.users.is_empty(),
         "system:anonymous is nobody in particular"
     );
     assert_eq!(
-        s.kube_addresses.iter().collect::<Vec<_>>(),
+        s.sources.kube.addresses.iter().collect::<Vec<_>>(),
         ["K8S#prod#ip#8.8.8.8"]
     );
     let settings = TriageSettings::default();
     let (summary, now) = summary_at_update(&memory, &event, &settings).await;
-    let kube = summary.kube.as_ref().expect("the address's calls");
+    let kube = summary.sources.kube.as_ref().expect("the address's calls");
     let user = kube
         .user
         .as_ref()
@@ -156,7 +156,14 @@ async fn pods_a_controller_creates_for_their_owners_are_not_its_techniques() {
         let memory = audit_table(lines.as_bytes(), "minikube");
         let event = finding(user);
         let (summary, now) = summary_at_update(&memory, &event, &settings).await;
-        let activity = summary.kube.as_ref().unwrap().user.as_ref().unwrap();
+        let activity = summary
+            .sources
+            .kube
+            .as_ref()
+            .unwrap()
+            .user
+            .as_ref()
+            .unwrap();
         assert_eq!(activity.calls, 3, "{user}");
         let own = activity.own_call.as_ref().expect("the finding's pod");
         assert_eq!(

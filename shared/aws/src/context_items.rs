@@ -30,13 +30,17 @@ use flate2::Compression;
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use triage_domain::dns::FirewallAction;
-use triage_domain::enrich::{ActivityRow, BaselineRow, DnsRow, FlowRow};
+use triage_domain::enrich::{ActivityRow, BaselineRow, FlowRow};
 use triage_domain::scope::ScopeWindow;
-use triage_logs::{cloudtrail, flowlogs, resolver};
+use triage_logs::{cloudtrail, flowlogs};
 
 mod kube;
+mod resolver;
+
+pub(crate) use kube::lookups as kube_lookups;
 pub use kube::{decode_kube_callers, decode_kube_rows, kube_items};
+pub(crate) use resolver::lookups as resolver_lookups;
+pub use resolver::{decode_resolver_rows, resolver_items};
 
 /// Uncompressed rows per item chunk: keeps every item far below DynamoDB's 400 KB.
 const CHUNK_BYTES: usize = 512 * 1024;
@@ -223,45 +227,6 @@ pub fn flow_items(
         .collect()
 }
 
-/// The Route 53 Resolver query aggregates of one object as items, read in one part: one item
-/// per chunk of rows of an asker (instance, or source address) and ten-minute bucket, as
-/// deflated tab-separated text. Objects read in parts number their chunks with
-/// [`ChunkNumbers::resolver_items`].
-pub fn resolver_items(
-    aggregates: &[(resolver::QueryKey, resolver::QueryStats)],
-    object: &ObjectId,
-    expires_at: i64,
-) -> Vec<Item> {
-    ChunkNumbers::default().resolver_items(aggregates, object, expires_at)
-}
-
-/// The items of one part of Resolver aggregates, each (pk, prefix) packed by `packed`.
-fn resolver_part_items(
-    aggregates: &[(resolver::QueryKey, resolver::QueryStats)],
-    object: &ObjectId,
-    packed: &mut Packer<'_>,
-) -> Vec<Item> {
-    let mut groups: BTreeMap<(String, i64), Vec<String>> = BTreeMap::new();
-    for (key, stats) in aggregates {
-        let addresses: Vec<String> = stats.addresses.iter().map(ToString::to_string).collect();
-        groups
-            .entry((format!("DNS#{}", key.source), key.bucket_start))
-            .or_default()
-            .push(format!(
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                cell(&key.name),
-                cell(&key.query_type),
-                cell(&key.rcode),
-                stats.count,
-                time(stats.first),
-                time(stats.last),
-                cell(&addresses.join(",")),
-                stats.firewall_action.map_or("", FirewallAction::as_str),
-            ));
-    }
-    bucket_items(groups, object, packed)
-}
-
 /// Rows grouped by subject and bucket start (Unix seconds) as items, sorted under
 /// `<bucket start>#<object>`: the layout of the sources keyed like flows (Resolver, EKS audit),
 /// whose lookups read a window's buckets with no prefix.
@@ -298,7 +263,7 @@ pub fn cloudtrail_items(
 }
 
 /// Chunk numbers for the parts of one object read in bounded memory
-/// ([`cloudtrail::aggregate_stream`], [`resolver::read_object_within`]), so that no part overwrites another's items and a second
+/// ([`cloudtrail::aggregate_stream`], [`triage_logs::resolver::read_object_within`]), so that no part overwrites another's items and a second
 /// read of the object writes the same keys again (the parts fall at the same records).
 ///
 /// A part's chunks of any one (`pk`, sort-key prefix) are numbered from the part's first number;
@@ -320,18 +285,6 @@ impl ChunkNumbers {
     ) -> Vec<Item> {
         self.part(expires_at, |packed| {
             cloudtrail_part_items(aggregates, object, packed)
-        })
-    }
-
-    /// The items of the next part of a Resolver query-log object.
-    pub fn resolver_items(
-        &mut self,
-        aggregates: &[(resolver::QueryKey, resolver::QueryStats)],
-        object: &ObjectId,
-        expires_at: i64,
-    ) -> Vec<Item> {
-        self.part(expires_at, |packed| {
-            resolver_part_items(aggregates, object, packed)
         })
     }
 
@@ -547,39 +500,6 @@ pub fn decode_flow_rows(blob: &[u8]) -> Vec<FlowRow> {
         .collect()
 }
 
-/// The DNS rows of one item, as written by [`resolver_items`].
-pub fn decode_resolver_rows(blob: &[u8]) -> Vec<DnsRow> {
-    inflate(blob)
-        .lines()
-        .filter_map(|line| {
-            let [
-                name,
-                query_type,
-                rcode,
-                count,
-                first,
-                last,
-                addresses,
-                action,
-            ] = fields(line)?;
-            Some(DnsRow {
-                name: name.to_string(),
-                query_type: query_type.to_string(),
-                rcode: rcode.to_string(),
-                count: count.parse().ok()?,
-                first: parse_time(first)?,
-                last: parse_time(last)?,
-                addresses: addresses
-                    .split(',')
-                    .filter(|a| !a.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-                firewall_action: FirewallAction::parse(action),
-            })
-        })
-        .collect()
-}
-
 /// The activity rows of one item, as written by [`cloudtrail_items`] (`subject` left empty: the
 /// caller knows the partition key).
 pub fn decode_activity_rows(blob: &[u8]) -> Vec<ActivityRow> {
@@ -783,32 +703,6 @@ mod tests {
         for item in &items {
             assert!(super::super::item_size::item_size(item) < 1024);
         }
-    }
-
-    #[test]
-    fn resolver_items_round_trip_one_item_per_asker_and_bucket() {
-        let text = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/fixtures/resolver/panther-vpcdns.ndjson"
-        ))
-        .unwrap();
-        let (aggregates, _) = resolver::read_object(&text[..], 1 << 20).unwrap();
-        let items = resolver_items(&aggregates, &ObjectId::of("dns"), 7);
-        assert_eq!(items.len(), 1, "one instance, one ten-minute bucket");
-        let item = &items[0];
-        assert_eq!(item["pk"].as_s().unwrap(), "DNS#i-0abc234");
-        let sk = item["sk"].as_s().unwrap();
-        assert!(sk.starts_with("2022-06-25T00:20:00Z#"), "{sk}");
-        let rows = decode_resolver_rows(item["rows"].as_b().unwrap().as_ref());
-        assert_eq!(rows.len().to_string(), *item["rows_n"].as_n().unwrap());
-        let pool = rows.iter().find(|r| r.name == "moneropool.ru").unwrap();
-        assert_eq!(
-            (pool.query_type.as_str(), pool.rcode.as_str(), pool.count),
-            ("A", "NOERROR", 2)
-        );
-        assert_eq!(pool.addresses, ["1.2.3.4"]);
-        assert_eq!(pool.firewall_action, None);
-        assert_eq!(rows.iter().map(|r| r.count).sum::<u64>(), 8);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! ingest-to-verdict path on real log records without a server; the DynamoDB adapter itself is
 //! tested against the local server.
 
-use super::context_query::{absorb, lookups};
+use super::context_query::lookups;
 use super::{Item, item_key};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -54,7 +54,7 @@ impl MemoryContextSource {
                 .iter()
                 .filter(|(sk, _)| lookup.matches_sort_key(sk))
             {
-                absorb(&mut context, subjects, lookup.kind, &lookup.pk, sk, blob);
+                (lookup.absorb)(&mut context, subjects, &lookup.pk, sk, blob);
             }
         }
         context.drop_repeated_events();

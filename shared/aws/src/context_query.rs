@@ -2,9 +2,10 @@
 //! so the whole enrichment costs one round trip of latency (plus pagination of busy subjects).
 
 use super::context_items::{
-    decode_activity_rows, decode_baseline_rows, decode_flow_rows, decode_kube_callers,
-    decode_kube_rows, decode_notable_rows, decode_resolver_rows, is_live, sort_key_range,
+    decode_activity_rows, decode_baseline_rows, decode_flow_rows, decode_notable_rows, is_live,
+    kube_lookups, resolver_lookups,
 };
+use super::context_lookup::Lookup;
 use super::errors::classify;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -13,45 +14,12 @@ use std::collections::HashMap;
 use tokio::task::JoinSet;
 use triage_domain::dedupe::StoreError;
 use triage_domain::enrich::{Context, ContextSource, Subjects};
-use triage_domain::kube::{is_anonymous, is_user_subject};
 use triage_domain::scope::ScopeWindow;
 
 #[derive(Debug, Clone)]
 pub struct DynamoContextSource {
     client: Client,
     table: String,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Kind {
-    Flows,
-    Activity,
-    Baseline,
-    Notable,
-    Dns,
-    /// A Kubernetes user's partition (`K8S#<cluster>#user#<name>`).
-    KubeUser,
-    /// The partition of the Kubernetes calls from one address (`K8S#<cluster>#ip#<address>`).
-    KubeAddress,
-}
-
-/// One query: partition key and sort-key condition.
-pub(super) struct Lookup {
-    pub(super) kind: Kind,
-    pub(super) pk: String,
-    /// Inclusive bounds, or a prefix when `high` is None.
-    pub(super) low: String,
-    pub(super) high: Option<String>,
-}
-
-impl Lookup {
-    /// Whether an item's sort key meets the condition (what DynamoDB evaluates server-side).
-    pub(super) fn matches_sort_key(&self, sk: &str) -> bool {
-        match &self.high {
-            Some(high) => self.low.as_str() <= sk && sk <= high.as_str(),
-            None => sk.starts_with(&self.low),
-        }
-    }
 }
 
 impl DynamoContextSource {
@@ -63,46 +31,56 @@ impl DynamoContextSource {
     }
 }
 
+/// Every other log source's lookups, beside CloudTrail's and the flows': one line per source,
+/// each built by the source's item module (keys to queries, items to rows).
+const SOURCES: &[fn(&Subjects, &ScopeWindow) -> Vec<Lookup>] = &[resolver_lookups, kube_lookups];
+
+/// The queries of a finding's context: flows and every other source by ten-minute bucket,
+/// CloudTrail activity and notable events by hour, and the principals' whole baselines.
 pub(super) fn lookups(subjects: &Subjects, window: &ScopeWindow) -> Vec<Lookup> {
-    let mut out = Vec::new();
-    // The window's buckets of `width` seconds, after `prefix`.
-    let mut range = |kind: Kind, pk: &String, prefix: &str, width: i64| {
-        let (low, high) = sort_key_range(prefix, window, width);
-        out.push(Lookup {
-            kind,
-            pk: pk.clone(),
-            low,
-            high: Some(high),
-        });
-    };
-    // Flow, Resolver and EKS audit items are keyed alike: the ten-minute bucket start, no prefix.
-    let ten_minutes = (subjects.interfaces.iter().map(|pk| (Kind::Flows, pk)))
-        .chain(subjects.dns.iter().map(|pk| (Kind::Dns, pk)))
-        .chain(subjects.kube_users.iter().map(|pk| (Kind::KubeUser, pk)))
-        .chain((subjects.kube_addresses.iter()).map(|pk| (Kind::KubeAddress, pk)));
-    for (kind, pk) in ten_minutes {
-        range(kind, pk, "", 600);
+    let flows = (subjects.interfaces.iter()).map(|pk| Lookup::buckets(pk, "", window, 600, flows));
+    let mut out: Vec<Lookup> = flows.collect();
+    out.extend(SOURCES.iter().flat_map(|source| source(subjects, window)));
+    for pk in &subjects.principals {
+        out.push(Lookup::buckets(pk, "ACT#", window, 3600, activity));
+        out.push(Lookup::buckets(pk, "EVT#", window, 3600, notable));
     }
     for pk in &subjects.principals {
-        range(Kind::Activity, pk, "ACT#", 3600);
-        range(Kind::Notable, pk, "EVT#", 3600);
-    }
-    for pk in &subjects.principals {
-        out.push(Lookup {
-            kind: Kind::Baseline,
-            pk: pk.clone(),
-            low: "BASE#".into(),
-            high: None,
-        });
+        out.push(Lookup::prefixed(pk, "BASE#", baseline));
     }
     out
+}
+
+fn flows(context: &mut Context, _: &Subjects, _pk: &str, _sk: &str, blob: &[u8]) {
+    context.flows.extend(decode_flow_rows(blob));
+}
+
+/// Activity is filed under the partition key it was stored under (the summary must not add up
+/// one call filed under several subjects), the rows of live events marked (see [`is_live`]).
+fn activity(context: &mut Context, _: &Subjects, pk: &str, sk: &str, blob: &[u8]) {
+    let live = is_live(sk);
+    context
+        .activity
+        .extend(decode_activity_rows(blob).into_iter().map(|mut row| {
+            row.subject = pk.to_owned();
+            row.live = live;
+            row
+        }));
+}
+
+fn notable(context: &mut Context, _: &Subjects, _pk: &str, _sk: &str, blob: &[u8]) {
+    context.notable.extend(decode_notable_rows(blob));
+}
+
+fn baseline(context: &mut Context, _: &Subjects, _pk: &str, _sk: &str, blob: &[u8]) {
+    context.baseline.extend(decode_baseline_rows(blob));
 }
 
 async fn query(
     client: Client,
     table: String,
     lookup: Lookup,
-) -> Result<(Kind, String, Vec<(String, Vec<u8>)>), StoreError> {
+) -> Result<(Lookup, Vec<(String, Vec<u8>)>), StoreError> {
     let mut blobs = Vec::new();
     let mut start: Option<HashMap<String, AttributeValue>> = None;
     loop {
@@ -134,7 +112,7 @@ async fn query(
         }
         match output.last_evaluated_key {
             Some(key) if !key.is_empty() => start = Some(key),
-            _ => return Ok((lookup.kind, lookup.pk, blobs)),
+            _ => return Ok((lookup, blobs)),
         }
     }
 }
@@ -152,59 +130,13 @@ impl ContextSource for DynamoContextSource {
             tasks.spawn(query(self.client.clone(), self.table.clone(), lookup));
         }
         while let Some(joined) = tasks.join_next().await {
-            let (kind, pk, blobs) =
-                joined.map_err(|e| StoreError::Unavailable(e.to_string()))??;
+            let (lookup, blobs) = joined.map_err(|e| StoreError::Unavailable(e.to_string()))??;
             for (sk, blob) in blobs {
-                absorb(&mut context, subjects, kind, &pk, &sk, &blob);
+                (lookup.absorb)(&mut context, subjects, &lookup.pk, &sk, &blob);
             }
         }
         context.drop_repeated_events();
         // Rows outside the window that share its buckets are kept: a bucket is the resolution.
         Ok(context)
-    }
-}
-
-/// Decode one item's rows into the context, filing activity under the partition key it was
-/// stored under (the summary must not add up one call filed under several subjects) and marking
-/// the rows of live events (see [`is_live`]), and reading each Kubernetes aggregate once: the
-/// ingest files every aggregate under its user and under its address, so a row read under an
-/// address whose user is also looked up is the same row, read twice.
-pub(super) fn absorb(
-    context: &mut Context,
-    subjects: &Subjects,
-    kind: Kind,
-    pk: &str,
-    sk: &str,
-    blob: &[u8],
-) {
-    match kind {
-        Kind::Flows => context.flows.extend(decode_flow_rows(blob)),
-        Kind::Activity => {
-            let live = is_live(sk);
-            context
-                .activity
-                .extend(decode_activity_rows(blob).into_iter().map(|mut row| {
-                    row.subject = pk.to_owned();
-                    row.live = live;
-                    row
-                }))
-        }
-        Kind::Baseline => context.baseline.extend(decode_baseline_rows(blob)),
-        Kind::Notable => context.notable.extend(decode_notable_rows(blob)),
-        Kind::Dns => context.dns.extend(decode_resolver_rows(blob)),
-        Kind::KubeUser => context.kube.extend(decode_kube_rows(blob)),
-        Kind::KubeAddress => {
-            // Anonymous calls whole (an anonymous finding's own calls are only here), every
-            // other user's as counts, and none of a user read under its own key.
-            let (rows, callers) = decode_kube_callers(
-                blob,
-                |_, user| is_anonymous(user),
-                |cluster, user| {
-                    (subjects.kube_users.iter()).any(|pk| is_user_subject(pk, cluster, user))
-                },
-            );
-            context.kube.extend(rows);
-            context.kube_callers.extend(callers);
-        }
     }
 }

@@ -5,6 +5,7 @@
 
 mod batch_write;
 pub mod context_items;
+mod context_lookup;
 mod context_memory;
 mod context_query;
 mod dynamodb;

@@ -17,14 +17,47 @@
 
 use super::{ChunkNumbers, ObjectId, Packer, bucket_items, inflate};
 use crate::Item;
+use crate::context_lookup::Lookup;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use triage_domain::enrich::{KubeCaller, KubeRow};
-use triage_domain::kube::{NotableCall, NotableKind, NotableKinds, address_subject, user_subject};
+use triage_domain::enrich::{Context, Subjects};
+use triage_domain::kube::{
+    KubeCaller, KubeRow, NotableCall, NotableKind, NotableKinds, address_subject, is_anonymous,
+    is_user_subject, user_subject,
+};
+use triage_domain::scope::ScopeWindow;
 use triage_logs::eks::{CallKey, CallStats};
+
+/// The window's ten-minute buckets of the finding's user and of its addresses.
+pub(crate) fn lookups(subjects: &Subjects, window: &ScopeWindow) -> Vec<Lookup> {
+    let keys = &subjects.sources.kube;
+    let users = (keys.users.iter()).map(|pk| Lookup::buckets(pk, "", window, 600, absorb_user));
+    let addresses =
+        (keys.addresses.iter()).map(|pk| Lookup::buckets(pk, "", window, 600, absorb_address));
+    users.chain(addresses).collect()
+}
+
+fn absorb_user(context: &mut Context, _: &Subjects, _pk: &str, _sk: &str, blob: &[u8]) {
+    context.sources.kube.rows.extend(decode_kube_rows(blob));
+}
+
+/// An address's rows: anonymous calls whole (an anonymous finding's own calls are only here),
+/// every other user's as counts, and none of a user read under its own key: the ingest files
+/// every aggregate under its user and under its address, so that row would be read twice.
+fn absorb_address(context: &mut Context, subjects: &Subjects, _pk: &str, _sk: &str, blob: &[u8]) {
+    let users = &subjects.sources.kube.users;
+    let (rows, callers) = decode_kube_callers(
+        blob,
+        |_, user| is_anonymous(user),
+        |cluster, user| users.iter().any(|pk| is_user_subject(pk, cluster, user)),
+    );
+    let kube = &mut context.sources.kube;
+    kube.rows.extend(rows);
+    kube.callers.extend(callers);
+}
 
 /// The EKS audit aggregates of one object as items, read in one part. Objects read in parts
 /// number their chunks with [`ChunkNumbers::kube_items`].

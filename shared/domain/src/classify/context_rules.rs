@@ -1,6 +1,6 @@
-//! Rules that use the ingested context (CloudTrail activity, baselines, VPC Flow Logs, Route 53
-//! Resolver query logs in [`dns`], EKS audit logs in [`kube`]), each documented with why it
-//! points the way it does. They only fire when the context has the rows they need: missing
+//! Rules that use the core context (CloudTrail activity, baselines, VPC Flow Logs), each
+//! documented with why it points the way it does; every other log source's rules are in its own
+//! module (`crate::dns`, `crate::kube`). They only fire when the context has the rows they need: missing
 //! context is neutral, never evidence.
 
 use super::Evidence;
@@ -9,9 +9,6 @@ use crate::classify::Signal;
 use crate::enrich::ContextSummary;
 use crate::finding::{Family, Finding};
 use crate::text::field;
-
-mod dns;
-mod kube;
 
 pub type ContextRule = fn(&Finding, &ContextSummary) -> Option<Evidence>;
 
@@ -25,13 +22,6 @@ pub const ALL: &[ContextRule] = &[
     sensitive_calls_from_new_network,
     quiet_known_principal,
     familiar_changes,
-    dns::resolved_then_reached,
-    dns::lookup_contained,
-    dns::nxdomain_burst,
-    dns::names_under_domain,
-    kube::further_techniques,
-    kube::further_techniques_refused,
-    kube::permission_probing,
 ];
 
 /// A few words for the subject line, for the signals that change what GuardDuty alone says
@@ -74,12 +64,6 @@ pub fn subject_phrase(signal: Signal) -> Option<&'static str> {
         Signal::ReadOnlyWindow => "read-only",
         Signal::FamiliarChanges => "familiar changes",
         Signal::ClaimRefuted => "flagged call harmless",
-        Signal::DnsResolvedThenReached => "resolved, then connected",
-        Signal::NxdomainBurst => "NXDOMAIN burst",
-        Signal::DnsNamesUnderDomain => "many names under domain",
-        Signal::KubeFurtherTechniques => "further techniques",
-        Signal::KubeFurtherTechniquesRefused => "further attempts refused",
-        Signal::KubePermissionProbing => "permission probing",
         _ => return None,
     })
 }
@@ -131,7 +115,8 @@ fn mb(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
-fn ev(signal: Signal, sentence: String, weight: i32) -> Option<Evidence> {
+/// A rule's evidence, as rules return it.
+pub(crate) fn ev(signal: Signal, sentence: String, weight: i32) -> Option<Evidence> {
     Some(Evidence {
         signal,
         sentence,

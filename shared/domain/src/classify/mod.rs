@@ -10,13 +10,15 @@ mod rules;
 mod scanners;
 mod signal;
 
-use crate::enrich::ContextSummary;
+use crate::enrich::{ContextSummary, SourceSummaries};
 use crate::finding::Finding;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub use scanners::known_scanner;
 pub use signal::Signal;
+
+pub(crate) use context_rules::ev;
 
 /// At or above this score the finding is called likely true positive.
 pub const TRUE_POSITIVE_AT: i32 = 30;
@@ -98,10 +100,15 @@ impl Assessment {
         self.evidence
             .iter()
             .filter(agrees)
-            .filter_map(|e| Some((e.weight.abs(), context_rules::subject_phrase(e.signal)?)))
+            .filter_map(|e| Some((e.weight.abs(), subject_phrase(e.signal)?)))
             .max_by_key(|(weight, _)| *weight)
             .map(|(_, phrase)| phrase)
     }
+}
+
+/// The subject line's words for a signal, from the core rules or the source that owns it.
+fn subject_phrase(signal: Signal) -> Option<&'static str> {
+    context_rules::subject_phrase(signal).or_else(|| SourceSummaries::subject_phrase(signal))
 }
 
 /// Classify a finding from its own fields.
@@ -118,6 +125,7 @@ pub fn classify_with(finding: &Finding, context: Option<&ContextSummary>) -> Ass
                 .iter()
                 .filter_map(|rule| rule(finding, context)),
         );
+        evidence.extend(context.sources.evidence(finding));
         evidence.extend(context_rules::behaviour_evidence(finding, context));
         // The caller's network, new or known, is one observation: the principal's own history
         // (the context) says it more precisely than GuardDuty's account-wide profile.

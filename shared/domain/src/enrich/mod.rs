@@ -1,21 +1,28 @@
-//! Enrichment: what the ingested CloudTrail, VPC Flow Log, Route 53 Resolver and EKS audit
-//! context says about the entities of a finding, within its scope window.
+//! Enrichment: what the ingested context says about the entities of a finding, within its scope
+//! window.
 //!
 //! [`subjects`] names what to look up, a [`ContextSource`] fetches the rows (DynamoDB in
 //! production, in-memory in tests), and [`ContextSummary`] boils them down to the facts the
-//! classifier's context rules and the notice use. Only the fetching touches AWS.
+//! classifier's context rules and the notice use. Only the fetching touches AWS. CloudTrail and
+//! the VPC flow logs are the core context, summarised here; every other log source (Route 53
+//! Resolver, EKS audit) is a [`LogContext`] in its own module, registered in [`sources`].
 
+mod context;
 mod rows;
+mod source;
+pub mod sources;
 mod subjects;
 mod summary;
+
+pub(crate) use summary::top;
 mod timeline;
 
-pub use rows::{ActivityRow, BaselineRow, Context, DnsRow, FlowRow, KubeCaller, KubeRow};
+pub use context::Context;
+pub use rows::{ActivityRow, BaselineRow, CoreRows, FlowRow};
+pub use source::{LogContext, SourceRule};
+pub use sources::{SourceKeys, SourceRows, SourceSummaries};
 pub use subjects::{Subjects, subjects};
-pub use summary::{
-    AnswerTraffic, CallsFromNewNetwork, ContextSummary, DnsSummary, DomainLookups, FlowTotals,
-    KubeSummary, KubeUserActivity, RemoteTraffic, ServicePort,
-};
+pub use summary::{CallsFromNewNetwork, ContextSummary, FlowTotals, RemoteTraffic, ServicePort};
 pub use timeline::{Timeline, sparkline};
 
 use crate::dedupe::StoreError;

@@ -1,5 +1,6 @@
 //! Which stored context concerns a finding: the partition keys to query.
 
+use super::sources::SourceKeys;
 use crate::activity::normalize_source;
 use crate::finding::FindingEvent;
 use std::collections::BTreeSet;
@@ -12,25 +13,15 @@ pub struct Subjects {
     pub principals: BTreeSet<String>,
     /// `FLOW#...` keys: the instance's network interfaces and private IPs.
     pub interfaces: BTreeSet<String>,
-    /// `DNS#...` keys: the instance and its private IPs. The Resolver ingest files a query under
-    /// the instance that asked when the log names one, else under the asking address (queries
-    /// from a peered VPC, a container's own interface, an on-premises forwarder).
-    pub dns: BTreeSet<String>,
-    /// `K8S#<cluster>#user#...`: a Kubernetes finding's user in its cluster (EKS audit logs).
-    pub kube_users: BTreeSet<String>,
-    /// `K8S#<cluster>#ip#...`: the addresses the finding's Kubernetes call came from.
-    pub kube_addresses: BTreeSet<String>,
+    /// Every other log source's keys (Resolver, EKS audit...).
+    pub sources: SourceKeys,
     /// The finding's remote IPs, to pick their rows out of the flows.
     pub remote_ips: BTreeSet<String>,
 }
 
 impl Subjects {
     pub fn is_empty(&self) -> bool {
-        self.principals.is_empty()
-            && self.interfaces.is_empty()
-            && self.dns.is_empty()
-            && self.kube_users.is_empty()
-            && self.kube_addresses.is_empty()
+        self.principals.is_empty() && self.interfaces.is_empty() && self.sources.count() == 0
     }
 }
 
@@ -60,24 +51,17 @@ pub fn subjects(event: &FindingEvent) -> Subjects {
             }
         }
         if let Some(instance) = &resource.instance_details {
-            if let Some(id) = instance.instance_id.as_deref().filter(|i| !i.is_empty()) {
-                out.dns.insert(format!("DNS#{id}"));
-            }
             for eni in &instance.network_interfaces {
                 if let Some(id) = &eni.network_interface_id {
                     out.interfaces.insert(format!("FLOW#{id}"));
                 }
                 if let Some(ip) = &eni.private_ip_address {
                     out.interfaces.insert(format!("FLOW#{ip}"));
-                    out.dns.insert(format!("DNS#{ip}"));
                 }
             }
         }
     }
-    if let Some(call) = f.kube_call() {
-        out.kube_users.extend(call.user_subject());
-        out.kube_addresses.extend(call.address_subjects());
-    }
+    out.sources = SourceKeys::of(event);
     // Spelled as the ingest functions spell addresses, or lookups and baselines would miss.
     for ip in f
         .remote_ip_details()
@@ -116,7 +100,7 @@ mod tests {
         assert!(s.interfaces.contains("FLOW#eni-1") && s.interfaces.contains("FLOW#10.0.0.5"));
         assert!(s.remote_ips.contains("198.51.100.9"));
         assert_eq!(
-            s.dns.iter().map(String::as_str).collect::<Vec<_>>(),
+            s.sources.dns.iter().map(String::as_str).collect::<Vec<_>>(),
             ["DNS#10.0.0.5", "DNS#i-0abc234"]
         );
     }

@@ -1,10 +1,8 @@
-//! The notice's Context section: what the ingested CloudTrail, flow and Resolver logs say about
+//! The notice's Context section: what the ingested CloudTrail, flow and other logs say about
 //! the finding's entities in the scope window, when it happened, what is new for the principal,
 //! and how much history that judgement rests on (a thin baseline must be visible).
 
 use super::MAX_LINES;
-use super::dns::write_dns;
-use super::kube::write_kube;
 use crate::enrich::{ContextSummary, Timeline, sparkline};
 use crate::text::field;
 use std::fmt::Write;
@@ -72,12 +70,7 @@ pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::R
             ports.join(", ")
         )?;
     }
-    if let Some(dns) = &c.dns {
-        write_dns(out, dns)?;
-    }
-    if let Some(kube) = &c.kube {
-        write_kube(out, kube)?;
-    }
+    c.sources.write_notice(out)?;
     if c.api_calls > 0 {
         let top: Vec<String> = c
             .top_apis

@@ -8,8 +8,6 @@ mod attributes;
 mod behaviour;
 mod body;
 mod context;
-mod dns;
-mod kube;
 mod links;
 mod next_steps;
 mod subject;

@@ -119,21 +119,10 @@ pub fn for_finding(
             format!("Review CloudTrail and VPC Flow Logs for {id} in the scope window."),
         ],
     };
-    // The Resolver logs name what a DNS finding's lookup got: the addresses to block, or, when
-    // the lookup was stopped, the process still to find. After the family's first step.
-    if matches!(f.family(), Family::CommandAndControl | Family::CryptoMining)
-        && verdict != Verdict::LikelyFalsePositive
-        && let Some(dns) = context.and_then(|c| c.dns.as_ref())
-    {
-        let at = steps.len().min(1);
-        steps.splice(at..at, super::dns::next_steps(dns));
-    }
-    // The audit log names what the user did after the finding's call: undoing it comes first.
-    if f.family() == Family::Kubernetes
-        && verdict != Verdict::LikelyFalsePositive
-        && let Some(kube) = context.and_then(|c| c.kube.as_ref())
-    {
-        steps.splice(0..0, super::kube::next_steps(kube));
+    // What the other log sources name (the addresses a lookup got, what a Kubernetes user did
+    // next) goes where each source says.
+    if let Some(c) = context {
+        c.sources.next_steps(f, verdict, &mut steps);
     }
     if shown(Signal::SensitiveCallsFromNewNetwork) {
         steps.insert(

@@ -3,7 +3,8 @@
 use super::behaviour::is_sensitive;
 use super::{ContextSummary, top};
 use crate::activity::is_auth_error;
-use crate::enrich::rows::{ActivityRow, Context};
+use crate::enrich::context::Context;
+use crate::enrich::rows::ActivityRow;
 use crate::enrich::timeline::Timeline;
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -4,7 +4,8 @@
 
 use super::{CallsFromNewNetwork, ContextSummary};
 use crate::activity::{NotableReason, ObservationKind, network, parse_ip};
-use crate::enrich::rows::{ActivityRow, Context};
+use crate::enrich::context::Context;
+use crate::enrich::rows::ActivityRow;
 use crate::enrich::subjects::Subjects;
 use crate::finding::Finding;
 use crate::scope::ScopeWindow;

@@ -1,7 +1,8 @@
 //! Flow totals of the resource, its traffic with the finding's remote IPs, and when it flowed.
 
 use super::{ContextSummary, FlowTotals, RemoteTraffic, ServicePort, top};
-use crate::enrich::rows::{Context, FlowRow};
+use crate::enrich::context::Context;
+use crate::enrich::rows::FlowRow;
 use crate::enrich::subjects::Subjects;
 use crate::enrich::timeline::Timeline;
 use crate::traffic::Direction;

@@ -2,12 +2,11 @@
 
 mod activity;
 mod behaviour;
-mod dns;
 mod flows;
-mod kube;
 mod techniques;
 
-use super::rows::Context;
+use super::context::Context;
+use super::sources::SourceSummaries;
 use super::subjects::Subjects;
 use super::timeline::Timeline;
 use crate::behaviour::{BenignReading, Observation};
@@ -16,9 +15,6 @@ use crate::scope::ScopeWindow;
 use crate::traffic::ServiceSide;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-
-pub use dns::{AnswerTraffic, DnsSummary, DomainLookups};
-pub use kube::{KubeSummary, KubeUserActivity};
 
 /// A port that was connected to, and on which side: "we were reached on 22" and "we reached
 /// out to their 4444" call for different next steps.
@@ -121,14 +117,13 @@ pub struct ContextSummary {
     pub behaviours: Vec<Observation>,
     /// Benign explanations the window's calls support.
     pub benign: Vec<BenignReading>,
-    /// What the instance resolved in the window, when Resolver query logs cover it.
-    pub dns: Option<DnsSummary>,
-    /// What the finding's Kubernetes user did in the window, when EKS audit logs cover it.
-    pub kube: Option<KubeSummary>,
+    /// What every other log source says (what the instance resolved, what the finding's
+    /// Kubernetes user did...), when its logs cover the finding.
+    pub sources: SourceSummaries,
 }
 
 /// The `n` largest counts, largest first, ties in key order.
-fn top<K: Ord>(counts: BTreeMap<K, u64>, n: usize) -> Vec<(K, u64)> {
+pub(crate) fn top<K: Ord>(counts: BTreeMap<K, u64>, n: usize) -> Vec<(K, u64)> {
     let mut all: Vec<(K, u64)> = counts.into_iter().collect();
     all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     all.truncate(n);
@@ -149,14 +144,11 @@ impl ContextSummary {
                 + context.activity.len()
                 + context.baseline.len()
                 + context.notable.len()
-                + context.dns.len()
-                + context.kube.len()
-                + context.kube_callers.len(),
+                + context.sources.count(),
             ..Self::default()
         };
         s.summarise_flows(context, subjects);
-        s.summarise_dns(context, finding, window);
-        s.summarise_kube(context, finding);
+        s.sources = SourceSummaries::of(&context.sources, context.core(), finding, window);
         let own = activity::own_activity(context);
         s.summarise_activity(context, &own);
         s.summarise_behaviour(context, &own, subjects, finding, window, min_history);

@@ -4,7 +4,8 @@
 use super::ContextSummary;
 use crate::activity::NotableEvent;
 use crate::behaviour::{Claim, WindowCalls, observe, read_benign};
-use crate::enrich::rows::{ActivityRow, Context};
+use crate::enrich::context::Context;
+use crate::enrich::rows::ActivityRow;
 use crate::enrich::subjects::Subjects;
 use crate::finding::Finding;
 use crate::scope::ScopeWindow;

@@ -6,9 +6,8 @@
 //! evidence (query logging may not cover the VPC, the flows may not be ingested), never a sign
 //! that nothing happened.
 
-use super::{Evidence, ev};
-use crate::classify::Signal;
-use crate::enrich::{ContextSummary, DomainLookups};
+use super::{DnsSummary, DomainLookups};
+use crate::classify::{Evidence, Signal, ev};
 use crate::finding::{Family, Finding};
 use crate::text::field;
 
@@ -21,9 +20,9 @@ fn dns_family(f: &Finding) -> bool {
     matches!(f.family(), Family::CommandAndControl | Family::CryptoMining)
 }
 
-fn domain<'a>(f: &Finding, c: &'a ContextSummary) -> Option<&'a DomainLookups> {
+fn domain<'a>(f: &Finding, s: &'a DnsSummary) -> Option<&'a DomainLookups> {
     dns_family(f).then_some(())?;
-    c.dns.as_ref()?.domain.as_ref()
+    s.domain.as_ref()
 }
 
 /// The lookup says a process on the instance wanted to reach a C&C, malware or mining name;
@@ -31,8 +30,8 @@ fn domain<'a>(f: &Finding, c: &'a ContextSummary) -> Option<&'a DomainLookups> {
 /// did: the implant has its channel, the miner its pool. That is the step from intent to
 /// contact, so it raises the finding toward true positive; how much was sent is
 /// `data_sent_to_remote`'s to weigh when GuardDuty names the address.
-pub fn resolved_then_reached(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
-    let d = domain(f, c)?;
+pub fn resolved_then_reached(f: &Finding, s: &DnsSummary) -> Option<Evidence> {
+    let d = domain(f, s)?;
     let t = d
         .reached
         .iter()
@@ -62,10 +61,9 @@ pub fn resolved_then_reached(f: &Finding, c: &ContextSummary) -> Option<Evidence
 /// stays real), and GuardDuty's own report of a block already weighs as `blocked`: this weighs
 /// nothing and tells the reader it was contained. Said only when flow rows were loaded: without
 /// them, "no traffic" is unknown.
-pub fn lookup_contained(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
-    let d = domain(f, c)?;
-    let flows_loaded = c.dns.as_ref().is_some_and(|s| s.flows_loaded);
-    (d.blocked() && flows_loaded && d.accepted_flows() == 0).then_some(())?;
+pub fn lookup_contained(f: &Finding, s: &DnsSummary) -> Option<Evidence> {
+    let d = domain(f, s)?;
+    (d.blocked() && s.flows_loaded && d.accepted_flows() == 0).then_some(())?;
     let blocked = d.firewall.as_ref().map_or(0, |(_, n)| *n);
     ev(
         Signal::DnsLookupContained,
@@ -84,9 +82,8 @@ pub fn lookup_contained(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
 /// appended, `name.ec2.internal`, Kubernetes' `ndots` retries) are many names under one or two
 /// parents; failures under [`NXDOMAIN_PARENTS_MIN`] distinct parent domains in the window are
 /// the machine-generated shape. C&C family only: that is what the algorithm is for.
-pub fn nxdomain_burst(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
+pub fn nxdomain_burst(f: &Finding, s: &DnsSummary) -> Option<Evidence> {
     (f.family() == Family::CommandAndControl).then_some(())?;
-    let s = c.dns.as_ref()?;
     (s.nxdomain_parents >= NXDOMAIN_PARENTS_MIN).then_some(())?;
     let listed: Vec<String> = s.nxdomain_listed.iter().map(|n| field(n, 60)).collect();
     ev(
@@ -105,8 +102,8 @@ pub fn nxdomain_burst(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
 /// chunk is a new name under the one domain the attacker's name server answers for; an
 /// application resolves the same few names of a domain over and over. At least
 /// [`NAMES_UNDER_DOMAIN_MIN`] distinct names under the domain GuardDuty flagged is that shape.
-pub fn names_under_domain(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
-    let d = domain(f, c)?;
+pub fn names_under_domain(f: &Finding, s: &DnsSummary) -> Option<Evidence> {
+    let d = domain(f, s)?;
     (d.names >= NAMES_UNDER_DOMAIN_MIN).then_some(())?;
     ev(
         Signal::DnsNamesUnderDomain,
@@ -123,8 +120,7 @@ pub fn names_under_domain(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dns::FirewallAction;
-    use crate::enrich::{AnswerTraffic, DnsSummary};
+    use crate::dns::{AnswerTraffic, FirewallAction};
     use serde_json::json;
 
     fn finding(t: &str) -> Finding {
@@ -153,14 +149,11 @@ mod tests {
         }
     }
 
-    fn summary(d: DomainLookups, flows_loaded: bool) -> ContextSummary {
-        ContextSummary {
-            dns: Some(DnsSummary {
-                domain: Some(d),
-                flows_loaded,
-                ..DnsSummary::default()
-            }),
-            ..ContextSummary::default()
+    fn summary(d: DomainLookups, flows_loaded: bool) -> DnsSummary {
+        DnsSummary {
+            domain: Some(d),
+            flows_loaded,
+            ..DnsSummary::default()
         }
     }
 
@@ -205,14 +198,11 @@ mod tests {
     #[test]
     fn failures_under_many_domains_support_a_dga_and_under_one_do_not() {
         let f = finding("Trojan:EC2/DGADomainRequest.B");
-        let c = |parents: usize| ContextSummary {
-            dns: Some(DnsSummary {
-                nxdomain_names: 40,
-                nxdomain_parents: parents,
-                nxdomain_listed: vec!["a.example".into()],
-                ..DnsSummary::default()
-            }),
-            ..ContextSummary::default()
+        let c = |parents: usize| DnsSummary {
+            nxdomain_names: 40,
+            nxdomain_parents: parents,
+            nxdomain_listed: vec!["a.example".into()],
+            ..DnsSummary::default()
         };
         assert_eq!(nxdomain_burst(&f, &c(12)).unwrap().weight, 15);
         assert!(nxdomain_burst(&f, &c(1)).is_none(), "a search suffix");

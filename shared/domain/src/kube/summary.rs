@@ -4,10 +4,12 @@
 //! privileged or host-namespace pods, RBAC changes, tokens minted) one by one, and who else
 //! called from the finding's addresses.
 
-use super::{ContextSummary, top};
-use crate::enrich::rows::{Context, KubeRow};
+use super::{
+    KubeRow, KubeRows, NotableCall, NotableKind, NotableKinds, creates_pods_for_others,
+    is_anonymous,
+};
+use crate::enrich::top;
 use crate::finding::{Finding, KubeFindingCall};
-use crate::kube::{NotableCall, NotableKind, NotableKinds, creates_pods_for_others, is_anonymous};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -65,53 +67,50 @@ pub struct KubeUserActivity {
     pub further_kinds_refused: NotableKinds,
 }
 
-impl ContextSummary {
-    pub(super) fn summarise_kube(&mut self, context: &Context, finding: &Finding) {
-        if context.kube.is_empty() && context.kube_callers.is_empty() {
-            return;
-        }
-        let Some(call) = finding.kube_call() else {
-            return;
-        };
-        let mine = |row: &KubeRow| {
-            row.cluster == call.cluster && call.username.as_deref() == Some(row.username.as_str())
-        };
-        let mut others: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-        let callers = context
-            .kube
-            .iter()
-            .filter(|r| !mine(r))
-            .map(|r| (&r.username, r.calls, r.denied))
-            .chain(
-                context
-                    .kube_callers
-                    .iter()
-                    .filter(|c| {
-                        c.cluster != call.cluster
-                            || call.username.as_deref() != Some(c.username.as_str())
-                    })
-                    .map(|c| (&c.username, c.calls, c.denied)),
-            );
-        for (user, calls, denied) in callers {
-            let entry = others.entry(user).or_default();
-            entry.0 += calls;
-            entry.1 += denied;
-        }
-        let mut others: Vec<(String, u64, u64)> = others
-            .into_iter()
-            .map(|(user, (calls, denied))| (user.to_owned(), calls, denied))
-            .collect();
-        others.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let other_users = others.len();
-        others.truncate(TOP);
-        let rows: Vec<&KubeRow> = context.kube.iter().filter(|r| mine(r)).collect();
-        self.kube = Some(KubeSummary {
-            cluster: call.cluster.clone(),
-            user: (!rows.is_empty()).then(|| user_activity(&rows, &call)),
-            others_from_addresses: others,
-            other_users,
-        });
+/// What `rows` say about the finding's user and addresses, `None` without rows or when the
+/// finding names no Kubernetes call.
+pub(super) fn summarise(logs: &KubeRows, finding: &Finding) -> Option<KubeSummary> {
+    if logs.rows.is_empty() && logs.callers.is_empty() {
+        return None;
     }
+    let call = finding.kube_call()?;
+    let mine = |row: &KubeRow| {
+        row.cluster == call.cluster && call.username.as_deref() == Some(row.username.as_str())
+    };
+    let mut others: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    let callers = logs
+        .rows
+        .iter()
+        .filter(|r| !mine(r))
+        .map(|r| (&r.username, r.calls, r.denied))
+        .chain(
+            logs.callers
+                .iter()
+                .filter(|c| {
+                    c.cluster != call.cluster
+                        || call.username.as_deref() != Some(c.username.as_str())
+                })
+                .map(|c| (&c.username, c.calls, c.denied)),
+        );
+    for (user, calls, denied) in callers {
+        let entry = others.entry(user).or_default();
+        entry.0 += calls;
+        entry.1 += denied;
+    }
+    let mut others: Vec<(String, u64, u64)> = others
+        .into_iter()
+        .map(|(user, (calls, denied))| (user.to_owned(), calls, denied))
+        .collect();
+    others.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let other_users = others.len();
+    others.truncate(TOP);
+    let rows: Vec<&KubeRow> = logs.rows.iter().filter(|r| mine(r)).collect();
+    Some(KubeSummary {
+        cluster: call.cluster.clone(),
+        user: (!rows.is_empty()).then(|| user_activity(&rows, &call)),
+        others_from_addresses: others,
+        other_users,
+    })
 }
 
 fn user_activity(rows: &[&KubeRow], call: &KubeFindingCall) -> KubeUserActivity {

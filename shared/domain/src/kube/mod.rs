@@ -1,6 +1,18 @@
-//! The vocabulary of Kubernetes audit activity that the EKS audit reader (`triage-logs`) writes
-//! and triage reads back: why a call is shown on its own ([`NotableKind`]), stored under the
-//! names of [`NotableKind::as_str`] so that a row written by one version reads in another.
+//! EKS audit logs in triage: the vocabulary of Kubernetes audit activity that the EKS audit
+//! reader (`triage-logs`) writes and triage reads back (why a call is shown on its own,
+//! [`NotableKind`], stored under the names of [`NotableKind::as_str`] so that a row written by
+//! one version reads in another), the partition keys both sides build, the rows as stored, and
+//! the source's part in triage ([`EksAuditLogs`]: keys, summary, rules, notice lines).
+
+mod notice;
+mod rows;
+mod rules;
+mod source;
+mod summary;
+
+pub use rows::{KubeCaller, KubeRow, KubeRows};
+pub use source::{EksAuditLogs, KubeKeys};
+pub use summary::{KubeSummary, KubeUserActivity};
 
 use crate::text::field;
 use chrono::{DateTime, Utc};

@@ -4,7 +4,7 @@
 //! and answers come from the logs, that is from whoever controls the name servers asked: every
 //! one is sanitised and clipped.
 
-use crate::enrich::{DnsSummary, DomainLookups};
+use super::{DnsSummary, DomainLookups};
 use crate::text::field;
 use std::fmt::Write;
 
@@ -166,10 +166,9 @@ fn size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dns::FirewallAction;
-    use crate::enrich::AnswerTraffic;
+    use crate::dns::{AnswerTraffic, FirewallAction};
 
-    /// The Panther records' figures (`enrich::summary::dns` reads them), with 12 constructed
+    /// The Panther records' figures (`dns::summary` reads them), with 12 constructed
     /// flows to the answer; the names a hostile name server could choose carry line breaks.
     fn summary() -> DnsSummary {
         DnsSummary {

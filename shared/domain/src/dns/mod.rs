@@ -1,11 +1,40 @@
-//! The vocabulary of DNS lookups that the Resolver reader writes and enrichment reads back: one
-//! definition, so that a value spelled differently on one side cannot silently stop matching.
+//! Route 53 Resolver query logs in triage: the vocabulary the Resolver reader (`triage-logs`)
+//! writes and enrichment reads back (one definition, so that a value spelled differently on one
+//! side cannot silently stop matching), the rows as stored, and the source's part in triage
+//! ([`ResolverLogs`]: keys, [`summary`], [`rules`], notice lines).
 
+mod notice;
+mod rules;
+mod source;
+mod summary;
+
+pub use source::ResolverLogs;
+pub use summary::{AnswerTraffic, DnsSummary, DomainLookups};
+
+use chrono::{DateTime, Utc};
 use std::fmt;
 
 /// The response code of a failed lookup of a name that does not exist: what a
 /// domain-generation algorithm's guesses mostly get.
 pub const NXDOMAIN: &str = "NXDOMAIN";
+
+/// What one instance (or address) resolved in one ten-minute bucket: a name, its type and
+/// response code, how often, and the addresses it got back (to match against flows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsRow {
+    /// Lower case, without the final dot.
+    pub name: String,
+    pub query_type: String,
+    /// `NOERROR`, `NXDOMAIN`, `SERVFAIL`...
+    pub rcode: String,
+    pub count: u64,
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+    /// A and AAAA answers (at most a few).
+    pub addresses: Vec<String>,
+    /// What a DNS Firewall rule did at worst (`BLOCK`, `ALERT`, `ALLOW`), if one matched.
+    pub firewall_action: Option<FirewallAction>,
+}
 
 /// What a Route 53 Resolver DNS Firewall rule did to a query (`firewall_rule_action` in the
 /// query log). Ordered by how much it stopped: where lookups of one name met several rules,

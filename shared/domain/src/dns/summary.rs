@@ -3,9 +3,8 @@
 //! the instance then connected to the answer), the other names, the names new in the window and
 //! the failed lookups.
 
-use super::{ContextSummary, top};
-use crate::dns::{FirewallAction, NXDOMAIN};
-use crate::enrich::rows::{Context, DnsRow, FlowRow};
+use super::{DnsRow, FirewallAction, NXDOMAIN};
+use crate::enrich::{FlowRow, top};
 use crate::finding::Finding;
 use crate::scope::ScopeWindow;
 use crate::traffic::{Direction, ServiceSide};
@@ -94,83 +93,79 @@ pub struct AnswerTraffic {
     pub ports: BTreeSet<u16>,
 }
 
-impl ContextSummary {
-    pub(super) fn summarise_dns(
-        &mut self,
-        context: &Context,
-        finding: &Finding,
-        window: &ScopeWindow,
-    ) {
-        if context.dns.is_empty() {
-            return;
-        }
-        let domain = finding.dns_domain();
-        let under_domain = |name: &str| {
-            domain.as_deref().is_some_and(|d| {
-                name == d || name.strip_suffix(d).is_some_and(|rest| rest.ends_with('.'))
-            })
-        };
-        let mut s = DnsSummary {
-            flows_loaded: !context.flows.is_empty(),
-            ..DnsSummary::default()
-        };
-        let mut by_name: BTreeMap<&str, u64> = BTreeMap::new();
-        let mut first_seen: BTreeMap<&str, DateTime<Utc>> = BTreeMap::new();
-        let mut nxdomain: BTreeSet<&str> = BTreeSet::new();
-        for row in &context.dns {
-            s.queries += row.count;
-            *by_name.entry(&row.name).or_default() += row.count;
-            let first = first_seen.entry(&row.name).or_insert(row.first);
-            *first = (*first).min(row.first);
-            if row.rcode == NXDOMAIN {
-                s.nxdomain_queries += row.count;
-                nxdomain.insert(&row.name);
-            }
-        }
-        s.names = by_name.len();
-        s.nxdomain_names = nxdomain.len();
-        s.nxdomain_parents = nxdomain
-            .iter()
-            .filter_map(|n| parent(n))
-            .collect::<BTreeSet<_>>()
-            .len();
-        s.nxdomain_listed = nxdomain
-            .iter()
-            .take(LISTED_NAMES)
-            .map(|n| n.to_string())
-            .collect();
-        s.domain = domain.as_deref().map(|d| {
-            let rows: Vec<&DnsRow> = context
-                .dns
-                .iter()
-                .filter(|r| under_domain(&r.name))
-                .collect();
-            domain_lookups(d, &rows, &context.flows)
-        });
-        // The finding's first sighting: the window is the look-back before it and the finding.
-        let sighted = window.start + window.look_back;
-        if first_seen.values().any(|t| *t < sighted) {
-            let new: Vec<&str> = first_seen
-                .iter()
-                .filter(|(name, t)| **t >= sighted && !under_domain(name))
-                .map(|(name, _)| *name)
-                .collect();
-            s.new_names = Some((
-                new.len(),
-                new.iter()
-                    .take(LISTED_NAMES)
-                    .map(|n| n.to_string())
-                    .collect(),
-            ));
-        }
-        let others: BTreeMap<String, u64> = by_name
-            .into_iter()
-            .filter(|(name, _)| !under_domain(name))
-            .map(|(name, n)| (name.to_string(), n))
-            .collect();
-        s.top_others = top(others, TOP_NAMES);
-        self.dns = Some(s);
+/// What `rows` say about the finding, `None` without rows; `flows` are the instance's, to
+/// tell whether it connected to what it was given.
+pub(super) fn summarise(
+    rows: &[DnsRow],
+    flows: &[FlowRow],
+    finding: &Finding,
+    window: &ScopeWindow,
+) -> Option<DnsSummary> {
+    if rows.is_empty() {
+        return None;
     }
+    let domain = finding.dns_domain();
+    let under_domain = |name: &str| {
+        domain.as_deref().is_some_and(|d| {
+            name == d || name.strip_suffix(d).is_some_and(|rest| rest.ends_with('.'))
+        })
+    };
+    let mut s = DnsSummary {
+        flows_loaded: !flows.is_empty(),
+        ..DnsSummary::default()
+    };
+    let mut by_name: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut first_seen: BTreeMap<&str, DateTime<Utc>> = BTreeMap::new();
+    let mut nxdomain: BTreeSet<&str> = BTreeSet::new();
+    for row in rows {
+        s.queries += row.count;
+        *by_name.entry(&row.name).or_default() += row.count;
+        let first = first_seen.entry(&row.name).or_insert(row.first);
+        *first = (*first).min(row.first);
+        if row.rcode == NXDOMAIN {
+            s.nxdomain_queries += row.count;
+            nxdomain.insert(&row.name);
+        }
+    }
+    s.names = by_name.len();
+    s.nxdomain_names = nxdomain.len();
+    s.nxdomain_parents = nxdomain
+        .iter()
+        .filter_map(|n| parent(n))
+        .collect::<BTreeSet<_>>()
+        .len();
+    s.nxdomain_listed = nxdomain
+        .iter()
+        .take(LISTED_NAMES)
+        .map(|n| n.to_string())
+        .collect();
+    s.domain = domain.as_deref().map(|d| {
+        let rows: Vec<&DnsRow> = rows.iter().filter(|r| under_domain(&r.name)).collect();
+        domain_lookups(d, &rows, flows)
+    });
+    // The finding's first sighting: the window is the look-back before it and the finding.
+    let sighted = window.start + window.look_back;
+    if first_seen.values().any(|t| *t < sighted) {
+        let new: Vec<&str> = first_seen
+            .iter()
+            .filter(|(name, t)| **t >= sighted && !under_domain(name))
+            .map(|(name, _)| *name)
+            .collect();
+        s.new_names = Some((
+            new.len(),
+            new.iter()
+                .take(LISTED_NAMES)
+                .map(|n| n.to_string())
+                .collect(),
+        ));
+    }
+    let others: BTreeMap<String, u64> = by_name
+        .into_iter()
+        .filter(|(name, _)| !under_domain(name))
+        .map(|(name, n)| (name.to_string(), n))
+        .collect();
+    s.top_others = top(others, TOP_NAMES);
+    Some(s)
 }
 
 /// The last two labels: where a name is registered, near enough (a public suffix of two labels,
@@ -346,17 +341,22 @@ mod tests {
         }
     }
 
-    fn summary(context: &Context, f: &Finding) -> DnsSummary {
-        let mut s = ContextSummary::default();
-        s.summarise_dns(context, f, &window(f));
-        s.dns.unwrap()
+    /// The rows a test reads.
+    #[derive(Default)]
+    struct Logs {
+        dns: Vec<DnsRow>,
+        flows: Vec<FlowRow>,
+    }
+
+    fn summary(logs: &Logs, f: &Finding) -> DnsSummary {
+        summarise(&logs.dns, &logs.flows, f, &window(f)).unwrap()
     }
 
     #[test]
     fn the_findings_domain_and_its_subdomains_are_counted_and_the_rest_listed() {
-        let context = Context {
+        let context = Logs {
             dns: rows("panther-vpcdns.ndjson"),
-            ..Context::default()
+            ..Logs::default()
         };
         let f = finding("moneropool.ru.", "2022-06-25T00:27:53Z");
         let s = summary(&context, &f);
@@ -387,7 +387,7 @@ mod tests {
 
     #[test]
     fn a_lookup_followed_by_accepted_connections_to_its_answer_is_traffic_to_it() {
-        let context = Context {
+        let context = Logs {
             dns: rows("panther-vpcdns.ndjson"),
             flows: vec![
                 flow("1.2.3.4", 3333, Action::Accept, "2022-06-25T00:28:10Z", 12),
@@ -403,7 +403,6 @@ mod tests {
                     9,
                 ),
             ],
-            ..Context::default()
         };
         let s = summary(&context, &finding("moneropool.ru", "2022-06-25T00:27:53Z"));
         let d = s.domain.unwrap();
@@ -423,9 +422,9 @@ mod tests {
 
     #[test]
     fn a_lookup_blocked_by_dns_firewall_says_so() {
-        let context = Context {
+        let context = Logs {
             dns: rows("awsdocs-example.json"),
-            ..Context::default()
+            ..Logs::default()
         };
         let f = finding("15.3.4.32.in-addr.arpa", "2021-02-04T17:51:55Z");
         let d = summary(&context, &f).domain.unwrap();
@@ -448,9 +447,9 @@ mod tests {
             row.last = row.first;
         }
         dns.extend(later);
-        let context = Context {
+        let context = Logs {
             dns,
-            ..Context::default()
+            ..Logs::default()
         };
         let s = summary(&context, &finding("moneropool.ru", "2022-06-25T01:00:00Z"));
         assert_eq!(
@@ -471,9 +470,9 @@ mod tests {
                 ..r
             })
             .collect();
-        let context = Context {
+        let context = Logs {
             dns,
-            ..Context::default()
+            ..Logs::default()
         };
         let s = summary(&context, &finding("example.org", "2022-06-25T00:27:53Z"));
         assert_eq!((s.nxdomain_queries, s.nxdomain_names), (8, 4));

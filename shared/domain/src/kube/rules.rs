@@ -15,20 +15,18 @@
 //! in the window, or whose calls are not in the log (audit logging off, the stream not
 //! ingested), is an absence of evidence.
 
-use super::{Evidence, ev};
+use super::{KubeSummary, KubeUserActivity, NotableKind, NotableKinds};
 use crate::behaviour::catalogue::{DENIED_APIS_AT, MODERATE, STRONG};
-use crate::classify::Signal;
-use crate::enrich::{ContextSummary, KubeUserActivity};
+use crate::classify::{Evidence, Signal, ev};
 use crate::finding::{Family, Finding};
-use crate::kube::{NotableKind, NotableKinds};
 use crate::text::field;
 
 /// Calls named in a sentence.
 const CALLS_NAMED: usize = 3;
 
-fn activity<'a>(f: &Finding, c: &'a ContextSummary) -> Option<&'a KubeUserActivity> {
+fn activity<'a>(f: &Finding, s: &'a KubeSummary) -> Option<&'a KubeUserActivity> {
     (f.family() == Family::Kubernetes).then_some(())?;
-    c.kube.as_ref()?.user.as_ref()
+    s.user.as_ref()
 }
 
 /// The catalogue's class of the strongest step among `kinds`.
@@ -75,8 +73,8 @@ fn calls(u: &KubeUserActivity, wanted: NotableKinds, denied: bool) -> String {
 /// server let them through: the finding is one step of a chain, the mark of an intruder
 /// working through the cluster rather than of an operator's one-off command. Raises toward true
 /// positive by the class of its strongest step.
-pub fn further_techniques(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
-    let u = activity(f, c)?;
+pub fn further_techniques(f: &Finding, s: &KubeSummary) -> Option<Evidence> {
+    let u = activity(f, s)?;
     (!u.further_kinds.is_empty()).then_some(())?;
     ev(
         Signal::KubeFurtherTechniques,
@@ -94,8 +92,8 @@ pub fn further_techniques(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
 /// (an operator rarely tries to read secrets or bind roles they were never given), the refusal
 /// that it went no further. Weighs half of what succeeding would; said only when nothing
 /// further succeeded, which [`further_techniques`] already weighs.
-pub fn further_techniques_refused(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
-    let u = activity(f, c)?;
+pub fn further_techniques_refused(f: &Finding, s: &KubeSummary) -> Option<Evidence> {
+    let u = activity(f, s)?;
     (u.further_kinds.is_empty() && !u.further_kinds_refused.is_empty()).then_some(())?;
     ev(
         Signal::KubeFurtherTechniquesRefused,
@@ -116,8 +114,8 @@ pub fn further_techniques_refused(f: &Finding, c: &ContextSummary) -> Option<Evi
 /// controller or a person whose role lacks one right meets the same one or two walls, however
 /// often. The anonymous user's refusals count too: an address trying the API's resources one by
 /// one without credentials is looking for what was left open.
-pub fn permission_probing(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
-    let u = activity(f, c)?;
+pub fn permission_probing(f: &Finding, s: &KubeSummary) -> Option<Evidence> {
+    let u = activity(f, s)?;
     (u.refused_actions >= DENIED_APIS_AT).then_some(())?;
     let listed: Vec<String> = u
         .top_refused
@@ -140,7 +138,6 @@ pub fn permission_probing(f: &Finding, c: &ContextSummary) -> Option<Evidence> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::enrich::KubeSummary;
     use crate::kube::NotableCall;
     use chrono::{TimeZone, Utc};
     use serde_json::json;
@@ -162,31 +159,28 @@ mod tests {
         }
     }
 
-    fn summary(denied: bool) -> ContextSummary {
+    fn summary(denied: bool) -> KubeSummary {
         let kinds: NotableKinds = [NotableKind::PodExec].into_iter().collect();
-        ContextSummary {
-            kube: Some(KubeSummary {
-                cluster: "prod".into(),
-                user: Some(KubeUserActivity {
-                    username: "alice".into(),
-                    calls: 12,
-                    other_calls: vec![exec(denied)],
-                    other_calls_kept: 1,
-                    further_kinds: if denied {
-                        NotableKinds::default()
-                    } else {
-                        kinds
-                    },
-                    further_kinds_refused: if denied {
-                        kinds
-                    } else {
-                        NotableKinds::default()
-                    },
-                    ..KubeUserActivity::default()
-                }),
-                ..KubeSummary::default()
+        KubeSummary {
+            cluster: "prod".into(),
+            user: Some(KubeUserActivity {
+                username: "alice".into(),
+                calls: 12,
+                other_calls: vec![exec(denied)],
+                other_calls_kept: 1,
+                further_kinds: if denied {
+                    NotableKinds::default()
+                } else {
+                    kinds
+                },
+                further_kinds_refused: if denied {
+                    kinds
+                } else {
+                    NotableKinds::default()
+                },
+                ..KubeUserActivity::default()
             }),
-            ..ContextSummary::default()
+            ..KubeSummary::default()
         }
     }
 
@@ -201,7 +195,7 @@ mod tests {
         );
         assert!(further_techniques_refused(&f, &summary(false)).is_none());
         let mut secrets = summary(false);
-        let u = secrets.kube.as_mut().unwrap().user.as_mut().unwrap();
+        let u = secrets.user.as_mut().unwrap();
         u.further_kinds.insert(NotableKind::SecretRead);
         let e = further_techniques(&f, &secrets).unwrap();
         assert_eq!(e.weight, 30, "the strongest step sets the weight");
@@ -229,7 +223,7 @@ mod tests {
     fn ten_distinct_refusals_are_probing_and_one_wall_hit_often_is_not() {
         let f = finding("Discovery:Kubernetes/MaliciousIPCaller");
         let mut c = summary(false);
-        let u = c.kube.as_mut().unwrap().user.as_mut().unwrap();
+        let u = c.user.as_mut().unwrap();
         u.denied = 400;
         u.refused_actions = 1;
         u.top_refused = vec![("watch endpointslices".into(), 400)];
@@ -237,7 +231,7 @@ mod tests {
             permission_probing(&f, &c).is_none(),
             "a controller retrying"
         );
-        let u = c.kube.as_mut().unwrap().user.as_mut().unwrap();
+        let u = c.user.as_mut().unwrap();
         u.denied = 14;
         u.refused_actions = 10;
         u.top_refused = vec![("list secrets".into(), 3), ("get pods/exec".into(), 2)];
@@ -252,11 +246,9 @@ mod tests {
     #[test]
     fn no_user_activity_is_no_evidence() {
         let f = finding("Execution:Kubernetes/ExecInKubeSystemPod");
-        let c = ContextSummary {
-            kube: Some(KubeSummary::default()),
-            ..ContextSummary::default()
-        };
+        let c = KubeSummary::default();
         assert!(further_techniques(&f, &c).is_none());
-        assert!(further_techniques_refused(&f, &ContextSummary::default()).is_none());
+        assert!(further_techniques_refused(&f, &c).is_none());
+        assert!(permission_probing(&f, &c).is_none());
     }
 }

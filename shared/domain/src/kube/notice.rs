@@ -4,7 +4,7 @@
 //! called from the same address. User names, agents, resources and object names come from the
 //! client's request: every one is sanitised and clipped.
 
-use crate::enrich::{KubeSummary, KubeUserActivity};
+use super::{KubeSummary, KubeUserActivity};
 use crate::text::field;
 use std::fmt::Write;
 
