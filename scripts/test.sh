@@ -3,7 +3,7 @@
 #   scripts/test.sh
 # Installs what it needs (rustfmt/clippy components, the local-stack venv, the infra linters),
 # starts the local AWS stack (moto), and runs: format check, the layering checks (no module
-# cycles in the library crates, no AWS SDK or Lambda dependency in triage-domain), clippy, every workspace test
+# cycles in the library crates, no AWS SDK or Lambda dependency in triage-domain), clippy, rustdoc, every workspace test
 # (unit + integration against the local server), a 300-finding soak through a fault-injecting
 # proxy (scripts/soak.sh), the verdicts on the labelled scenarios
 # (triage-cli eval), the deploy rehearsal and the policy lint (scripts/deploy-rehearsal.sh,
@@ -36,6 +36,9 @@ fi
 
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo doc: the maintainers' documentation builds without a broken or private link"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 step "workspace tests"
 if command -v cargo-nextest >/dev/null 2>&1; then

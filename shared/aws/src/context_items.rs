@@ -15,7 +15,7 @@
 //! | baseline | same `pk` | `BASE#<object id>#<chunk>` | `rows` (kind, value, count, first, last) |
 //! | notable events | principal's `pk` | `EVT#<hour>#<object id>#<chunk>` | `rows` (deflated JSON lines, one event each), `rows_n` |
 //! | DNS queries | `DNS#<instance id or source address>` | `<bucket start, RFC 3339>#<object id>#<chunk>` | `rows` (deflated TSV: name, type, response code, count, first, last, addresses, firewall action), `rows_n` |
-//! | Kubernetes calls | `K8S#<cluster>#user#<username>` and `K8S#<cluster>#ip#<address>` (each aggregate under both, [`kube`]) | `<bucket start, RFC 3339>#<object id>#<chunk>` | `rows` (deflated JSON lines: cluster, user, address, uid, groups, user agents, calls, denied, first, last, counts by verb and resource, notable calls), `rows_n` |
+//! | Kubernetes calls | `K8S#<cluster>#user#<username>` and `K8S#<cluster>#ip#<address>` (each aggregate under both, `kube`) | `<bucket start, RFC 3339>#<object id>#<chunk>` | `rows` (deflated JSON lines: cluster, user, address, uid, groups, user agents, calls, denied, first, last, counts by verb and resource, notable calls), `rows_n` |
 //!
 //! Keys carry the source object's ID, so processing an object twice (at-least-once delivery,
 //! a re-run backfill) overwrites the same items instead of double counting, and a reader sums

@@ -1,5 +1,5 @@
 //! The environment every ingest function shares; each source reads its own settings
-//! ([`Configured`](super::Configured)).
+//! ([`super::Configured`]).
 
 use super::source::Configured;
 use std::time::Duration;

@@ -120,7 +120,7 @@ impl<S: ObjectSource, W: ItemSink, L: LogSource> Ingestor<S, W, L> {
     /// Fetch, parse, aggregate and write one object. The parser is synchronous and CPU-bound:
     /// it reads the async body through a bridge on a blocking thread, so the body streams in
     /// while it is parsed, and the parts it hands over are written while the rest is read:
-    /// memory holds what the source keeps live and at most [`PARTS_IN_FLIGHT`] parts' items.
+    /// memory holds what the source keeps live and at most `PARTS_IN_FLIGHT` parts' items.
     pub async fn ingest_object(&self, object: &ObjectRef) -> Result<Ingested, ObjectError> {
         let opened = self.objects.open(object).await?;
         let limit = self.source.max_object_bytes();

@@ -1,7 +1,7 @@
 //! The verdict: a pure function from a finding to "likely true positive", "likely false
 //! positive" or "needs review", with a confidence and the evidence it rests on.
 //!
-//! Each rule in [`rules`] looks at one thing and returns a weighted piece of evidence: positive
+//! Each rule in `rules` looks at one thing and returns a weighted piece of evidence: positive
 //! weights point to a real incident, negative ones to noise. The verdict is the sum against two
 //! thresholds, so a reader can check any verdict by adding up the numbers printed in the notice.
 
@@ -90,7 +90,7 @@ pub struct Assessment {
 
 impl Assessment {
     /// The strongest context signal that agrees with the verdict, in a few words for the
-    /// subject line (see [`context_rules::subject_phrase`]).
+    /// subject line (see `context_rules::subject_phrase`).
     pub fn subject_phrase(&self) -> Option<&'static str> {
         let agrees = |e: &&Evidence| match self.verdict {
             Verdict::LikelyTruePositive => e.weight > 0,

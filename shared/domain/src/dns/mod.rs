@@ -1,7 +1,7 @@
 //! Route 53 Resolver query logs in triage: the vocabulary the Resolver reader (`triage-logs`)
 //! writes and enrichment reads back (one definition, so that a value spelled differently on one
 //! side cannot silently stop matching), the rows as stored, and the source's part in triage
-//! ([`ResolverLogs`]: keys, [`summary`], [`rules`], notice lines).
+//! ([`ResolverLogs`]: keys, `summary`, `rules`, notice lines).
 
 mod notice;
 mod rules;

@@ -28,7 +28,7 @@ pub struct DnsSummary {
     /// Names other than the finding's domain, by lookups, most first.
     pub top_others: Vec<(String, u64)>,
     /// Names first resolved from the finding's first sighting on, with none of their lookups in
-    /// the look-back before it (at most [`LISTED_NAMES`]), and how many there were. `None` when
+    /// the look-back before it (at most `LISTED_NAMES`), and how many there were. `None` when
     /// the look-back holds no lookup at all: with nothing to compare, every name would look new.
     ///
     /// The look-back (`TRIAGE_LOOKBACK_MINUTES`, an hour by default) is what is already loaded:

@@ -48,7 +48,7 @@ pub struct ActivityRow {
     pub last: DateTime<Utc>,
     pub user_agent: String,
     /// From a single event delivered live by EventBridge: the same call comes again, minutes
-    /// later, in CloudTrail's S3 delivery (see [`Context::drop_repeated_events`]).
+    /// later, in CloudTrail's S3 delivery (see [`super::Context::drop_repeated_events`]).
     pub live: bool,
 }
 

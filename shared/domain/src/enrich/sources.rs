@@ -98,3 +98,51 @@ log_sources! {
     /// addresses.
     kube: EksAuditLogs,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::parse_event;
+    use serde_json::json;
+
+    #[test]
+    fn each_source_answers_for_what_its_finding_names_and_nothing_else() {
+        let instance = parse_event(json!({"id": "a", "severity": 8,
+            "type": "CryptoCurrency:EC2/BitcoinTool.B!DNS",
+            "resource": {"instanceDetails": {"instanceId": "i-0abc234",
+                "networkInterfaces": [{"privateIpAddress": "10.0.0.5"}]}}}))
+        .unwrap();
+        let keys = SourceKeys::of(&instance);
+        assert_eq!(keys.dns.len(), 2);
+        assert_eq!(keys.kube, Default::default(), "no Kubernetes call named");
+        assert_eq!(keys.count(), 2);
+
+        let f = &instance.finding;
+        let window = ScopeWindow::for_finding(f, chrono::Duration::minutes(60), chrono::Utc::now());
+        let core = CoreRows {
+            flows: &[],
+            activity: &[],
+            baseline: &[],
+            notable: &[],
+        };
+        let nothing = SourceSummaries::of(&SourceRows::default(), core, f, &window);
+        assert_eq!(nothing, SourceSummaries::default(), "no rows, no summary");
+        assert!(nothing.evidence(f).is_empty());
+        let mut notice = String::new();
+        nothing.write_notice(&mut notice).unwrap();
+        assert!(notice.is_empty());
+    }
+
+    #[test]
+    fn subject_phrases_are_found_through_the_source_that_owns_the_signal() {
+        assert_eq!(
+            SourceSummaries::subject_phrase(Signal::DnsResolvedThenReached),
+            Some("resolved, then connected")
+        );
+        assert_eq!(
+            SourceSummaries::subject_phrase(Signal::KubePermissionProbing),
+            Some("permission probing")
+        );
+        assert_eq!(SourceSummaries::subject_phrase(Signal::Severity), None);
+    }
+}

@@ -361,7 +361,7 @@ pub struct Service {
     pub action: Option<Action>,
     #[serde(default, deserialize_with = "lenient::opt")]
     pub additional_info: Option<Value>,
-    /// GuardDuty's anomaly profiles (`detection.anomaly`), kept raw: see [`super::anomaly`].
+    /// GuardDuty's anomaly profiles (`detection.anomaly`), kept raw: see `super::anomaly`.
     #[serde(default, deserialize_with = "lenient::opt")]
     pub detection: Option<Value>,
     #[serde(default, deserialize_with = "lenient::flag")]

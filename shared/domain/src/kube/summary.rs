@@ -56,7 +56,7 @@ pub struct KubeUserActivity {
     pub notable_counts: BTreeMap<NotableKind, u64>,
     /// The finding's own call, when the log has it.
     pub own_call: Option<NotableCall>,
-    /// The other notable calls, in time order (at most [`CALLS_LISTED`]), and how many the
+    /// The other notable calls, in time order (at most `CALLS_LISTED`), and how many the
     /// reader kept in all.
     pub other_calls: Vec<NotableCall>,
     pub other_calls_kept: usize,

@@ -54,8 +54,9 @@ impl Baseline {
     }
 
     /// What is known of `value` for `principal`; `None` means never seen. Values are spelled as
-    /// the baseline spells them: canonical IPs ([`normalize_source`](super::normalize_source)),
-    /// networks ([`network`](super::network)), APIs ([`api_name`]).
+    /// the baseline spells them: canonical IPs ([`normalize_source`](triage_domain::activity::normalize_source)),
+    /// networks ([`network`](triage_domain::activity::network)), APIs
+    /// ([`api_name`](triage_domain::activity::api_name)).
     pub fn get(&self, principal: &EntityKey, kind: ObservationKind, value: &str) -> Option<&Stats> {
         self.entries.get(principal)?.get(&kind)?.get(value)
     }

@@ -12,8 +12,8 @@
 //!
 //! Only completed calls count (`ResponseComplete`, `Panic`), the others being the same call
 //! logged earlier; calls are aggregated per cluster, user, source address and ten minutes
-//! ([`aggregate`]), and the calls GuardDuty's findings are about are kept one by one
-//! ([`notable`]). Aggregates are handed over a part at a time within [`Limits`]
+//! (`aggregate`), and the calls GuardDuty's findings are about are kept one by one
+//! (`notable`). Aggregates are handed over a part at a time within [`Limits`]
 //! ([`read_object_within`]), so memory follows a setting, not the object.
 
 mod aggregate;
@@ -89,7 +89,7 @@ pub fn read_object_within(
 /// and a line that does not parse is a counted skip, not a failed object: one damaged record
 /// must not drop the rest. When the first line is not whole records, the object is read as a
 /// stream of JSON values instead: pretty-printed records, or a JSON array export (read whole).
-/// A line longer than [`LINE_MAX`] is payloads back to back, read one at a time.
+/// A line longer than `LINE_MAX` is payloads back to back, read one at a time.
 pub fn read_cluster_object_within(
     input: impl Read,
     max_text_bytes: u64,

@@ -35,7 +35,7 @@ pub struct AuditObject<'a> {
     pub object_ref: Option<ObjectRef<'a>>,
     #[serde(default)]
     pub response_status: Option<ResponseStatus>,
-    /// Kept as text, read only for the calls whose body matters ([`super::notable`]): a body of a
+    /// Kept as text, read only for the calls whose body matters (`super::notable`): a body of a
     /// shape we do not expect must not cost the call.
     #[serde(default, borrow)]
     pub request_object: Option<&'a RawValue>,

@@ -64,7 +64,7 @@ impl<'a> FlowRecord<'a> {
     /// value.
     ///
     /// One pass over the line: numbers and IPv4 addresses are decoded while their value is
-    /// scanned for its end (the generic [`FlowRecord::set`] reads anything else, and any value
+    /// scanned for its end (the generic `FlowRecord::set` reads anything else, and any value
     /// that is not plain digits or a plain dotted quad, with the same result). Splitting first and
     /// decoding after read every byte twice and was the larger part of ingesting an object.
     pub fn parse(layout: &Layout, line: &'a str) -> Result<Self, SkipReason> {

@@ -3,7 +3,7 @@
 //! `CryptoCurrency:EC2/BitcoinTool.B!DNS`, ...), which GuardDuty raises from the same VPC DNS
 //! traffic. Read from an object (gzip or plain) of JSON entries: one per line, a JSON array, or a
 //! single entry; aggregated per asker, ten minutes, name, type and response code
-//! ([`aggregate`]), handed over a part at a time so that memory follows [`Limits`], not the
+//! (`aggregate`), handed over a part at a time so that memory follows [`Limits`], not the
 //! object.
 
 mod aggregate;

@@ -1,10 +1,10 @@
 //! The catalogue: attacker behaviours recognisable from the window's calls alone.
 //!
 //! Two kinds of entry:
-//! - **telling calls** ([`telling`]): one call shows the technique (a trail stopped, a
+//! - **telling calls** (`telling`): one call shows the technique (a trail stopped, a
 //!   snapshot shared with another account). Denied attempts count: they show intent, and an
 //!   intruder's first tries with stolen keys are often refused.
-//! - **volume** ([`volume`]): each call is routine, many of them across many resources within
+//! - **volume** (`volume`): each call is routine, many of them across many resources within
 //!   the window is not. Thresholds are set where a person or an application doing its job stays
 //!   well below: an application reads its own one or two secrets, an administrator fetches the
 //!   password of the one instance they connect to.
@@ -55,7 +55,7 @@ pub struct Observation {
     pub weight: i32,
     /// One sentence: what was done, how often, to how many resources.
     pub summary: String,
-    /// The calls that show it, oldest first (at most [`CALLS_SHOWN`]).
+    /// The calls that show it, oldest first (at most `CALLS_SHOWN`).
     pub calls: Vec<CallRef>,
 }
 
