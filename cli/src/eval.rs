@@ -125,16 +125,16 @@ pub async fn run_one(dir: &Path, settings: &TriageSettings) -> anyhow::Result<Ou
         let p = dir.join(name);
         if p.exists() { vec![p] } else { Vec::new() }
     };
-    ingest::load_in_memory(
-        ingest::Source::Cloudtrail,
-        &existing("cloudtrail"),
-        &mut memory,
-    )?;
-    ingest::load_in_memory(ingest::Source::Flowlogs, &existing("flowlogs"), &mut memory)?;
-    // Route 53 Resolver query logs, through the reader `ingest resolver` uses.
-    ingest::load_in_memory(ingest::Source::Resolver, &existing("resolver"), &mut memory)?;
-    // EKS audit logs, through the reader `ingest eks` uses.
-    ingest::load_in_memory(ingest::Source::Eks, &existing("eks"), &mut memory)?;
+    // Each source's logs through the reader `ingest <source>` uses.
+    let read = ingest::ReaderSettings::default();
+    for (source, folder) in [
+        (ingest::Source::Cloudtrail, "cloudtrail"),
+        (ingest::Source::Flowlogs, "flowlogs"),
+        (ingest::Source::Resolver, "resolver"),
+        (ingest::Source::Eks, "eks"),
+    ] {
+        ingest::load_in_memory(source, &existing(folder), &read, &mut memory)?;
+    }
     // Classified as at the finding's last update: what a responder could know then.
     let now = event.finding.updated_at().unwrap_or_else(chrono::Utc::now);
     let window = ScopeWindow::for_finding(&event.finding, settings.look_back, now);

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use triage_aws::context_items::{ObjectId, WritePlan};
 use triage_aws::ingest::{
-    CloudTrailLimits, CloudTrailSource, EksAuditSource, FlowLogSource, LogSource, ResolverSource,
+    CloudTrailLimits, CloudTrailSource, ClusterNames, EksAuditLog, EksAuditSource, FlowLogSource,
+    LogSource, ResolverSource,
 };
 use triage_aws::{BatchWriter, Item, MemoryContextSource};
 use triage_logs::{eks, flowlogs, resolver};
@@ -24,9 +25,10 @@ pub enum Source {
 }
 
 impl Source {
-    /// The ingest functions' reader of this source, with the backfill's limits: no cap on a
+    /// The ingest functions' reader of this source, with the backfill's settings: no cap on a
     /// local file's size, the same bounds on memory.
-    fn reader(self, bounds: LiveBounds) -> Box<dyn LogSource> {
+    fn reader(self, settings: &ReaderSettings) -> Box<dyn LogSource> {
+        let bounds = settings;
         match self {
             Self::Cloudtrail => Box::new(CloudTrailSource {
                 limits: CloudTrailLimits {
@@ -55,7 +57,9 @@ impl Source {
                     ..eks::DEFAULT_LIMITS
                 },
                 max_text_bytes: u64::MAX,
-                ..EksAuditSource::default()
+                log: EksAuditLog {
+                    clusters: settings.eks_clusters.clone(),
+                },
             }),
         }
     }
@@ -74,23 +78,26 @@ struct Totals {
     calls: usize,
 }
 
-/// Most aggregates held in memory while a file streams in, per source: what bounds memory,
-/// whatever the file's size.
-#[derive(Debug, Clone, Copy)]
-pub struct LiveBounds {
+/// How the backfill reads: per source, the most aggregates held in memory while a file streams
+/// in (what bounds memory, whatever the file's size), and the EKS clusters of audit events
+/// without their log group, by file path.
+#[derive(Debug, Clone)]
+pub struct ReaderSettings {
     pub cloudtrail: usize,
     pub flows: usize,
     pub resolver: usize,
     pub eks: usize,
+    pub eks_clusters: ClusterNames,
 }
 
-impl Default for LiveBounds {
+impl Default for ReaderSettings {
     fn default() -> Self {
         Self {
             cloudtrail: CloudTrailLimits::BACKFILL.max_live_aggregates,
             flows: flowlogs::Limits::DEFAULT.max_live,
             resolver: resolver::DEFAULT_LIMITS.max_live,
             eks: eks::DEFAULT_LIMITS.max_live,
+            eks_clusters: ClusterNames::default(),
         }
     }
 }
@@ -135,7 +142,13 @@ fn items_for(
     let expires_at = (Utc::now() + ttl).timestamp();
     let mut file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     let stats = source
-        .read(&mut file, &object_id(path), expires_at, on_items)
+        .read(
+            &mut file,
+            &path.display().to_string(),
+            &object_id(path),
+            expires_at,
+            on_items,
+        )
         .map_err(|e| e.to_string())?;
     totals.uncompressed_bytes += stats.uncompressed_bytes;
     totals.records += stats.records;
@@ -151,7 +164,7 @@ pub async fn run(
     paths: &[PathBuf],
     dry_run: bool,
     ttl_days: i64,
-    bounds: LiveBounds,
+    settings: &ReaderSettings,
 ) -> anyhow::Result<bool> {
     let files = collect(paths)?;
     let writer = if dry_run {
@@ -165,7 +178,7 @@ pub async fn run(
         ProgressStyle::with_template("{bar:30} {pos}/{len} objects {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let reader = source.reader(bounds);
+    let reader = source.reader(settings);
     let mut totals = Totals::default();
     for path in &files {
         bar.set_message(
@@ -218,9 +231,10 @@ pub async fn run(
 pub fn load_in_memory(
     source: Source,
     paths: &[PathBuf],
+    settings: &ReaderSettings,
     table: &mut MemoryContextSource,
 ) -> anyhow::Result<()> {
-    let reader = source.reader(LiveBounds::default());
+    let reader = source.reader(settings);
     let mut totals = Totals::default();
     for path in collect(paths)? {
         let mut items = Vec::new();

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use triage_aws::MemoryContextSource;
+use triage_aws::ingest::ClusterNames;
 use triage_domain::config::Config;
 use triage_domain::dedupe::DedupeStore;
 use triage_domain::enrich::ContextSource;
@@ -87,6 +88,16 @@ enum Command {
             default_value_t = triage_logs::eks::DEFAULT_LIMITS.max_live
         )]
         eks_max_live_aggregates: usize,
+        /// EKS audit logs: the cluster of audit events that come without their CloudWatch log
+        /// group (Firehose's message extraction, exports), by file path: `name` for every file,
+        /// or `prefix=name` pairs, comma separated, the longest matching prefix winning.
+        #[arg(
+            long,
+            env = "TRIAGE_EKS_CLUSTERS",
+            default_value = "",
+            value_name = "CLUSTERS"
+        )]
+        eks_clusters: ClusterNames,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -109,6 +120,15 @@ enum Command {
         /// subscription payloads as Firehose delivers them) to take context from.
         #[arg(long, value_name = "PATH")]
         eks: Vec<PathBuf>,
+        /// The cluster of EKS audit events without their log group, as `ingest eks
+        /// --eks-clusters` takes it.
+        #[arg(
+            long,
+            env = "TRIAGE_EKS_CLUSTERS",
+            default_value = "",
+            value_name = "CLUSTERS"
+        )]
+        eks_clusters: ClusterNames,
         /// Read the context stored in TRIAGE_TABLE_NAME (queries only, nothing is written).
         #[arg(long, conflicts_with_all = ["cloudtrail", "flowlogs", "resolver", "eks"])]
         table: bool,
@@ -162,15 +182,17 @@ async fn main() -> anyhow::Result<ExitCode> {
             flow_max_live_aggregates,
             resolver_max_live_aggregates,
             eks_max_live_aggregates,
+            eks_clusters,
             paths,
         } => {
-            let bounds = ingest::LiveBounds {
+            let settings = ingest::ReaderSettings {
                 cloudtrail: max_live_aggregates,
                 flows: flow_max_live_aggregates,
                 resolver: resolver_max_live_aggregates,
                 eks: eks_max_live_aggregates,
+                eks_clusters,
             };
-            usize::from(!ingest::run(source, &paths, dry_run, ttl_days, bounds).await?)
+            usize::from(!ingest::run(source, &paths, dry_run, ttl_days, &settings).await?)
         }
         Command::Explain {
             json,
@@ -178,6 +200,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             flowlogs,
             resolver,
             eks,
+            eks_clusters,
             table,
             files,
         } => {
@@ -197,10 +220,18 @@ async fn main() -> anyhow::Result<ExitCode> {
                 None
             } else {
                 let mut memory = MemoryContextSource::new();
-                ingest::load_in_memory(ingest::Source::Cloudtrail, &cloudtrail, &mut memory)?;
-                ingest::load_in_memory(ingest::Source::Flowlogs, &flowlogs, &mut memory)?;
-                ingest::load_in_memory(ingest::Source::Resolver, &resolver, &mut memory)?;
-                ingest::load_in_memory(ingest::Source::Eks, &eks, &mut memory)?;
+                let settings = ingest::ReaderSettings {
+                    eks_clusters,
+                    ..ingest::ReaderSettings::default()
+                };
+                for (source, paths) in [
+                    (ingest::Source::Cloudtrail, &cloudtrail),
+                    (ingest::Source::Flowlogs, &flowlogs),
+                    (ingest::Source::Resolver, &resolver),
+                    (ingest::Source::Eks, &eks),
+                ] {
+                    ingest::load_in_memory(source, paths, &settings, &mut memory)?;
+                }
                 Some(Box::new(memory))
             };
             let mut failures = 0;

@@ -73,3 +73,45 @@ fn an_unreadable_log_fails_the_explanation_instead_of_explaining_on_half_the_con
     assert!(!ok, "{out}");
     assert!(err.contains("no-such-dir: cannot open"), "{err}");
 }
+
+#[test]
+fn audit_events_without_their_log_group_count_for_the_cluster_they_are_named() {
+    // The scenario's audit events as Firehose's message extraction delivers them: the events
+    // alone, one per line, without the payload's log group that names the cluster.
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/scenarios/attack-kubernetes-user-execs-into-a-pod-then-binds-cluster-admin"
+    );
+    let payload: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(format!("{scenario}/eks/kube-apiserver-audit.json")).unwrap(),
+    )
+    .unwrap();
+    let events: Vec<&str> = payload["logEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    let dir = std::env::temp_dir().join(format!("triage-extracted-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("audit.ndjson"), events.join("\n")).unwrap();
+    let (dir, finding) = (
+        dir.display().to_string(),
+        format!("{scenario}/finding.json"),
+    );
+
+    let named = format!("{dir}/=minikube");
+    let (ok, out, err) = explain(&["--eks", &dir, "--eks-clusters", &named, &finding]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("Kubernetes (EKS audit logs, cluster minikube"),
+        "{out}"
+    );
+    let (ok, out, err) = explain(&["--eks", &dir, &finding]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        !out.contains("Kubernetes (EKS audit logs"),
+        "unnamed: {out}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

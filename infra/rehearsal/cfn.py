@@ -129,6 +129,7 @@ RESPONDER_COMBOS = [
             "LogLevel": "DEBUG",
             "LogRetentionDays": "90",
             "ContextTtlDays": "45",
+            "EksAuditLogsClusters": "eks/prod/=prod,eks/cluster=b/=staging_b",
         },
     ),
 ]

@@ -603,6 +603,7 @@ def check_functions(stack: Stack) -> None:
                 "TRIAGE_AWS_TIMEOUT_MS": v["AwsTimeoutMs"],
                 "TRIAGE_EKS_MAX_TEXT_MB": "1024",
                 "TRIAGE_EKS_MAX_LIVE_AGGREGATES": "16384",
+                "TRIAGE_EKS_CLUSTERS": v["EksAuditLogsClusters"],
             },
         ),
     }

@@ -404,7 +404,7 @@ async fn eks_batch_writes_each_users_and_addresses_calls_and_fails_the_bad_objec
     // over in several parts, each numbering its chunks after the last.
     let mut items = Vec::new();
     EksAuditSource::default()
-        .stream(&object[..], &object_ref.id(), 0, &mut |part| {
+        .stream(&object[..], key, &object_ref.id(), 0, &mut |part| {
             items.extend(part)
         })
         .unwrap();

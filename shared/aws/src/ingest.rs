@@ -46,7 +46,7 @@ pub use cloudtrail::{
     stream_cloudtrail,
 };
 pub use config::IngestConfig;
-pub use eks::{EksAuditLog, EksAuditSource};
+pub use eks::{ClusterNames, EksAuditLog, EksAuditSource};
 pub use fetch::FetchError;
 pub use flowlogs::{FlowLogSource, read_flow_log, read_flow_log_within};
 pub use json_log::{JsonLog, JsonLogSource};

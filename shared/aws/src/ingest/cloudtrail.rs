@@ -67,6 +67,7 @@ impl LogSource for CloudTrailSource {
     fn read(
         &self,
         input: &mut dyn Read,
+        _key: &str,
         id: &ObjectId,
         expires_at: i64,
         on_items: &mut dyn FnMut(Vec<Item>),

@@ -54,6 +54,7 @@ impl LogSource for FlowLogSource {
     fn read(
         &self,
         input: &mut dyn Read,
+        _key: &str,
         id: &ObjectId,
         expires_at: i64,
         on_items: &mut dyn FnMut(Vec<Item>),

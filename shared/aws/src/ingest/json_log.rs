@@ -31,9 +31,17 @@ pub trait JsonLog: Default + Send + Sync + 'static {
     /// Why the reader skips a record.
     type SkipReason: Ord + ToString;
 
-    /// Read one object within `limits`, handing its aggregates to `on_part` a part at a time.
+    /// Its own settings beside the cap and the bound every JSON source has; none by default.
+    fn from_lookup(_get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self::default())
+    }
+
+    /// Read one object (stored under `key`) within `limits`, handing its aggregates to
+    /// `on_part` a part at a time.
     fn read_within(
+        &self,
         input: impl Read,
+        key: &str,
         max_text_bytes: u64,
         limits: Limits,
         on_part: impl FnMut(Vec<Self::Aggregate>),
@@ -49,14 +57,14 @@ pub trait JsonLog: Default + Send + Sync + 'static {
 }
 
 /// A JSON log source, with its cap on an object's text and its bound on memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JsonLogSource<L> {
     /// Largest object once decompressed: the cap stops a gzip bomb or an object that is not the
     /// source's log.
     pub max_text_bytes: u64,
     /// Live aggregates held while an object streams in.
     pub limits: Limits,
-    /// Which log: a marker, so that each source is its own type (its own `Configured` and
+    /// Which log, with its own settings: each source is its own type (its own `Configured` and
     /// `Default`) while the code is one.
     pub log: L,
 }
@@ -67,7 +75,8 @@ impl<L: JsonLog> JsonLogSource<L> {
     pub const DEFAULT_MAX_TEXT_BYTES: u64 = 1 << 30;
 
     /// Read an object into items held in memory, within `max_text_bytes` of text and with no
-    /// bound on live aggregates: one part, for tests and small objects.
+    /// bound on live aggregates, with the source's default settings and no key: one part, for
+    /// tests and small objects.
     pub fn read_whole(
         input: impl Read,
         max_text_bytes: u64,
@@ -80,25 +89,27 @@ impl<L: JsonLog> JsonLogSource<L> {
             log: L::default(),
         };
         let mut items = Vec::new();
-        let stats = source.stream(input, id, expires_at, &mut |part| items.extend(part))?;
+        let stats = source.stream(input, "", id, expires_at, &mut |part| items.extend(part))?;
         Ok(ObjectItems { items, stats })
     }
 
-    /// Read an object as it streams in, handing its items to `on_items` part by part, each
+    /// Read the object stored under `key` as it streams in, handing its items to `on_items` part by part, each
     /// part's chunks numbered after the earlier parts' so that none overwrites another and a
     /// retry writes the same keys again.
     pub fn stream(
         &self,
         input: impl Read,
+        key: &str,
         id: &ObjectId,
         expires_at: i64,
         on_items: &mut dyn FnMut(Vec<Item>),
     ) -> Result<ObjectStats, ObjectError> {
         let mut chunks = ChunkNumbers::default();
-        let summary = L::read_within(input, self.max_text_bytes, self.limits, |part| {
-            on_items(L::items(&mut chunks, &part, id, expires_at))
-        })
-        .map_err(|e| ObjectError::of_json_object(e, L::DESCRIPTION))?;
+        let summary = (self.log)
+            .read_within(input, key, self.max_text_bytes, self.limits, |part| {
+                on_items(L::items(&mut chunks, &part, id, expires_at))
+            })
+            .map_err(|e| ObjectError::of_json_object(e, L::DESCRIPTION))?;
         Ok(ObjectStats::counted(
             summary.records,
             &summary.skipped,
@@ -137,7 +148,7 @@ impl<L: JsonLog> Configured for JsonLogSource<L> {
                 max_live: max_live as usize,
                 ..L::DEFAULT_LIMITS
             },
-            log: L::default(),
+            log: L::from_lookup(get)?,
         })
     }
 }
@@ -150,10 +161,11 @@ impl<L: JsonLog> LogSource for JsonLogSource<L> {
     fn read(
         &self,
         input: &mut dyn Read,
+        key: &str,
         id: &ObjectId,
         expires_at: i64,
         on_items: &mut dyn FnMut(Vec<Item>),
     ) -> Result<ObjectStats, ObjectError> {
-        self.stream(input, id, expires_at, on_items)
+        self.stream(input, key, id, expires_at, on_items)
     }
 }

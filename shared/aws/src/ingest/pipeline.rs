@@ -128,10 +128,11 @@ impl<S: ObjectSource, W: ItemSink, L: LogSource> Ingestor<S, W, L> {
             return Err(ObjectError::TooLarge { what: "is", limit });
         }
         let (id, expires_at, source) = (object.id(), self.expires_at(), self.source.clone());
+        let key = object.key.clone();
         let mut body = SyncIoBridge::new(opened.body);
         let (parts, mut written) = mpsc::channel::<Vec<Item>>(PARTS_IN_FLIGHT);
         let reader = tokio::task::spawn_blocking(move || {
-            source.read(&mut body, &id, expires_at, &mut |items| {
+            source.read(&mut body, &key, &id, expires_at, &mut |items| {
                 // The writer stops listening only after a failed write, which fails the
                 // object anyway.
                 let _ = parts.blocking_send(items);

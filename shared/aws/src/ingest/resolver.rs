@@ -32,7 +32,9 @@ impl JsonLog for ResolverLog {
     type SkipReason = SkipReason;
 
     fn read_within(
+        &self,
         input: impl Read,
+        _key: &str,
         max_text_bytes: u64,
         limits: Limits,
         on_part: impl FnMut(Vec<Self::Aggregate>),

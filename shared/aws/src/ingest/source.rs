@@ -36,13 +36,15 @@ pub trait LogSource: Send + Sync + 'static {
         u64::MAX
     }
 
-    /// Read one object (gzip or plain, as the source's delivery makes it) into items, handing
-    /// them to `on_items` part by part as they are final. Parts already handed over stay valid
+    /// Read one object (gzip or plain, as the source's delivery makes it), stored under `key`
+    /// (a local file's path for the backfill), into items, handing them to `on_items` part by
+    /// part as they are final. Parts already handed over stay valid
     /// on an error: every item is keyed by `id` and its own position, so a retry rewrites the
     /// same keys instead of adding to them. Items expire at `expires_at` (epoch seconds).
     fn read(
         &self,
         input: &mut dyn Read,
+        key: &str,
         id: &ObjectId,
         expires_at: i64,
         on_items: &mut dyn FnMut(Vec<Item>),

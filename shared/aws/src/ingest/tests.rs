@@ -925,7 +925,7 @@ fn whole_and_in_parts<L: JsonLog>(lines: &[u8]) -> (ObjectItems, Vec<Item>, usiz
     let mut parts = 0;
     let mut items = Vec::new();
     let stats = small
-        .stream(lines, &id(), 1, &mut |part| {
+        .stream(lines, "", &id(), 1, &mut |part| {
             parts += 1;
             items.extend(part);
         })
@@ -997,6 +997,92 @@ async fn eks_audit_objects_go_through_the_same_pipeline_and_fail_for_their_reaso
     assert!(!big.is_retryable());
 }
 
+#[tokio::test]
+async fn audit_events_without_their_log_group_take_the_cluster_their_key_is_given() {
+    let plain = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/eks/falco-k8s-audit.ndjson"
+    ))
+    .unwrap();
+    let (enveloped, _) = eks_firehose_object("staging", 2);
+    let mut store = MemoryObjects::default();
+    // Firehose with message extraction: one stream, and prefix, per cluster.
+    store.insert("eks", "eks/prod/2026/12/02/08/audit-1", plain.clone());
+    store.insert("eks", "eks/other/2026/12/02/08/audit-1", plain);
+    // A payload's log group is the log's own word: it wins over the key.
+    store.insert("eks", "eks/prod/2026/12/02/08/audit-2", enveloped);
+    let ingest = Ingestor::new(
+        store,
+        MemorySink::default(),
+        EksAuditSource {
+            log: EksAuditLog {
+                clusters: "eks/prod/=prod, eks/prod/old/=legacy".parse().unwrap(),
+            },
+            ..EksAuditSource::default()
+        },
+        chrono::Duration::days(1),
+    );
+    let clusters = |key: &'static str| {
+        let ingest = &ingest;
+        async move {
+            let before = ingest.sink().0.lock().unwrap().len();
+            ingest
+                .ingest_object(&ObjectRef::new("eks", key))
+                .await
+                .unwrap();
+            let written = ingest.sink().0.lock().unwrap()[before..].to_vec();
+            (written.iter())
+                .map(|item| string(item, "pk").split('#').nth(1).unwrap().to_owned())
+                .collect::<BTreeSet<String>>()
+        }
+    };
+    assert_eq!(
+        clusters("eks/prod/2026/12/02/08/audit-1").await,
+        ["prod".to_string()].into()
+    );
+    assert_eq!(
+        clusters("eks/other/2026/12/02/08/audit-1").await,
+        ["-".to_string()].into()
+    );
+    assert_eq!(
+        clusters("eks/prod/2026/12/02/08/audit-2").await,
+        ["staging".to_string()].into()
+    );
+}
+
+#[test]
+fn cluster_names_by_key_prefix_read_as_documented_and_bad_ones_say_why() {
+    let one: ClusterNames = "prod".parse().unwrap();
+    assert_eq!(one.of_key("anything/at/all"), Some("prod"));
+    let by_prefix: ClusterNames = "eks/=fallback,eks/prod/=prod, logs/cluster=b/=b_2"
+        .parse()
+        .unwrap();
+    assert_eq!(
+        by_prefix.of_key("eks/prod/2026/x.gz"),
+        Some("prod"),
+        "longest prefix wins"
+    );
+    assert_eq!(by_prefix.of_key("eks/dev/2026/x.gz"), Some("fallback"));
+    assert_eq!(
+        by_prefix.of_key("logs/cluster=b/x"),
+        Some("b_2"),
+        "'=' in a prefix"
+    );
+    assert_eq!(by_prefix.of_key("elsewhere/x"), None);
+    assert_eq!("".parse::<ClusterNames>().unwrap(), ClusterNames::default());
+    assert_eq!(ClusterNames::default().of_key("x"), None);
+    for bad in [
+        "eks/=",
+        "-starts-with-dash",
+        "has space",
+        "a=b,a=c",
+        "dots.are.not.allowed",
+    ] {
+        assert!(bad.parse::<ClusterNames>().is_err(), "{bad}");
+    }
+    assert!("x".repeat(101).parse::<ClusterNames>().is_err());
+}
+
 #[test]
 fn the_eks_source_reads_its_own_settings() {
     let none = |_: &str| None;
@@ -1011,6 +1097,12 @@ fn the_eks_source_reads_its_own_settings() {
     };
     let eks = EksAuditSource::from_lookup(&lookup).unwrap();
     assert_eq!((eks.max_text_bytes, eks.limits.max_live), (16 << 20, 2048));
+    let named = |name: &str| (name == "TRIAGE_EKS_CLUSTERS").then(|| "eks/prod/=prod".into());
+    let eks = EksAuditSource::from_lookup(&named).unwrap();
+    assert_eq!(eks.log.clusters.of_key("eks/prod/x"), Some("prod"));
+    let bad = |name: &str| (name == "TRIAGE_EKS_CLUSTERS").then(|| "eks/=no good".into());
+    let err = EksAuditSource::from_lookup(&bad).unwrap_err();
+    assert!(err.to_string().contains("TRIAGE_EKS_CLUSTERS"), "{err}");
     let too_small = |name: &str| (name == "TRIAGE_EKS_MAX_LIVE_AGGREGATES").then(|| "10".into());
     let err = EksAuditSource::from_lookup(&too_small).unwrap_err();
     assert!(
