@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 use triage_aws::ingest::{
     CloudTrailLimits, CloudTrailSource, EksAuditSource, FlowLogSource, Ingestor, LogSource,
-    ObjectRef, ResolverSource, read_cloudtrail, read_flow_log,
+    ObjectRef, ResolverSource, Trigger, batch_id, detect_trigger, read_cloudtrail, read_flow_log,
 };
 use triage_aws::s3::{S3ObjectSource, s3_client};
 use triage_aws::{BatchWriter, item_key};
@@ -424,4 +424,52 @@ async fn eks_batch_writes_each_users_and_addresses_calls_and_fails_the_bad_objec
         stored(&stack, &pks, object_ref.id().as_str()).await,
         expected
     );
+}
+
+/// A sample CloudWatch Logs subscription event of `events/ingest/`.
+fn subscription_event(name: &str) -> Value {
+    serde_json::from_slice(&fixture(&format!("../../events/ingest/{name}"))).unwrap()
+}
+
+#[tokio::test]
+async fn a_log_subscription_batch_is_written_whole_and_a_damaged_one_fails_the_invocation() {
+    let stack = LocalStack::start().await;
+    let ingest = ingestor(&stack, EksAuditSource::default());
+    // As CloudWatch Logs invokes `ingest-eks` when the cluster's log group is subscribed to it.
+    let event = subscription_event("cloudwatch-logs-eks.json");
+    let response = ingest_sqs::handle(&ingest, event.clone(), None)
+        .await
+        .unwrap();
+    assert_eq!(response["records"], 7, "{response}");
+    let Ok(Trigger::LogSubscription(logs)) = detect_trigger(event) else {
+        panic!("a subscription batch")
+    };
+    let id = batch_id(&logs.aws_logs.data);
+    let stored = stack.partition("K8S#minikube#user#minikube-user").await;
+    let ours: Vec<_> = (stored.items().iter())
+        .filter(|item| item["sk"].as_s().unwrap().contains(id.as_str()))
+        .collect();
+    assert!(!ours.is_empty(), "the batch's items are in the table");
+    assert!(ours.iter().all(|item| item.contains_key("expires_at")));
+
+    let control = subscription_event("cloudwatch-logs-control-message.json");
+    let response = ingest_sqs::handle(&ingest, control, None).await.unwrap();
+    assert_eq!(response["items"], 0);
+
+    let damaged = json!({"awslogs": {"data": "H4sIAAAAAAAA/wMAAAAAAAAAAAA="}});
+    let failed = ingest_sqs::handle(&ingest, damaged, None)
+        .await
+        .unwrap_err();
+    assert_eq!(failed.error_type, "InvalidEvent", "{failed:?}");
+
+    // A function whose source cannot read the batch fails it, so it reaches the dead-letter queue.
+    let resolver = ingestor(&stack, ResolverSource::default());
+    let refused = ingest_sqs::handle(
+        &resolver,
+        subscription_event("cloudwatch-logs-eks.json"),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.error_type, "InvalidObject", "{refused:?}");
 }

@@ -9,7 +9,8 @@
 //! failure (`Retryable.*`).
 
 use aws_lambda_events::sqs::SqsBatchResponse;
-use lambda_runtime::{Diagnostic, LambdaEvent, run, service_fn};
+use ingest_sqs::HandlerError;
+use lambda_runtime::{LambdaEvent, run, service_fn};
 use serde_json::{Value, json};
 use triage_aws::BatchWriter;
 use triage_aws::ingest::{
@@ -31,22 +32,6 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         handle(pipeline, event)
     }))
     .await
-}
-
-/// An error for the runtime, which reports `error_type` to Lambda.
-#[derive(Debug)]
-struct HandlerError {
-    error_type: &'static str,
-    message: String,
-}
-
-impl From<HandlerError> for Diagnostic {
-    fn from(e: HandlerError) -> Self {
-        Diagnostic {
-            error_type: e.error_type.to_owned(),
-            error_message: e.message,
-        }
-    }
 }
 
 async fn handle(pipeline: &Pipeline, event: LambdaEvent<Value>) -> Result<Value, HandlerError> {
@@ -72,28 +57,12 @@ async fn handle(pipeline: &Pipeline, event: LambdaEvent<Value>) -> Result<Value,
                 );
                 Ok(json!({"records": done.stats.records, "items": done.plan.items}))
             }
-            Err(e) => {
-                let error_type = match &e {
-                    ObjectError::CloudTrail(_) => "InvalidEvent",
-                    other => other.error_type(),
-                };
-                if e.is_retryable() {
-                    tracing::warn!(error = %e, error_type, "ingest failed; Lambda will retry");
-                } else {
-                    tracing::error!(error = %e, error_type, "event rejected; it goes to the dead-letter queue after retries");
-                }
-                Err(HandlerError {
-                    error_type,
-                    message: e.to_string(),
-                })
-            }
+            Err(e @ ObjectError::CloudTrail(_)) => Err(HandlerError::failed_as(&e, "InvalidEvent")),
+            Err(e) => Err(HandlerError::failed(&e)),
         },
-        Err(e) => {
-            tracing::error!(error = %e, error_type = "InvalidEvent", "unexpected invocation");
-            Err(HandlerError {
-                error_type: "InvalidEvent",
-                message: e.to_string(),
-            })
-        }
+        Ok(Trigger::LogSubscription(_)) => Err(HandlerError::invalid(
+            "a CloudWatch Logs subscription invoked ingest-cloudtrail, which reads CloudTrail's S3 deliveries and EventBridge events",
+        )),
+        Err(e) => Err(HandlerError::invalid(e.to_string())),
     }
 }

@@ -5,8 +5,8 @@
 //! - [`notification`]: one SQS message body (an S3 event notification, also inside an SNS
 //!   envelope) to the objects it announces ([`parse_notification`]), keys URL-decoded. S3's
 //!   `s3:TestEvent`, removals, folder markers and CloudTrail digest files are
-//!   [`Announced::Ignored`], with the reason. [`detect_trigger`] tells an SQS batch from an
-//!   EventBridge event.
+//!   [`Announced::Ignored`], with the reason. [`detect_trigger`] tells an SQS batch, an
+//!   EventBridge event and a CloudWatch Logs subscription batch apart.
 //! - [`source`]: [`LogSource`], what a log source tells the pipeline: which keys are not its
 //!   logs, how large an object it opens, and how one object's bytes (any `Read`: an S3 body
 //!   bridged from async, a file) become items, handed over part by part, with [`ObjectStats`].
@@ -21,6 +21,9 @@
 //!   per-batch one, which turns an SQS event into a response whose batch item failures are
 //!   exactly the messages that could not be ingested, so one bad object never makes the good
 //!   ones retry.
+//! - [`subscription`]: a CloudWatch Logs subscription's batch, for a source whose reader reads
+//!   them ([`LogSource::reads_log_subscriptions`]): the EKS audit log, whose log group a
+//!   subscription filter can send straight to `ingest-eks`.
 //! - [`config`]: [`IngestConfig`], the environment every ingest function shares; each source
 //!   reads its own settings ([`Configured`]).
 //!
@@ -40,6 +43,7 @@ pub mod pipeline;
 pub mod read;
 pub mod resolver;
 pub mod source;
+pub mod subscription;
 
 pub use cloudtrail::{
     CloudTrailLimits, CloudTrailSource, cloudtrail_object_items, load_cloudtrail, read_cloudtrail,
@@ -60,6 +64,7 @@ pub use pipeline::{
 pub use read::{ObjectError, ObjectItems, ObjectStats};
 pub use resolver::{ResolverLog, ResolverSource};
 pub use source::{Configured, LogSource};
+pub use subscription::batch_id;
 
 #[cfg(test)]
 mod tests;

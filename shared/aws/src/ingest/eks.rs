@@ -101,6 +101,9 @@ impl JsonLog for EksAuditLog {
     /// Default 16384, 1024-16777216.
     const MAX_LIVE_VAR: &'static str = "TRIAGE_EKS_MAX_LIVE_AGGREGATES";
     const DEFAULT_LIMITS: Limits = eks::DEFAULT_LIMITS;
+    /// The control plane's audit log is in CloudWatch Logs first: a subscription filter on
+    /// `/aws/eks/<cluster>/cluster` may invoke `ingest-eks` directly.
+    const READS_LOG_SUBSCRIPTIONS: bool = true;
 
     type Aggregate = (CallKey, CallStats);
     type SkipReason = SkipReason;

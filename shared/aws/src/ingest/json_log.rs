@@ -31,6 +31,10 @@ pub trait JsonLog: Default + Send + Sync + 'static {
     /// Why the reader skips a record.
     type SkipReason: Ord + ToString;
 
+    /// Whether the reader reads CloudWatch Logs subscription batches as well as the source's
+    /// S3 deliveries.
+    const READS_LOG_SUBSCRIPTIONS: bool = false;
+
     /// Its own settings beside the cap and the bound every JSON source has; none by default.
     fn from_lookup(_get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Ok(Self::default())
@@ -156,6 +160,10 @@ impl<L: JsonLog> Configured for JsonLogSource<L> {
 impl<L: JsonLog> LogSource for JsonLogSource<L> {
     fn name(&self) -> &'static str {
         L::NAME
+    }
+
+    fn reads_log_subscriptions(&self) -> bool {
+        L::READS_LOG_SUBSCRIPTIONS
     }
 
     fn read(

@@ -2,6 +2,7 @@
 
 use super::source::LogSource;
 use crate::context_items::ObjectId;
+use aws_lambda_events::cloudwatch_logs::LogsEvent;
 use aws_lambda_events::s3::S3Event;
 use aws_lambda_events::sqs::SqsEvent;
 use percent_encoding::percent_decode_str;
@@ -77,6 +78,8 @@ pub enum NotificationError {
     Missing { index: usize, field: &'static str },
     #[error("S3 notification record {index} has a key that is not URL-encoded UTF-8: {key:?}")]
     BadKey { index: usize, key: String },
+    #[error("not a CloudWatch Logs subscription batch: {0}")]
+    NotLogSubscription(String),
 }
 
 /// The objects an SQS message body announces, for a function reading `source`.
@@ -195,10 +198,25 @@ pub enum Trigger {
     Sqs(SqsEvent),
     /// A single EventBridge event (`AWS API Call via CloudTrail`), invoked asynchronously.
     EventBridge(Value),
+    /// A CloudWatch Logs subscription's batch of one log stream's events, invoked
+    /// asynchronously, already base64-decoded and gunzipped.
+    LogSubscription(LogsEvent),
 }
 
-/// Tell an SQS batch from an EventBridge event by their shape.
+/// Tell an SQS batch, an EventBridge event and a CloudWatch Logs subscription batch apart by
+/// their shape.
 pub fn detect_trigger(payload: Value) -> Result<Trigger, NotificationError> {
+    if payload.get("awslogs").is_some() {
+        // `LogsEvent` reads its keys as borrowed strings, which a `Value` cannot lend: it is
+        // read from the text again (a batch is at most a few hundred KB).
+        return serde_json::from_str(&payload.to_string())
+            .map(Trigger::LogSubscription)
+            .map_err(|e| {
+                NotificationError::NotLogSubscription(format!(
+                    "`awslogs.data` is not base64 gzip of a subscription batch: {e}"
+                ))
+            });
+    }
     let first_source = payload
         .get("Records")
         .and_then(Value::as_array)
@@ -216,7 +234,7 @@ pub fn detect_trigger(payload: Value) -> Result<Trigger, NotificationError> {
             .map_err(|e| NotificationError::NotS3Notification(format!("not an SQS event: {e}"))),
         None if payload.get("detail-type").is_some() => Ok(Trigger::EventBridge(payload)),
         None => Err(NotificationError::NotS3Notification(format!(
-            "the function was invoked with a JSON {} that is neither an SQS batch nor an EventBridge event",
+            "the function was invoked with a JSON {} that is neither an SQS batch, an EventBridge event nor a CloudWatch Logs subscription batch",
             json_kind(&payload)
         ))),
     }

@@ -127,9 +127,20 @@ impl<S: ObjectSource, W: ItemSink, L: LogSource> Ingestor<S, W, L> {
         if opened.content_length.is_some_and(|length| length > limit) {
             return Err(ObjectError::TooLarge { what: "is", limit });
         }
-        let (id, expires_at, source) = (object.id(), self.expires_at(), self.source.clone());
-        let key = object.key.clone();
-        let mut body = SyncIoBridge::new(opened.body);
+        self.ingest_stream(opened.body, &object.key, object.id())
+            .await
+    }
+
+    /// Read `body` as the source's log stored under `key`, writing its items, keyed by `id`,
+    /// part by part while the rest is read.
+    pub(super) async fn ingest_stream(
+        &self,
+        body: Pin<Box<dyn AsyncRead + Send>>,
+        key: &str,
+        id: ObjectId,
+    ) -> Result<Ingested, ObjectError> {
+        let (expires_at, source, key) = (self.expires_at(), self.source.clone(), key.to_owned());
+        let mut body = SyncIoBridge::new(body);
         let (parts, mut written) = mpsc::channel::<Vec<Item>>(PARTS_IN_FLIGHT);
         let reader = tokio::task::spawn_blocking(move || {
             source.read(&mut body, &key, &id, expires_at, &mut |items| {

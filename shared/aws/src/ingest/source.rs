@@ -30,6 +30,13 @@ pub trait LogSource: Send + Sync + 'static {
         None
     }
 
+    /// Whether its reader reads CloudWatch Logs subscription batches (`messageType`,
+    /// `logGroup`, `logEvents`), so that a subscription filter on the log group may invoke the
+    /// function directly ([`Ingestor::ingest_log_batch`](super::Ingestor::ingest_log_batch)).
+    fn reads_log_subscriptions(&self) -> bool {
+        false
+    }
+
     /// Largest object as stored that is worth opening: checked against S3's `Content-Length`
     /// before the first byte is read. Sources that stream in bounded memory need no cap.
     fn max_object_bytes(&self) -> u64 {

@@ -230,6 +230,85 @@ fn sqs_batches_and_eventbridge_events_are_told_apart() {
     );
     assert!(detect_trigger(json!({"hello": 1})).is_err());
     assert!(detect_trigger(json!("text")).is_err());
+
+    let Ok(Trigger::LogSubscription(logs)) =
+        detect_trigger(subscription_event("cloudwatch-logs-eks.json"))
+    else {
+        panic!("a subscription batch")
+    };
+    assert_eq!(logs.aws_logs.data.log_group, "/aws/eks/minikube/cluster");
+    assert_eq!(logs.aws_logs.data.log_events.len(), 7);
+    let damaged = detect_trigger(json!({"awslogs": {"data": "bm90IGd6aXA="}})).unwrap_err();
+    assert!(
+        damaged
+            .to_string()
+            .starts_with("not a CloudWatch Logs subscription batch: "),
+        "{damaged}"
+    );
+}
+
+/// One of the sample subscription events in `events/ingest/`.
+fn subscription_event(name: &str) -> Value {
+    serde_json::from_slice(&fixture(&format!("../../events/ingest/{name}"))).unwrap()
+}
+
+/// The batch of a sample subscription event.
+fn subscription_batch(name: &str) -> aws_lambda_events::cloudwatch_logs::LogData {
+    match detect_trigger(subscription_event(name)) {
+        Ok(Trigger::LogSubscription(event)) => event.aws_logs.data,
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_subscription_batch_is_read_as_its_firehose_delivery_and_rewrites_its_own_items() {
+    let ingest = Ingestor::new(
+        MemoryObjects::default(),
+        MemorySink::default(),
+        EksAuditSource::default(),
+        chrono::Duration::days(1),
+    );
+    let batch = subscription_batch("cloudwatch-logs-eks.json");
+    let done = ingest.ingest_log_batch(&batch).await.unwrap().unwrap();
+    assert_eq!(done.stats.records, 7);
+    let first = ingest.sink().0.lock().unwrap().clone();
+    assert_eq!(first.len(), done.plan.items);
+    let pks: BTreeSet<String> = first.iter().map(|item| string(item, "pk")).collect();
+    assert!(
+        pks.iter().all(|pk| pk.starts_with("K8S#minikube#")),
+        "{pks:?}"
+    );
+    assert!(pks.contains("K8S#minikube#user#minikube-user"), "{pks:?}");
+
+    // Redelivered (Lambda's retry of an invocation that timed out): the same keys again.
+    ingest.ingest_log_batch(&batch).await.unwrap().unwrap();
+    let all = ingest.sink().0.lock().unwrap().clone();
+    let keys = |items: &[Item]| -> BTreeSet<(String, String)> {
+        items
+            .iter()
+            .map(|i| (string(i, "pk"), string(i, "sk")))
+            .collect()
+    };
+    assert_eq!(keys(&all), keys(&first));
+
+    let control = subscription_batch("cloudwatch-logs-control-message.json");
+    assert!(ingest.ingest_log_batch(&control).await.unwrap().is_none());
+    assert_eq!(ingest.sink().0.lock().unwrap().len(), all.len());
+}
+
+#[tokio::test]
+async fn a_source_that_cannot_read_subscription_batches_refuses_them() {
+    let ingest = Ingestor::new(
+        MemoryObjects::default(),
+        MemorySink::default(),
+        ResolverSource::default(),
+        chrono::Duration::days(1),
+    );
+    let batch = subscription_batch("cloudwatch-logs-eks.json");
+    let refused = ingest.ingest_log_batch(&batch).await.unwrap_err();
+    assert_eq!(refused.error_type(), "InvalidObject");
+    assert!(!refused.is_retryable());
+    assert!(refused.to_string().contains("subscription"), "{refused}");
 }
 
 #[test]
