@@ -90,6 +90,11 @@ RESPONDER_COMBOS = [
         "cloudtrail-api-events", "CloudTrailApiEvents=enabled (no bucket)", {**EMAILS, "CloudTrailApiEvents": "enabled"}
     ),
     Combo(
+        "eks-subscription",
+        "EksAuditLogsSubscription=enabled (no bucket)",
+        {**EMAILS, "EksAuditLogsSubscription": "enabled"},
+    ),
+    Combo(
         "alarm-topic",
         "NotificationEmail and AlarmTopicArn (an existing topic), no AlarmEmail",
         {"NotificationEmail": EMAILS["NotificationEmail"], "AlarmTopicArn": EXISTING_ALARM_TOPIC},
@@ -130,6 +135,7 @@ RESPONDER_COMBOS = [
             "LogRetentionDays": "90",
             "ContextTtlDays": "45",
             "EksAuditLogsClusters": "eks/prod/=prod,eks/cluster=b/=staging_b",
+            "EksAuditLogsSubscription": "enabled",
         },
     ),
 ]

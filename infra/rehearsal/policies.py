@@ -60,6 +60,11 @@ SOURCE_CONDITIONS: dict[tuple[str, str], tuple[tuple[tuple[str, ...], ...] | Non
         (("aws:sourcearn",),),
         "Lambda AddPermission SourceArn (the rule); EventBridge User Guide, resource-based policies for Lambda",
     ),
+    (r"logs\.amazonaws\.com", "lambda:"): (
+        SOURCE,
+        "CloudWatch Logs User Guide, 'Subscription filters with AWS Lambda' (add-permission --source-arn of "
+        "the log group, --source-account) and 'Confused deputy prevention'",
+    ),
     (r"events\.amazonaws\.com", "sts:"): (
         SOURCE,
         "EventBridge User Guide, 'Cross-service confused deputy prevention' (roles EventBridge assumes)",

@@ -615,7 +615,7 @@ def check_functions(stack: Stack) -> None:
         want_present.append("FlowLogsIngestFunction")
     if stack.resolver.condition("HasResolverLogsBucket"):
         want_present.append("ResolverLogsIngestFunction")
-    if stack.resolver.condition("HasEksAuditLogsBucket"):
+    if stack.resolver.condition("HasEksIngest"):
         want_present.append("EksAuditLogsIngestFunction")
     R.eq(
         "api", "functions of this combination", sorted(k for k in present if k in stack.physical), sorted(want_present)
