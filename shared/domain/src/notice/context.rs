@@ -19,7 +19,7 @@ pub(super) fn write_context(out: &mut String, c: &ContextSummary) -> std::fmt::R
     if !c.found_anything() {
         return writeln!(
             out,
-            "Context used: none found ({} lookups): CloudTrail, flow-log and Resolver query-log ingestion do not cover these entities in the window.",
+            "Context used: none found ({} lookups): the ingested CloudTrail, flow, Resolver and EKS audit logs do not cover these entities in the window.",
             c.lookups
         );
     }
