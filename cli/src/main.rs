@@ -28,6 +28,21 @@ struct Cli {
     command: Command,
 }
 
+/// `--eks-clusters`, shared by `ingest` and `explain`.
+#[derive(clap::Args, Debug)]
+struct EksClusters {
+    /// EKS audit logs: the cluster of audit events that come without their CloudWatch log group
+    /// (Firehose's message extraction, exports), by file path: `name` for every file, or
+    /// `prefix=name` pairs, comma separated, the longest matching prefix winning.
+    #[arg(
+        long = "eks-clusters",
+        env = "TRIAGE_EKS_CLUSTERS",
+        default_value = "",
+        value_name = "CLUSTERS"
+    )]
+    names: ClusterNames,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run each finding through the triage pipeline against the configured AWS endpoint
@@ -88,16 +103,8 @@ enum Command {
             default_value_t = triage_logs::eks::DEFAULT_LIMITS.max_live
         )]
         eks_max_live_aggregates: usize,
-        /// EKS audit logs: the cluster of audit events that come without their CloudWatch log
-        /// group (Firehose's message extraction, exports), by file path: `name` for every file,
-        /// or `prefix=name` pairs, comma separated, the longest matching prefix winning.
-        #[arg(
-            long,
-            env = "TRIAGE_EKS_CLUSTERS",
-            default_value = "",
-            value_name = "CLUSTERS"
-        )]
-        eks_clusters: ClusterNames,
+        #[command(flatten)]
+        eks_clusters: EksClusters,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -120,15 +127,8 @@ enum Command {
         /// subscription payloads as Firehose delivers them) to take context from.
         #[arg(long, value_name = "PATH")]
         eks: Vec<PathBuf>,
-        /// The cluster of EKS audit events without their log group, as `ingest eks
-        /// --eks-clusters` takes it.
-        #[arg(
-            long,
-            env = "TRIAGE_EKS_CLUSTERS",
-            default_value = "",
-            value_name = "CLUSTERS"
-        )]
-        eks_clusters: ClusterNames,
+        #[command(flatten)]
+        eks_clusters: EksClusters,
         /// Read the context stored in TRIAGE_TABLE_NAME (queries only, nothing is written).
         #[arg(long, conflicts_with_all = ["cloudtrail", "flowlogs", "resolver", "eks"])]
         table: bool,
@@ -190,7 +190,7 @@ async fn main() -> anyhow::Result<ExitCode> {
                 flows: flow_max_live_aggregates,
                 resolver: resolver_max_live_aggregates,
                 eks: eks_max_live_aggregates,
-                eks_clusters,
+                eks_clusters: eks_clusters.names,
             };
             usize::from(!ingest::run(source, &paths, dry_run, ttl_days, &settings).await?)
         }
@@ -221,7 +221,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             } else {
                 let mut memory = MemoryContextSource::new();
                 let settings = ingest::ReaderSettings {
-                    eks_clusters,
+                    eks_clusters: eks_clusters.names,
                     ..ingest::ReaderSettings::default()
                 };
                 for (source, paths) in [
