@@ -1,11 +1,12 @@
-//! What the ingest functions are invoked with: the payload (`detect_trigger`: an SQS batch or an
-//! EventBridge event) and each SQS message body (`parse_notification`: an S3 event notification,
+//! What the ingest functions are invoked with: the payload (`detect_trigger`: an SQS batch, an
+//! EventBridge event or a CloudWatch Logs subscription batch, whose identity is derived) and each
+//! SQS message body (`parse_notification`: an S3 event notification,
 //! bare or inside an SNS envelope), for every log source.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use triage_aws::ingest::{
-    Announced, CloudTrailSource, FlowLogSource, LogSource, ResolverSource, Trigger,
+    Announced, CloudTrailSource, FlowLogSource, LogSource, ResolverSource, Trigger, batch_id,
     detect_trigger, parse_notification,
 };
 
@@ -32,13 +33,20 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     notification(text);
-    if let Ok(payload) = serde_json::from_str(text)
-        && let Ok(Trigger::Sqs(event)) = detect_trigger(payload)
-    {
-        for message in &event.records {
-            if let Some(body) = message.body.as_deref() {
-                notification(body);
+    let Ok(payload) = serde_json::from_str(text) else {
+        return;
+    };
+    match detect_trigger(payload) {
+        Ok(Trigger::Sqs(event)) => {
+            for message in &event.records {
+                if let Some(body) = message.body.as_deref() {
+                    notification(body);
+                }
             }
         }
+        Ok(Trigger::LogSubscription(event)) => {
+            let _ = batch_id(&event.aws_logs.data);
+        }
+        _ => {}
     }
 });
