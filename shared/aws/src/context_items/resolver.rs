@@ -8,8 +8,7 @@ use super::{
 use crate::Item;
 use crate::context_lookup::Lookup;
 use std::collections::BTreeMap;
-use triage_domain::dns::DnsRow;
-use triage_domain::dns::FirewallAction;
+use triage_domain::dns::{DnsRow, FirewallAction, asker_subject};
 use triage_domain::enrich::{Context, Subjects};
 use triage_domain::scope::ScopeWindow;
 use triage_logs::resolver;
@@ -47,7 +46,7 @@ fn resolver_part_items(
     for (key, stats) in aggregates {
         let addresses: Vec<String> = stats.addresses.iter().map(ToString::to_string).collect();
         groups
-            .entry((format!("DNS#{}", key.source), key.bucket_start))
+            .entry((asker_subject(&key.source), key.bucket_start))
             .or_default()
             .push(format!(
                 "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",

@@ -14,6 +14,13 @@ pub use summary::{AnswerTraffic, DnsSummary, DomainLookups};
 use chrono::{DateTime, Utc};
 use std::fmt;
 
+/// The partition of what one asker resolved: the instance the query log names, else the address
+/// that asked. The Resolver ingest files its rows here and a DNS finding's lookups read them, so
+/// both sides spell it through this one function.
+pub fn asker_subject(asker: impl fmt::Display) -> String {
+    format!("DNS#{asker}")
+}
+
 /// The response code of a failed lookup of a name that does not exist: what a
 /// domain-generation algorithm's guesses mostly get.
 pub const NXDOMAIN: &str = "NXDOMAIN";

@@ -1,7 +1,7 @@
 //! The Resolver query logs' part in triage: a finding's instance names its keys, and what it
 //! resolved around the finding feeds the DNS rules, the notice and "Do next".
 
-use super::{DnsRow, DnsSummary, notice, rules, summary};
+use super::{DnsRow, DnsSummary, asker_subject, notice, rules, summary};
 use crate::classify::{Signal, Verdict};
 use crate::enrich::{CoreRows, LogContext, SourceRule};
 use crate::finding::{Family, Finding, FindingEvent};
@@ -35,11 +35,11 @@ impl LogContext for ResolverLogs {
             return keys;
         };
         if let Some(id) = instance.instance_id.as_deref().filter(|i| !i.is_empty()) {
-            keys.insert(format!("DNS#{id}"));
+            keys.insert(asker_subject(id));
         }
         for ip in (instance.network_interfaces.iter()).filter_map(|e| e.private_ip_address.as_ref())
         {
-            keys.insert(format!("DNS#{ip}"));
+            keys.insert(asker_subject(ip));
         }
         keys
     }
