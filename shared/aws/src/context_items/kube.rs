@@ -29,14 +29,15 @@ use triage_domain::kube::{
     is_user_subject, user_subject,
 };
 use triage_domain::scope::ScopeWindow;
-use triage_logs::eks::{CallKey, CallStats};
+use triage_logs::eks::{BUCKET_SECS, CallKey, CallStats};
 
-/// The window's ten-minute buckets of the finding's user and of its addresses.
+/// The window's ten-minute buckets (the reader's) of the finding's user and of its addresses.
 pub(crate) fn lookups(subjects: &Subjects, window: &ScopeWindow) -> Vec<Lookup> {
     let keys = &subjects.sources.kube;
-    let users = (keys.users.iter()).map(|pk| Lookup::buckets(pk, "", window, 600, absorb_user));
-    let addresses =
-        (keys.addresses.iter()).map(|pk| Lookup::buckets(pk, "", window, 600, absorb_address));
+    let users =
+        (keys.users.iter()).map(|pk| Lookup::buckets(pk, "", window, BUCKET_SECS, absorb_user));
+    let addresses = (keys.addresses.iter())
+        .map(|pk| Lookup::buckets(pk, "", window, BUCKET_SECS, absorb_address));
     users.chain(addresses).collect()
 }
 

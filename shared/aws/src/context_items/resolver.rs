@@ -13,10 +13,10 @@ use triage_domain::enrich::{Context, Subjects};
 use triage_domain::scope::ScopeWindow;
 use triage_logs::resolver;
 
-/// The window's ten-minute buckets of every asker the finding names.
+/// The window's ten-minute buckets (the reader's) of every asker the finding names.
 pub(crate) fn lookups(subjects: &Subjects, window: &ScopeWindow) -> Vec<Lookup> {
     (subjects.sources.dns.iter())
-        .map(|pk| Lookup::buckets(pk, "", window, 600, absorb))
+        .map(|pk| Lookup::buckets(pk, "", window, resolver::BUCKET_SECS, absorb))
         .collect()
 }
 
