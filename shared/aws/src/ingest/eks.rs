@@ -65,7 +65,7 @@ impl FromStr for ClusterNames {
         let mut by_prefix: Vec<(String, String)> = Vec::new();
         for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             let (prefix, cluster) = entry.rsplit_once('=').unwrap_or(("", entry));
-            let cluster = cluster.trim();
+            let (prefix, cluster) = (prefix.trim(), cluster.trim());
             if !is_cluster_name(cluster) {
                 return Err(
                     "a cluster name is 1-100 letters, digits, '-' or '_', starting with a letter or digit (entries are `name` or `prefix=name`, comma separated)",
@@ -74,7 +74,7 @@ impl FromStr for ClusterNames {
             if by_prefix.iter().any(|(p, _)| p == prefix) {
                 return Err("a key prefix is given two clusters");
             }
-            by_prefix.push((prefix.trim().to_owned(), cluster.to_owned()));
+            by_prefix.push((prefix.to_owned(), cluster.to_owned()));
         }
         by_prefix.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
         Ok(Self { by_prefix })

@@ -1155,6 +1155,7 @@ fn cluster_names_by_key_prefix_read_as_documented_and_bad_ones_say_why() {
         "-starts-with-dash",
         "has space",
         "a=b,a=c",
+        "a =b,a=c",
         "dots.are.not.allowed",
     ] {
         assert!(bad.parse::<ClusterNames>().is_err(), "{bad}");
