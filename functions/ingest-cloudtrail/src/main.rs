@@ -8,8 +8,7 @@
 //! fails returns an error whose `errorType` tells a bad event (`InvalidEvent`) from a transient
 //! failure (`Retryable.*`).
 
-use aws_lambda_events::sqs::SqsBatchResponse;
-use ingest_sqs::HandlerError;
+use ingest_sqs::{HandlerError, answer_batch};
 use lambda_runtime::{LambdaEvent, run, service_fn};
 use serde_json::{Value, json};
 use triage_aws::BatchWriter;
@@ -37,14 +36,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 async fn handle(pipeline: &Pipeline, event: LambdaEvent<Value>) -> Result<Value, HandlerError> {
     let deadline = deadline_from_epoch_ms(event.context.deadline);
     match detect_trigger(event.payload) {
-        Ok(Trigger::Sqs(batch)) => {
-            let response: SqsBatchResponse = pipeline.ingest_batch(&batch, deadline).await;
-            // Should this ever fail, the error fails the whole batch: redelivered, not lost.
-            serde_json::to_value(&response).map_err(|e| HandlerError {
-                error_type: "Retryable.Internal",
-                message: e.to_string(),
-            })
-        }
+        Ok(Trigger::Sqs(batch)) => answer_batch(pipeline, &batch, deadline).await,
         Ok(Trigger::EventBridge(event)) => match pipeline.ingest_event(&event).await {
             Ok(done) => {
                 let event_id = event.get("id").and_then(|id| id.as_str());

@@ -11,7 +11,7 @@
 //! A crate of its own, beside the functions: the Lambda runtime stays out of the library crates,
 //! and a new log source's function is its `main` calling [`serve`] with its source.
 
-use aws_lambda_events::sqs::SqsBatchResponse;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Diagnostic, LambdaEvent, run, service_fn};
 use serde_json::{Value, json};
 use std::time::Instant;
@@ -84,6 +84,20 @@ impl HandlerError {
     }
 }
 
+/// An SQS batch of S3 notifications, answered with the messages that could not be ingested.
+pub async fn answer_batch<S: ObjectSource, W: ItemSink, L: LogSource>(
+    pipeline: &Ingestor<S, W, L>,
+    batch: &SqsEvent,
+    deadline: Option<Instant>,
+) -> Result<Value, HandlerError> {
+    let response: SqsBatchResponse = pipeline.ingest_batch(batch, deadline).await;
+    // Should this ever fail, the error fails the whole batch: redelivered, not lost.
+    serde_json::to_value(&response).map_err(|e| HandlerError {
+        error_type: "Retryable.Internal",
+        message: e.to_string(),
+    })
+}
+
 /// One invocation: an SQS batch of S3 notifications (answered with its failed messages) or a
 /// CloudWatch Logs subscription batch (ingested whole, or an error).
 pub async fn handle<S: ObjectSource, W: ItemSink, L: LogSource>(
@@ -92,14 +106,7 @@ pub async fn handle<S: ObjectSource, W: ItemSink, L: LogSource>(
     deadline: Option<Instant>,
 ) -> Result<Value, HandlerError> {
     match detect_trigger(payload).map_err(|e| HandlerError::invalid(e.to_string()))? {
-        Trigger::Sqs(batch) => {
-            let response: SqsBatchResponse = pipeline.ingest_batch(&batch, deadline).await;
-            // Should this ever fail, the error fails the whole batch: redelivered, not lost.
-            serde_json::to_value(&response).map_err(|e| HandlerError {
-                error_type: "Retryable.Internal",
-                message: e.to_string(),
-            })
-        }
+        Trigger::Sqs(batch) => answer_batch(pipeline, &batch, deadline).await,
         Trigger::LogSubscription(event) => {
             let batch = &event.aws_logs.data;
             let started = Instant::now();

@@ -16,7 +16,8 @@ pub const NXDOMAIN_PARENTS_MIN: usize = 10;
 /// Distinct names under the finding's domain that read as data carried in the names.
 pub const NAMES_UNDER_DOMAIN_MIN: usize = 20;
 
-fn dns_family(f: &Finding) -> bool {
+/// The families a DNS finding falls in: command and control, and mining.
+pub(super) fn dns_family(f: &Finding) -> bool {
     matches!(f.family(), Family::CommandAndControl | Family::CryptoMining)
 }
 

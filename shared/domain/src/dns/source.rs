@@ -4,7 +4,7 @@
 use super::{DnsRow, DnsSummary, asker_subject, notice, rules, summary};
 use crate::classify::{Signal, Verdict};
 use crate::enrich::{CoreRows, LogContext, SourceRule};
-use crate::finding::{Family, Finding, FindingEvent};
+use crate::finding::{Finding, FindingEvent};
 use crate::scope::ScopeWindow;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -82,11 +82,7 @@ impl LogContext for ResolverLogs {
         summary: &DnsSummary,
         steps: &mut Vec<String>,
     ) {
-        if matches!(
-            finding.family(),
-            Family::CommandAndControl | Family::CryptoMining
-        ) && verdict != Verdict::LikelyFalsePositive
-        {
+        if rules::dns_family(finding) && verdict != Verdict::LikelyFalsePositive {
             let at = steps.len().min(1);
             steps.splice(at..at, notice::next_steps(summary));
         }
